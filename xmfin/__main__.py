@@ -1,0 +1,5 @@
+"""`python -m xmfin`."""
+
+from xmfin.cli import main
+
+main()

@@ -1,0 +1,205 @@
+"""Typed, frozen records of a data folder, and the Dataset that holds them indexed by id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from xmfin.dates import PartialDate
+
+EntityKind = Literal["company", "person", "state", "fund", "partnership"]
+ENTITY_KINDS: tuple[str, ...] = ("company", "person", "state", "fund", "partnership")
+Control = Literal["equity", "vie", "voting", "other"]
+CONTROLS: tuple[str, ...] = ("equity", "vie", "voting", "other")
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a record or value stands in a data file (1-based line and column)."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+NOWHERE = Location("<none>", 0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    id: str
+    title: str
+    publisher: str | None = None
+    published: PartialDate | None = None
+    url: str | None = None
+    note: str | None = None
+    extra: Any = None
+    loc: Location = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    id: str
+    name: str
+    root: str
+    name_zh: str | None = None
+    default: bool = False
+    note: str | None = None
+    extra: Any = None
+    loc: Location = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class FormerName:
+    name: str
+    name_zh: str | None = None
+    since: PartialDate | None = None
+    until: PartialDate | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    metric: str
+    value: float | int
+    unit: str | None = None
+    period: str | None = None
+    as_of: PartialDate | None = None
+    sources: tuple[str, ...] = ()
+    note: str | None = None
+    loc: Location = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    id: str
+    name: str
+    name_zh: str | None = None
+    former_names: tuple[FormerName, ...] = ()
+    aliases: tuple[str, ...] = ()
+    kind: str = "company"
+    jurisdiction: str | None = None
+    founded: PartialDate | None = None
+    dissolved: PartialDate | None = None
+    description: str | None = None
+    sources: tuple[str, ...] = ()
+    figures: tuple[Figure, ...] = ()
+    note: str | None = None
+    extra: Any = None
+    loc: Location = field(default=NOWHERE, compare=False, repr=False)
+
+    @property
+    def country(self) -> str | None:
+        """The ISO 3166-1 part of the jurisdiction (`CN` for `CN-CQ`)."""
+        return self.jurisdiction.split("-", 1)[0] if self.jurisdiction else None
+
+    def names(self) -> list[str]:
+        """Every name this entity is known by: name, Chinese name, former names, aliases."""
+        found = [self.name]
+        if self.name_zh:
+            found.append(self.name_zh)
+        for former in self.former_names:
+            found.append(former.name)
+            if former.name_zh:
+                found.append(former.name_zh)
+        found.extend(self.aliases)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    owner: str
+    owned: str
+    stake: float | None = None
+    control: str = "equity"
+    since: PartialDate | None = None
+    until: PartialDate | None = None
+    sources: tuple[str, ...] = ()
+    note: str | None = None
+    extra: Any = None
+    loc: Location = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    holder: str
+    of: str
+    title: str
+    since: PartialDate | None = None
+    until: PartialDate | None = None
+    sources: tuple[str, ...] = ()
+    note: str | None = None
+    loc: Location = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    id: str
+    name: str
+    name_zh: str | None = None
+    core: bool = False
+    note: str | None = None
+    loc: Location = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    id: str
+    family: str
+    name: str
+    name_zh: str | None = None
+    note: str | None = None
+    loc: Location = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Licence:
+    holder: str
+    category: str
+    regulator: str | None = None
+    jurisdiction: str | None = None
+    number: str | None = None
+    granted: PartialDate | None = None
+    revoked: PartialDate | None = None
+    sources: tuple[str, ...] = ()
+    note: str | None = None
+    extra: Any = None
+    loc: Location = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    group: str
+    family: str
+    as_of: PartialDate | None = None
+    sources: tuple[str, ...] = ()
+    note: str | None = None
+    loc: Location = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(slots=True)
+class Dataset:
+    """All records of one data folder. Mappings keep the order of the files."""
+
+    path: Path | None = None
+    sources: dict[str, Source] = field(default_factory=dict)
+    groups: dict[str, Group] = field(default_factory=dict)
+    entities: dict[str, Entity] = field(default_factory=dict)
+    holdings: list[Holding] = field(default_factory=list)
+    roles: list[Role] = field(default_factory=list)
+    families: dict[str, Family] = field(default_factory=dict)
+    categories: dict[str, Category] = field(default_factory=dict)
+    licences: list[Licence] = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)
+
+    @property
+    def default_group(self) -> Group | None:
+        """The group marked `default: true`, if any."""
+        return next((group for group in self.groups.values() if group.default), None)
+
+    def family_of(self, category_id: str) -> str:
+        """The family id of a category id."""
+        return self.categories[category_id].family

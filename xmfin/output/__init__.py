@@ -1,0 +1,1 @@
+"""Outputs: Rich rendering for people (render), JSON documents for scripts (jsonout)."""

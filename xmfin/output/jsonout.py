@@ -1,0 +1,239 @@
+"""The JSON documents of cli.md, built from the core's records; every top-level object carries "xmfin": 1."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from typing import Any
+
+from xmfin.dates import PartialDate
+from xmfin.errors import Problem
+from xmfin.graph import Effective, OwnershipGraph, TreeNode
+from xmfin.licensing import GapTable, HeldLicence
+from xmfin.model import Claim, Dataset, Entity, Holding, Licence
+from xmfin.profile import Profile
+
+OUTPUT_VERSION = 1
+
+
+def emit(document: dict[str, Any]) -> None:
+    """Write one JSON document to stdout: UTF-8, Chinese unescaped, never wrapped."""
+    sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
+
+
+def document(day: dt.date | None = None, **fields: Any) -> dict[str, Any]:
+    """A top-level object: the output version, the as-of day when there is one, then the fields."""
+    head: dict[str, Any] = {"xmfin": OUTPUT_VERSION}
+    if day is not None:
+        head["as_of"] = day.isoformat()
+    head.update(fields)
+    return head
+
+
+def date_text(value: PartialDate | None) -> str | None:
+    return None if value is None else value.text
+
+
+def effective_fields(effective: Effective, controlled: bool | None = None) -> dict[str, Any]:
+    """`effective_stake` (null when unknown), `effective_stake_min` when only a lower bound is known, `via_vie`."""
+    fields: dict[str, Any] = {"effective_stake": effective.value}
+    if effective.minimum is not None:
+        fields["effective_stake_min"] = effective.minimum
+    fields["via_vie"] = effective.via_vie
+    if controlled is not None:
+        fields["controlled"] = controlled
+    return fields
+
+
+def tree_json(node: TreeNode, licences: dict[str, list[Licence]]) -> dict[str, Any]:
+    """A tree node as cli.md shows it, with its children (iteratively, so deep trees are safe)."""
+
+    def one(item: TreeNode) -> dict[str, Any]:
+        entity = item.entity
+        holding = item.holding
+        fields: dict[str, Any] = {
+            "id": entity.id,
+            "name": entity.name,
+            "name_zh": entity.name_zh,
+            "jurisdiction": entity.jurisdiction,
+            "stake": holding.stake if holding else None,
+            "control": holding.control if holding else None,
+            **effective_fields(item.effective, item.controlled),
+            "licences": [lic.category for lic in licences.get(entity.id, [])],
+            "repeat": item.repeat,
+            "truncated": item.truncated,
+            "children": [],
+        }
+        return fields
+
+    top = one(node)
+    pending = [(node, top)]
+    while pending:
+        item, out = pending.pop()
+        for child in item.children:
+            child_out = one(child)
+            out["children"].append(child_out)
+            pending.append((child, child_out))
+    return top
+
+
+def path_step(entity: Entity, holding: Holding | None) -> dict[str, Any]:
+    return {
+        "id": entity.id,
+        "name": entity.name,
+        "name_zh": entity.name_zh,
+        "jurisdiction": entity.jurisdiction,
+        "stake": holding.stake if holding else None,
+        "control": holding.control if holding else None,
+    }
+
+
+def chain_paths(graph: OwnershipGraph, paths: list[list[str]]) -> list[list[dict[str, Any]]]:
+    entities = graph.data.entities
+    return [
+        [path_step(entities[node], graph.holding(path[i - 1], node) if i else None) for i, node in enumerate(path)]
+        for path in paths
+    ]
+
+
+def held_json(held: HeldLicence, data: Dataset) -> dict[str, Any]:
+    licence = held.licence
+    return {
+        "entity": licence.holder,
+        "name": data.entities[licence.holder].name,
+        "category": licence.category,
+        **effective_fields(held.effective, held.controlled),
+    }
+
+
+def claim_json(claim: Claim) -> dict[str, Any]:
+    return {"sources": list(claim.sources), "as_of": date_text(claim.as_of), "note": claim.note}
+
+
+def gaps_json(table: GapTable, data: Dataset, day: dt.date) -> dict[str, Any]:
+    rows = [
+        {
+            "licence": row.key,
+            "name": row.name,
+            "core": row.core,
+            "held": {g: [held_json(h, data) for h in found] for g, found in row.held.items()},
+            "claimed": {g: [claim_json(c) for c in found] for g, found in row.claimed.items()},
+            "gap": row.gap,
+        }
+        for row in table.rows
+    ]
+    return document(day, group=table.group, vs=table.peers, by=table.by, rows=rows, gaps=table.gaps)
+
+
+def problem_json(problem: Problem) -> dict[str, Any]:
+    return {
+        "file": problem.loc.file,
+        "line": problem.loc.line,
+        "column": problem.loc.column,
+        "severity": problem.severity,
+        "message": problem.message,
+    }
+
+
+def licence_json(licence: Licence, data: Dataset) -> dict[str, Any]:
+    holder = data.entities.get(licence.holder)
+    return {
+        "holder": licence.holder,
+        "category": licence.category,
+        "family": data.categories[licence.category].family if licence.category in data.categories else None,
+        "regulator": licence.regulator,
+        "jurisdiction": licence.jurisdiction or (holder.jurisdiction if holder else None),
+        "number": licence.number,
+        "granted": date_text(licence.granted),
+        "revoked": date_text(licence.revoked),
+        "sources": list(licence.sources),
+        "note": licence.note,
+    }
+
+
+def source_json(data: Dataset, source_id: str) -> dict[str, Any]:
+    source = data.sources[source_id]
+    return {
+        "id": source.id,
+        "title": source.title,
+        "publisher": source.publisher,
+        "published": date_text(source.published),
+        "url": source.url,
+    }
+
+
+def holding_json(holding: Holding, data: Dataset, day: dt.date) -> dict[str, Any]:
+    from xmfin.dates import active
+
+    return {
+        "owner": holding.owner,
+        "owned": holding.owned,
+        "owner_name": data.entities[holding.owner].name,
+        "owned_name": data.entities[holding.owned].name,
+        "stake": holding.stake,
+        "control": holding.control,
+        "since": date_text(holding.since),
+        "until": date_text(holding.until),
+        "active": active(holding.since, holding.until, day),
+        "sources": list(holding.sources),
+        "note": holding.note,
+    }
+
+
+def profile_json(profile: Profile) -> dict[str, Any]:
+    """`xmfin show --json`: the entity, its links and licences (each with `active` on the day), its sources."""
+    from xmfin.dates import active
+
+    data, day, entity = profile.data, profile.day, profile.entity
+    return document(
+        day,
+        entity={
+            "id": entity.id,
+            "name": entity.name,
+            "name_zh": entity.name_zh,
+            "former_names": [
+                {"name": f.name, "name_zh": f.name_zh, "since": date_text(f.since), "until": date_text(f.until)}
+                for f in entity.former_names
+            ],
+            "aliases": list(entity.aliases),
+            "kind": entity.kind,
+            "jurisdiction": entity.jurisdiction,
+            "founded": date_text(entity.founded),
+            "dissolved": date_text(entity.dissolved),
+            "description": entity.description,
+            "note": entity.note,
+            "sources": list(entity.sources),
+        },
+        owners=[holding_json(h, data, day) for h in profile.owners],
+        holdings=[holding_json(h, data, day) for h in profile.holdings],
+        licences=[
+            {**licence_json(lic, data), "active": active(lic.granted, lic.revoked, day)} for lic in profile.licences
+        ],
+        roles=[
+            {
+                "holder": r.holder,
+                "of": r.of,
+                "title": r.title,
+                "since": date_text(r.since),
+                "until": date_text(r.until),
+                "active": active(r.since, r.until, day),
+                "sources": list(r.sources),
+            }
+            for r in profile.roles
+        ],
+        figures=[
+            {
+                "metric": f.metric,
+                "value": f.value,
+                "unit": f.unit,
+                "period": f.period,
+                "as_of": date_text(f.as_of),
+                "sources": list(f.sources),
+                "note": f.note,
+            }
+            for f in entity.figures
+        ],
+        groups=[{"group": m.group.id, **effective_fields(m.effective, m.controlled)} for m in profile.groups],
+        sources=[source_json(data, s) for s in profile.sources if s in data.sources],
+    )
