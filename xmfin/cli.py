@@ -55,14 +55,6 @@ MinStakeOption = Annotated[
 ]
 
 
-def bundled_data() -> Path:
-    """The dataset shipped with the package (inside the wheel), or the checkout's data/ when run from source."""
-    from importlib.resources import files
-
-    packaged = Path(str(files("xmfin"))) / "data"
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "data"
-
-
 @dataclass
 class Session:
     """What a command works on: the loaded dataset and the day."""
@@ -93,6 +85,8 @@ def parse_as_of(as_of: str | None) -> dt.date:
 def data_folder(data: Path | None) -> tuple[Path, str]:
     """The folder to read and how its files are named in messages."""
     if data is None:
+        from xmfin.api import bundled_data
+
         return bundled_data(), "data"
     return data, str(data)
 
@@ -314,6 +308,8 @@ def gaps(
     )
     if not peers:
         raise UsageError("no peer to compare with: give --vs GROUP")
+    if own.id in peers:
+        raise UsageError(f"--vs {own.id} is the group itself: compare it with another group")
     table = gap_table(session.graph, own.id, peers, strict=strict, core=core, filters=Filters(min_stake, controlled))
     if json:
         from xmfin.output.jsonout import emit, gaps_json
@@ -370,6 +366,307 @@ def _counts(dataset: Dataset) -> dict[str, int]:
             "claims",
         )
     }
+
+
+@app.command()
+@reports_errors
+def matrix(
+    strict: Annotated[bool, typer.Option("--strict", help="Rows are precise categories, not families.")] = False,
+    core: Annotated[bool, typer.Option("--core", help="Only the core families (bank, insurance, ...).")] = False,
+    min_stake: MinStakeOption = None,
+    controlled: Annotated[bool, typer.Option("--controlled", help="Count only controlled holders.")] = False,
+    data: DataOption = None,
+    as_of: AsOfOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Every group against every licence family: who holds it, at what effective stake, or who claims it.
+
+    Example: xmfin matrix --core --as-of 2019
+    """
+    from xmfin.licensing import Filters, licence_matrix
+
+    check_min_stake(min_stake)
+    session = open_session(data, as_of)
+    table = licence_matrix(session.graph, strict=strict, core=core, filters=Filters(min_stake, controlled))
+    if json:
+        from xmfin.output.jsonout import emit, matrix_json
+
+        emit(matrix_json(table, session.data, session.day))
+        return
+    from xmfin.output.render import console, render_matrix
+
+    render_matrix(console(), table, session.data, session.day)
+
+
+@app.command()
+@reports_errors
+def licences(
+    group: Annotated[str | None, typer.Option("--group", help="Only licences held by this group's members.")] = None,
+    family: Annotated[str | None, typer.Option("--family", help="Only this licence family (id or name).")] = None,
+    category: Annotated[str | None, typer.Option("--category", help="Only this licence category (id or name).")] = None,
+    jurisdiction: Annotated[
+        str | None, typer.Option("--jurisdiction", metavar="J", help="Only in J or its subdivisions (CN covers CN-CQ).")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Also licences revoked or not yet granted on the day.")] = False,
+    data: DataOption = None,
+    as_of: AsOfOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Licences active on the day, with holder, groups and effective stake, jurisdiction, regulator, dates.
+
+    Example: xmfin licences --group xiaomi --jurisdiction HK
+    """
+    from xmfin.licensing import LicenceQuery, licence_list
+    from xmfin.lookup import find_category, find_family, find_group, jurisdiction_code
+
+    code = jurisdiction_code(jurisdiction) if jurisdiction is not None else None
+    session = open_session(data, as_of)
+    query = LicenceQuery(
+        group=find_group(session.data, group).id if group is not None else None,
+        family=find_family(session.data, family) if family is not None else None,
+        category=find_category(session.data, category) if category is not None else None,
+        jurisdiction=code,
+        everything=all_,
+    )
+    rows = licence_list(session.graph, query)
+    if json:
+        from xmfin.output.jsonout import document, emit, licence_row_json
+
+        emit(document(session.day, all=all_, licences=[licence_row_json(row, session.data) for row in rows]))
+        return
+    if not rows:
+        sys.stderr.write(f"xmfin: no licence matches on {session.day.isoformat()}\n")
+        return
+    from xmfin.output.render import console, render_licences
+
+    render_licences(console(), rows, session.data, session.day, all_)
+
+
+@app.command()
+@reports_errors
+def search(
+    text: Annotated[str, typer.Argument(help="An id, a name or part of one, a Chinese name, a former name, an alias.")],
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Show at most N results.")] = 20,
+    data: DataOption = None,
+    as_of: AsOfOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Entities matching TEXT, best first: exact, then prefix, then part of a name, then a close spelling.
+
+    Example: xmfin search 网商
+    """
+    from xmfin.search import search as find_matches
+
+    session = open_session(data, as_of)
+    matches = find_matches(session.data, text, limit, session.day)
+    if json:
+        from xmfin.output.jsonout import emit, search_json
+
+        emit(search_json(text, matches, session.day))
+        return
+    if not matches:
+        sys.stderr.write(f"xmfin: no match for '{text}'\n")
+        return
+    from xmfin.output.render import console, render_search
+
+    render_search(console(), matches)
+
+
+@app.command()
+@reports_errors
+def sources(
+    entity: Annotated[str | None, typer.Argument(help="Only the sources behind this entity's facts.")] = None,
+    data: DataOption = None,
+    as_of: AsOfOption = None,
+    json: JsonOption = False,
+) -> None:
+    """The sources published by the day, with what cites them; or those behind one ENTITY's facts.
+
+    Example: xmfin sources 'Xiaomi Finance'
+    """
+    from xmfin.lookup import find_entity
+    from xmfin.sources import source_uses
+
+    session = open_session(data, as_of)
+    about = find_entity(session.data, entity).id if entity is not None else None
+    uses = source_uses(session.data, session.day, about)
+    if json:
+        from xmfin.output.jsonout import emit, sources_json
+
+        emit(sources_json(uses, session.data, session.day, about))
+        return
+    if not uses:
+        sys.stderr.write(f"xmfin: no source published by {session.day.isoformat()}\n")
+        return
+    from xmfin.output.render import console, render_sources
+
+    render_sources(console(), uses, session.data)
+
+
+@app.command()
+@reports_errors
+def timeline(
+    group: Annotated[str | None, typer.Argument(help="Only events of entities that were ever in this group.")] = None,
+    data: DataOption = None,
+    as_of: AsOfOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Dated events up to the day, in order: founded, holdings, licences, roles, claims, dissolved.
+
+    Example: xmfin timeline ant --as-of 2020
+    """
+    from xmfin.lookup import find_group
+    from xmfin.timeline import timeline as events_until
+
+    session = open_session(data, as_of)
+    chosen = find_group(session.data, group).id if group is not None else None
+    events = events_until(session.data, session.day, chosen)
+    if json:
+        from xmfin.output.jsonout import emit, timeline_json
+
+        emit(timeline_json(events, session.data, session.day, chosen))
+        return
+    if not events:
+        sys.stderr.write(f"xmfin: no dated event up to {session.day.isoformat()}\n")
+        return
+    from xmfin.output.render import console, render_timeline
+
+    render_timeline(console(), events, session.data)
+
+
+@app.command()
+@reports_errors
+def export(
+    format_: Annotated[
+        str,
+        typer.Option(
+            "--format", "-f", metavar="F", help="json, jsonl, csv, graphml, gexf, dot, mermaid or bods (BODS 0.4)."
+        ),
+    ],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (a folder for csv). Default: stdout.")
+    ] = None,
+    group: Annotated[str | None, typer.Option("--group", help="Export one group's members only.")] = None,
+    table: Annotated[
+        str | None, typer.Option("--table", help="With csv: print this one table (entities, holdings, ...).")
+    ] = None,
+    data: DataOption = None,
+    as_of: AsOfOption = None,
+) -> None:
+    """The data (or one group) as JSON, JSON Lines, CSV, a graph file, a diagram, or BODS statements.
+
+    Examples: xmfin export -f jsonl | jq 'select(.type == "holding")'
+
+      xmfin export -f dot --group xiaomi | dot -Tsvg > xiaomi.svg
+    """
+    from xmfin.lookup import find_group
+    from xmfin.output.export import check_format, export
+
+    check_format(format_, table, output)
+    session = open_session(data, as_of)
+    chosen = find_group(session.data, group) if group is not None else None
+    export(session.graph, chosen, format_, output, table)
+
+
+import_app = typer.Typer(
+    name="import",
+    help="Turn another tool's files into a data folder.\n\nExample: xmfin import bods statements.json -o research/",
+    no_args_is_help=True,
+)
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("bods")
+@reports_errors
+def import_bods(
+    file: Annotated[Path, typer.Argument(help="BODS 0.4 statements: a JSON array, or JSON Lines.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The data folder to write.")],
+    force: Annotated[bool, typer.Option("--force", help="Write into a folder that is not empty.")] = False,
+) -> None:
+    """A BODS 0.4 file as a data folder; statements it cannot represent are listed on stderr.
+
+    Example: xmfin import bods statements.jsonl -o research/ && xmfin check --data research/
+    """
+    from xmfin.bods_import import import_file
+
+    report = import_file(file, output, force=force)
+    for line in report.lines():
+        sys.stderr.write(f"{line}\n")
+    sys.stderr.write(f"{report.summary()}\n")
+
+
+@app.command()
+@reports_errors
+def schema(
+    file: Annotated[str | None, typer.Argument(help="entities or licences; default: both.")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="File to write (a folder for both: NAME.schema.json). Default: stdout."),
+    ] = None,
+) -> None:
+    """The JSON Schema (2020-12) of a data file, for editors and other tools.
+
+    Example: xmfin schema entities -o entities.schema.json
+    """
+    from xmfin.schema import write_schemas
+
+    write_schemas(file, output)
+
+
+@app.command()
+@reports_errors
+def diagram(
+    target: Annotated[str | None, typer.Argument(help="Entity or group; default: the default group's root.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="SVG file to write. Default: stdout.")] = None,
+    up: Annotated[bool, typer.Option("--up", help="Draw the owners above TARGET instead.")] = False,
+    depth: Annotated[int | None, typer.Option("--depth", min=0, help="Levels to draw below (or above).")] = None,
+    licences: Annotated[bool, typer.Option("--licences", help="Show the licences held, as badges.")] = False,
+    data: DataOption = None,
+    as_of: AsOfOption = None,
+) -> None:
+    """An SVG structure chart: offshore entities above the line, onshore (PRC) below, stakes on the arrows.
+
+    Example: xmfin diagram xiaomi --as-of 2025-12-31 --licences -o xiaomi.svg
+    """
+    from xmfin.licensing import licences_by_holder
+    from xmfin.lookup import default_group, find_entity
+    from xmfin.output.diagram import build_chart, svg_document
+    from xmfin.output.files import write_output
+
+    session = open_session(data, as_of)
+    root = (
+        find_entity(session.data, target) if target else session.data.entities[default_group(session.data, None).root]
+    )
+    held = licences_by_holder(session.data, session.day) if licences else None
+    chart = build_chart(session.graph, root.id, up=up, depth=depth, licences=held)
+    write_output(svg_document(chart), output)
+
+
+@app.command()
+@reports_errors
+def report(
+    group: Annotated[str | None, typer.Argument(help="Group id or name; default: the default group.")] = None,
+    vs: Annotated[
+        list[str] | None, typer.Option("--vs", help="A peer group (repeat for several); default: every other group.")
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="HTML file to write. Default: stdout.")] = None,
+    data: DataOption = None,
+    as_of: AsOfOption = None,
+) -> None:
+    """One self-contained HTML page on GROUP: chart, licence gaps, licences, holdings, figures, roles, sources.
+
+    Example: xmfin report xiaomi --vs ant --vs tencent --as-of 2025-12-31 -o xiaomi.html
+    """
+    from xmfin.lookup import default_group, find_group
+    from xmfin.output.files import write_output
+    from xmfin.output.report import report_html
+
+    session = open_session(data, as_of)
+    own = default_group(session.data, group)
+    peers = (
+        [find_group(session.data, peer).id for peer in vs] if vs else [g for g in session.data.groups if g != own.id]
+    )
+    write_output(report_html(session.graph, own.id, peers), output)
 
 
 def main() -> None:

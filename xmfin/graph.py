@@ -50,10 +50,10 @@ class Effective:
         return _percent(self.known)
 
     def label(self) -> str:
-        """`100%`, `>= 29.5%` or `?`, for people."""
+        """`100%`, `>= 29.5%` or `undisclosed`, for people."""
         if not self.unknown:
             return f"{format_stake(self.lower_bound)}%"
-        return f">= {format_stake(self.lower_bound)}%" if self.known > 0 else "?"
+        return f">= {format_stake(self.lower_bound)}%" if self.known > 0 else "undisclosed"
 
 
 NONE = Effective()
@@ -200,11 +200,12 @@ class OwnershipGraph:
             if entity_id in expanded:
                 node.repeat = True
                 continue
-            expanded.add(entity_id)
             children = links(entity_id)
             if children and depth is not None and level >= depth:
+                # Not expanded here, so a later occurrence higher up the tree may still be.
                 node.truncated = True
                 continue
+            expanded.add(entity_id)
             node.children = [
                 TreeNode(entities[child], holding, effective.get(child, NONE), child in controlled)
                 for child, holding in children
@@ -245,7 +246,10 @@ def _propagate(
             continue
         inflow: dict[str, Effective] = {}
         for node in members:
-            outside = [_through(values[b], holding_of(b, node)) for b in before(node) if b not in members]
+            # Owners outside the cycle that source does not reach (not in values) pass nothing on.
+            outside = [
+                _through(values[b], holding_of(b, node)) for b in before(node) if b not in members and b in values
+            ]
             if node == source:
                 outside.append(WHOLE)
             if outside:

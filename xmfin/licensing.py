@@ -109,7 +109,7 @@ def gap_table(
     """The licence-gap table of group against peers on the graph's day (see data-format.md, Licence gaps)."""
     data = graph.data
     by_holder = licences_by_holder(data, graph.day)
-    columns = [group, *[p for p in peers if p != group]]
+    columns = list(dict.fromkeys([group, *peers]))  # a peer named twice, or the group itself, is one column
     held = {g: group_licences(graph, data.groups[g], filters, by_holder=by_holder) for g in columns}
     claims = {g: claims_of(data, g, graph.day) for g in columns}
     rows: list[GapRow] = []
@@ -129,3 +129,116 @@ def gap_table(
         row.gap = not row.held[group] and any(row.held[p] for p in columns[1:])
         rows.append(row)
     return GapTable(group, columns[1:], "category" if strict else "family", rows)
+
+
+@dataclass(slots=True)
+class MatrixRow:
+    """One family (or category) across every group: what each holds and what is claimed for it."""
+
+    key: str
+    name: str
+    core: bool
+    held: dict[str, list[HeldLicence]] = field(default_factory=dict)
+    claimed: dict[str, list[Claim]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Matrix:
+    """Every group (columns, in file order) against every family or category (rows, in taxonomy order)."""
+
+    groups: list[str]
+    by: str  # "family" or "category"
+    rows: list[MatrixRow]
+
+
+def licence_matrix(
+    graph: OwnershipGraph, *, strict: bool = False, core: bool = False, filters: Filters = Filters()
+) -> Matrix:
+    """Who holds what, for every group of the data on the graph's day; UsageError when there is no group."""
+    from xmfin.errors import UsageError
+
+    groups = list(graph.data.groups)
+    if not groups:
+        raise UsageError("the data names no group: a matrix needs at least one (add one under 'groups:')")
+    # The gap table of the first group against all the others holds every cell of the matrix already.
+    table = gap_table(graph, groups[0], groups[1:], strict=strict, core=core, filters=filters)
+    rows = [MatrixRow(row.key, row.name, row.core, row.held, row.claimed) for row in table.rows]
+    return Matrix(groups, table.by, rows)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupStake:
+    """A group whose members include a licence's holder, with the root's effective stake and control."""
+
+    group: str
+    effective: Effective
+    controlled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LicenceRow:
+    """One licence as `xmfin licences` lists it: family, jurisdiction, active on the day, and groups."""
+
+    licence: Licence
+    family: str
+    jurisdiction: str | None
+    active: bool
+    groups: tuple[GroupStake, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LicenceQuery:
+    """Which licences to list; ids already resolved. `everything` keeps revoked and not-yet-granted ones."""
+
+    group: str | None = None
+    family: str | None = None
+    category: str | None = None
+    jurisdiction: str | None = None
+    everything: bool = False
+
+
+def in_jurisdiction(code: str | None, wanted: str) -> bool:
+    """Whether code is the jurisdiction wanted or one of its subdivisions (`CN` covers `CN-CQ`)."""
+    return code is not None and (code == wanted or code.startswith(wanted + "-"))
+
+
+def licence_list(graph: OwnershipGraph, query: LicenceQuery = LicenceQuery()) -> list[LicenceRow]:
+    """The licences query selects, in taxonomy order (family, category), then by holder name and grant date.
+
+    Each row names every group whose members include the holder on the graph's day.
+    """
+    data, day = graph.data, graph.day
+    stakes: dict[str, tuple[dict[str, Effective], set[str]]] = {
+        gid: (graph.effective_from(group.root), graph.controlled_from(group.root)) for gid, group in data.groups.items()
+    }
+    family_order = {fid: n for n, fid in enumerate(data.families)}
+    category_order = {cid: n for n, cid in enumerate(data.categories)}
+    rows: list[LicenceRow] = []
+    for licence in data.licences:
+        is_active = active(licence.granted, licence.revoked, day)
+        family = data.family_of(licence.category)
+        holder = data.entities[licence.holder]
+        jurisdiction = licence.jurisdiction or holder.jurisdiction
+        groups = tuple(
+            GroupStake(gid, effective[licence.holder], licence.holder in controlled)
+            for gid, (effective, controlled) in stakes.items()
+            if licence.holder in effective
+        )
+        if (
+            (is_active or query.everything)
+            and query.family in (None, family)
+            and query.category in (None, licence.category)
+            and (query.jurisdiction is None or in_jurisdiction(jurisdiction, query.jurisdiction))
+            and (query.group is None or any(g.group == query.group for g in groups))
+        ):
+            rows.append(LicenceRow(licence, family, jurisdiction, is_active, groups))
+    rows.sort(
+        key=lambda row: (
+            family_order.get(row.family, len(family_order)),
+            category_order.get(row.licence.category, len(category_order)),
+            data.entities[row.licence.holder].name.casefold(),
+            row.licence.holder,
+            row.licence.granted.first if row.licence.granted else dt.date.min,
+        )
+    )
+    return rows

@@ -7,16 +7,19 @@ checked across records. Problems are collected, not raised one by one, so `xmfin
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
+import math
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from xmfin import model
-from xmfin.dates import DateError, PartialDate, overlap, parse_date
+from xmfin.dates import DateError, PartialDate, active, overlap, parse_date
 from xmfin.errors import DataError, Problem, UsageError, did_you_mean
 from xmfin.model import Dataset, Location
 from xmfin.yamlread import Quoted, YList, YMap, read_yaml
@@ -32,6 +35,10 @@ _FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
+# Stakes are summed in floating point: 33.33 + 33.33 + 33.34 must still fit in 100.
+_FULL = 100.0001
+# Characters that would break a problem's single line; they are shown escaped instead.
+_LINE_BREAKS = str.maketrans({c: repr(c)[1:-1] for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,9 +193,19 @@ def _is_null(value: Any) -> bool:
     return value is None or (type(value) is str and value in _NULLS)
 
 
+def _shown(value: Any, quote: str = "'") -> str:
+    """A value as a problem quotes it: 'text' on one line and cut short, or 'a mapping' / 'a list'."""
+    if isinstance(value, YMap):
+        return "a mapping"
+    if isinstance(value, YList):
+        return "a list"
+    text = str(value).translate(_LINE_BREAKS)
+    return f"{quote}{text[:60]}...{quote}" if len(text) > 60 else f"{quote}{text}{quote}"
+
+
 def _text(value: Any) -> str:
     if isinstance(value, (YMap, YList)):
-        raise _Invalid("must be a text, not a " + ("mapping" if isinstance(value, YMap) else "list"))
+        raise _Invalid(f"must be a text, not {_shown(value)}")
     return str(value)
 
 
@@ -197,30 +214,28 @@ def _id(value: Any) -> str:
     if ID_PATTERN.fullmatch(text) is None:
         slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
         hint = f" (try '{slug}')" if slug and ID_PATTERN.fullmatch(slug) else ""
-        raise _Invalid(f"'{text}' is not an id: use lowercase letters, digits and '-'{hint}")
+        raise _Invalid(f"{_shown(text)} is not an id: use lowercase letters, digits and '-'{hint}")
     return text
-
-
-def _list(value: Any, item: Callable[[Any], Any]) -> tuple[Any, ...]:
-    if isinstance(value, YList):
-        return tuple(item(v) for v in value)
-    return (item(value),)  # a single value where a list is expected means a list of one
 
 
 def _number(value: Any) -> float | int:
     if type(value) is str:
-        if _INT.fullmatch(value):
-            return int(value.replace("_", ""))
-        if _FLOAT.fullmatch(value):
-            return float(value.replace("_", ""))
-    kind = "quoted text" if type(value) is Quoted else f"'{value}'"
+        whole = _INT.fullmatch(value) is not None
+        if whole or _FLOAT.fullmatch(value):
+            # int() refuses over 4300 digits and float() overflows to inf: no figure anyone means is that large.
+            if len(value) <= 300:
+                number = int(value.replace("_", "")) if whole else float(value.replace("_", ""))
+                if math.isfinite(number) and abs(number) < 1e300:
+                    return number
+            raise _Invalid(f"{_shown(value)} is too large a number")
+    kind = f"quoted text {_shown(value)} (remove the quotes)" if type(value) is Quoted else _shown(value)
     raise _Invalid(f"must be a number, not {kind}")
 
 
 def _stake(value: Any) -> float:
     number = float(_number(value))
     if not 0 < number <= 100:
-        raise _Invalid(f"stake {value} is out of range: a stake is a percentage, 0 < stake <= 100")
+        raise _Invalid(f"stake {_shown(value, '')} is out of range: a stake is a percentage, 0 < stake <= 100")
     return number
 
 
@@ -230,21 +245,24 @@ def _bool(value: Any) -> bool:
             return True
         if value in _FALSE:
             return False
-    raise _Invalid(f"must be true or false, not '{value}'")
+    raise _Invalid(f"must be true or false, not {_shown(value)}")
 
 
 def _date(value: Any) -> PartialDate:
+    text = _text(value)
+    if len(text) > 12:  # longer than any date; keeps the message short
+        raise _Invalid(f"{_shown(text)} is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)")
     try:
-        return parse_date(_text(value))
+        return parse_date(text)
     except DateError as error:
-        raise _Invalid(str(error)) from None
+        raise _Invalid(str(error).translate(_LINE_BREAKS)) from None
 
 
 def _jurisdiction(value: Any) -> str:
     text = _text(value)
     if JURISDICTION_PATTERN.fullmatch(text) is None:
         hint = f" (did you mean '{text.upper()}'?)" if JURISDICTION_PATTERN.fullmatch(text.upper()) else ""
-        raise _Invalid(f"'{text}' is not a jurisdiction: use ISO 3166 codes such as CN, HK or CN-CQ{hint}")
+        raise _Invalid(f"{_shown(text)} is not a jurisdiction: use ISO 3166 codes such as CN, HK or CN-CQ{hint}")
     return text
 
 
@@ -259,14 +277,48 @@ def _plain(value: Any) -> Any:
 _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "text": _text,
     "id": _id,
-    "ids": lambda value: _list(value, _id),
-    "texts": lambda value: _list(value, _text),
     "number": _number,
     "stake": _stake,
     "bool": _bool,
     "date": _date,
     "jurisdiction": _jurisdiction,
     "any": _plain,
+}
+# Kinds that are lists of one converter's values; a single value where a list is expected is a list of one.
+_LISTS: dict[str, Callable[[Any], Any]] = {"ids": _id, "texts": _text}
+
+
+def _fast_converter(kind: str) -> Callable[[Any], Any] | None:
+    """The converter of a kind as one call that raises _Invalid, for the fast path of _Reader.build.
+
+    It must give the same value as _Reader.convert wherever it succeeds; where it raises, build takes the slow
+    path, which converts again and reports the problem with its position. None: always take the slow path.
+    """
+    if kind in _CONVERTERS and kind != "any":
+        return _CONVERTERS[kind]
+    if kind in _LISTS:
+        item_of = _LISTS[kind]
+        return lambda raw: tuple([item_of(v) for v in raw]) if type(raw) is YList else (item_of(raw),)
+    if kind.startswith("choice:"):
+        choices = frozenset(kind.split(":", 1)[1].split("|"))
+
+        def choice(raw: Any) -> str:
+            if type(raw) is str and raw in choices:
+                return raw
+            raise _Invalid(kind)
+
+        return choice
+    return None
+
+
+# For each record type, each key's Field and fast converter: one dict lookup per value instead of parsing the
+# kind each time (loading 100k entities converts over a million values).
+_PLANS: dict[str, dict[str, tuple[Field, Callable[[Any], Any] | None]]] = {
+    record_type: {key: (spec, _fast_converter(spec.kind)) for key, spec in fields.items()}
+    for record_type, fields in FIELDS.items()
+}
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    record_type: tuple(key for key, spec in fields.items() if spec.required) for record_type, fields in FIELDS.items()
 }
 
 
@@ -280,10 +332,16 @@ class _Reader:
         self.dataset = Dataset(path=folder)
         # The YAML mapping of each record, for positions of fields when references are checked.
         self.origins: dict[int, tuple[YMap, str]] = {}
+        # Ids of keyed records that exist but could not be built (already reported), by section: references
+        # to them are not reported again as unknown.
+        self.broken: dict[str, set[str]] = {}
+        # Sections of files that could not be read: references into them cannot be checked.
+        self.unread: set[str] = set()
 
     def report(self, file: str, mark: Any, message: str, severity: str = "error") -> None:
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        self.problems.append(Problem(Location(file, line, column), severity, message))  # type: ignore[arg-type]
+        one_line = message.translate(_LINE_BREAKS)
+        self.problems.append(Problem(Location(file, line, column), severity, one_line))  # type: ignore[arg-type]
 
     def file_label(self, name: str) -> str:
         return os.path.join(self.label, name) if self.label else name
@@ -295,15 +353,20 @@ class _Reader:
             self.report(file, None, f"file not found: a data folder needs {ENTITIES_FILE} and {LICENCES_FILE}")
             return None
         if not path.is_file():
-            self.report(file, None, "is not a file")
+            kind = "a folder" if path.is_dir() else "not a regular file"
+            self.report(file, None, f"is {kind}: {name} must be a YAML file")
             return None
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            self.report(file, None, f"cannot be read: {error.strerror or error}")
+            return None
         try:
             data.decode("utf-8")
         except UnicodeDecodeError as error:
-            before = data[: error.start]
-            line = before.count(b"\n") + 1
-            column = len(before) - (before.rfind(b"\n") + 1) + 1
+            before = data[: error.start].decode("utf-8")
+            line = before.count("\n") + 1
+            column = len(before) - (before.rfind("\n") + 1) + 1
             self.problems.append(
                 Problem(Location(file, line, column), "error", "not UTF-8 text: save the file as UTF-8")
             )
@@ -313,11 +376,15 @@ class _Reader:
         except DataError as error:
             self.problems.extend(error.problems)
             return None
-        if root is None:
+        if _is_null(root):  # nothing, only comments, or a lone `---` or `null`
             self.report(file, None, "the file is empty: it needs at least 'version: 1'")
             return None
         if not isinstance(root, YMap):
-            self.report(file, root if isinstance(root, YList) else None, "the top level must be a mapping")
+            self.report(
+                file,
+                root if isinstance(root, YList) else None,
+                "the top level must be a mapping of sections, such as 'version: 1'",
+            )
             return None
         return root
 
@@ -327,13 +394,14 @@ class _Reader:
         for key, value in root.items():
             if key == "version":
                 if value != str(FORMAT_VERSION):
-                    self.report(file, root.value_marks[key], f"format version {value} is not supported: use 1")
+                    shown = "(empty)" if _is_null(value) else _shown(value, "")
+                    self.report(file, root.value_marks[key], f"format version {shown} is not supported: use 1")
                 continue
             if key == "extra":
                 continue
             if key not in sections:
-                hint = did_you_mean(key, [*sections, "version"])
-                self.report(file, root.key_marks[key], f"unknown section '{key}'{hint}")
+                hint = did_you_mean(key, [*sections, "version"]) or f" (sections: {', '.join(sections)})"
+                self.report(file, root.key_marks[key], f"unknown section {_shown(key)}{hint}")
                 continue
             if _is_null(value):
                 continue
@@ -342,6 +410,7 @@ class _Reader:
             if shape == "map":
                 if not isinstance(value, YMap):
                     self.report(file, mark, f"'{key}' must be a mapping of id: record")
+                    self.unread.add(key)
                     continue
                 self.read_keyed(file, key, record_type, value)
             else:
@@ -367,22 +436,35 @@ class _Reader:
             record = self.build(file, record_type, item, records.value_marks[record_id], record_id)
             if record is not None:
                 target[record_id] = record
+            else:
+                self.broken.setdefault(section, set()).add(record_id)
 
     def build(self, file: str, record_type: str, item: Any, mark: Any, record_id: str | None = None) -> Any:
         """One record from its mapping, or None (with the problems reported) when it cannot be built."""
         if not isinstance(item, YMap):
-            self.report(file, mark, f"a {record_type.replace('_', ' ')} must be a mapping of keys")
+            what = record_type.replace("_", " ")
+            self.report(file, mark, f"{'an' if what[0] in 'aeiou' else 'a'} {what} must be a mapping of keys")
             return None
         fields = FIELDS[record_type]
+        plan = _PLANS[record_type]
         values: dict[str, Any] = {}
         ok = True
         for key, raw in item.items():
-            spec = fields.get(key)
-            if spec is None:
-                hint = did_you_mean(key, fields)
-                self.report(file, item.key_marks[key], f"unknown key '{key}' in {record_type}{hint}")
+            entry = plan.get(key)
+            if entry is None:
+                hint = did_you_mean(key, fields) or f" (keys: {', '.join(fields)})"
+                self.report(file, item.key_marks[key], f"unknown key {_shown(key)} in {record_type}{hint}")
                 ok = False
                 continue
+            spec, fast = entry
+            if fast is not None and raw is not None:
+                if type(raw) is str and raw in _NULLS:
+                    continue
+                try:
+                    values[key] = fast(raw)
+                    continue
+                except _Invalid:
+                    pass  # the slow path below converts again and reports where and why
             if _is_null(raw) and spec.kind != "any":
                 continue
             value = self.convert(file, spec.kind, raw, item.value_marks[key], key)
@@ -390,12 +472,12 @@ class _Reader:
                 ok = False
             else:
                 values[key] = value
-        for key, spec in fields.items():
-            if spec.required and key not in values and key in item and not _is_null(item[key]):
+        for key in _REQUIRED[record_type]:
+            if key not in values and key in item and not _is_null(item[key]):
                 continue  # present but invalid: already reported
-            if spec.required and key not in values:
+            if key not in values:
                 where = f" '{record_id}'" if record_id else ""
-                self.report(file, mark, f"{record_type}{where} needs '{key}'")
+                self.report(file, mark, f"{record_type}{where} needs '{key}': add '{key}: ...'")
                 ok = False
         if not ok:
             return None
@@ -418,27 +500,45 @@ class _Reader:
             return _FAILED if any(b is None for b in built) else tuple(built)
         if kind.startswith("choice:"):
             choices = kind.split(":", 1)[1].split("|")
-            text = raw if type(raw) is str else None
+            text = str(raw) if isinstance(raw, str) else None
             if text not in choices:
-                hint = did_you_mean(str(raw), choices) or f" (one of: {', '.join(choices)})"
-                self.report(file, mark, f"'{key}' cannot be '{raw}'{hint}")
+                hint = (did_you_mean(text, choices) if text is not None else "") or f" (one of: {', '.join(choices)})"
+                self.report(file, mark, f"'{key}' cannot be {_shown(raw)}{hint}")
                 return _FAILED
             return text
+        if kind in _LISTS:
+            item_of = _LISTS[kind]
+            pairs = zip(raw, raw.item_marks, strict=True) if isinstance(raw, YList) else [(raw, mark)]
+            values = [self.convert_one(file, item_of, v, m, key) for v, m in pairs]
+            return _FAILED if any(v is _FAILED for v in values) else tuple(values)
+        return self.convert_one(file, _CONVERTERS[kind], raw, mark, key)
+
+    def convert_one(self, file: str, converter: Callable[[Any], Any], raw: Any, mark: Any, key: str) -> Any:
+        """One value through its converter, or _FAILED with the problem reported at mark."""
         try:
-            return _CONVERTERS[kind](raw)
+            return converter(raw)
         except _Invalid as error:
             self.report(file, mark, f"{key}: {error}")
             return _FAILED
 
-    def position(self, record: Any, key: str | None = None) -> tuple[str, Any]:
-        """The file and mark of a record's field (or of the record itself)."""
+    def position(self, record: Any, key: str | None = None, index: int | None = None) -> tuple[str, Any]:
+        """The file and mark of a record's field, of one item of a list field, or of the record itself."""
         item, file = self.origins[id(record)]
         if key is not None and key in item.value_marks:
+            value = item[key]
+            if index is not None and isinstance(value, YList) and index < len(value.item_marks):
+                return file, value.item_marks[index]
             return file, item.value_marks[key]
         return file, item
 
-    def problem_at(self, record: Any, key: str | None, message: str, severity: str = "error") -> None:
-        file, mark = self.position(record, key)
+    def line_of(self, record: Any) -> int:
+        """The 1-based line a record starts on, for messages that point at another record."""
+        return int(self.position(record)[1].line) + 1
+
+    def problem_at(
+        self, record: Any, key: str | None, message: str, severity: str = "error", index: int | None = None
+    ) -> None:
+        file, mark = self.position(record, key, index)
         self.report(file, mark, message, severity)
 
 
@@ -450,14 +550,32 @@ def check_folder(folder: str | os.PathLike[str], label: str | None = None) -> tu
 
     `label` is how file names are shown in problems (default: the folder as given).
     """
-    path = Path(folder)
-    reader = _Reader(path, str(folder) if label is None else label)
+    with _no_collection():
+        return _check_folder(Path(folder), str(folder) if label is None else label)
+
+
+@contextlib.contextmanager
+def _no_collection() -> Iterator[None]:
+    """Pause the cyclic garbage collector: records hold no cycles, and building hundreds of thousands of them
+    would otherwise set off collections that walk every object built so far, again and again."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _check_folder(path: Path, label: str) -> tuple[Dataset, list[Problem]]:
+    reader = _Reader(path, label)
     roots = {name: reader.read_file(name) for name in SECTIONS}
     for name, root in roots.items():
         if root is not None:
             reader.read_sections(name, root)
-    if all(root is not None for root in roots.values()):
-        _check_references(reader)
+        else:
+            reader.unread.update(SECTIONS[name])
+    _check_references(reader)
     ordered = sorted(reader.problems, key=lambda p: (p.loc.file, p.loc.line, p.loc.column))
     return reader.dataset, ordered
 
@@ -476,65 +594,104 @@ def load(folder: str | os.PathLike[str], label: str | None = None) -> Dataset:
 
 
 def _check_references(reader: _Reader) -> None:
+    """The second pass: references, date order and the rules that span records."""
     data = reader.dataset
     problem = reader.problem_at
 
-    def known(record: Any, key: str, value: str, table: dict[str, Any], what: str) -> bool:
+    def known(record: Any, key: str, value: str, section: str, what: str, index: int | None = None) -> bool:
+        table: dict[str, Any] = getattr(data, section)
         if value in table:
             return True
-        problem(record, key, f"{key} '{value}' is not a known {what}{did_you_mean(value, table)}")
+        # A record that exists but is broken was reported where it stands; a file that could not be read
+        # leaves nothing to check against.
+        if section not in reader.unread and value not in reader.broken.get(section, ()):
+            hint = did_you_mean(value, table) or f"; add it under '{section}'"
+            problem(record, key, f"{key} '{value}' is not a known {what}{hint}", index=index)
         return False
 
     def sourced(record: Any, what: str) -> None:
         sources: tuple[str, ...] = record.sources
         if not sources:
             problem(record, None, f"{what} names no source: add 'sources: [SOURCE-ID]'", "warning")
-        for source in sources:
-            known(record, "sources", source, data.sources, "source")
+        for index, source in enumerate(sources):
+            known(record, "sources", source, "sources", "source", index)
 
     def ordered(record: Any, start_key: str, end_key: str, what: str) -> None:
         start: PartialDate | None = getattr(record, start_key)
         end: PartialDate | None = getattr(record, end_key)
         if start is not None and end is not None and end.last < start.first:
-            problem(record, end_key, f"{what} {end_key} {end} is before {start_key} {start}")
+            problem(record, end_key, f"{what} {end_key} {end} is before {start_key} {start}: correct one of them")
 
     defaults = [group for group in data.groups.values() if group.default]
     for group in defaults[1:]:
-        problem(group, "default", f"more than one default group ('{defaults[0].id}' and '{group.id}')")
+        problem(
+            group,
+            "default",
+            f"more than one default group ('{defaults[0].id}' and '{group.id}')",
+        )
     for group in data.groups.values():
-        known(group, "root", group.root, data.entities, "entity")
+        known(group, "root", group.root, "entities", "entity")
     for entity in data.entities.values():
         sourced(entity, f"entity '{entity.id}'")
         ordered(entity, "founded", "dissolved", f"entity '{entity.id}'")
         for former in entity.former_names:
             if former.since and former.until and former.until.last < former.since.first:
-                problem(entity, "former_names", f"former name '{former.name}' ends before it starts")
+                problem(
+                    entity,
+                    "former_names",
+                    f"former name '{former.name}' ends ({former.until}) before it starts ({former.since})",
+                )
         for figure in entity.figures:
             sourced(figure, f"figure '{figure.metric}' of '{entity.id}'")
     for holding in data.holdings:
-        found = known(holding, "owner", holding.owner, data.entities, "entity")
-        found = known(holding, "owned", holding.owned, data.entities, "entity") and found
+        known(holding, "owner", holding.owner, "entities", "entity")
+        known(holding, "owned", holding.owned, "entities", "entity")
         sourced(holding, f"holding {holding.owner} -> {holding.owned}")
         ordered(holding, "since", "until", "holding")
         if holding.owner == holding.owned:
-            problem(holding, "owned", f"'{holding.owner}' cannot hold itself")
+            problem(holding, "owned", f"'{holding.owner}' cannot hold itself: correct the owner or the owned")
     _check_stakes(reader)
+    _check_group_roots(reader)
     for role in data.roles:
-        known(role, "holder", role.holder, data.entities, "entity")
-        known(role, "of", role.of, data.entities, "entity")
+        if known(role, "holder", role.holder, "entities", "entity"):
+            holder = data.entities[role.holder]
+            if holder.kind != "person":
+                problem(
+                    role,
+                    "holder",
+                    f"role '{role.title}' of '{role.of}' is held by '{holder.id}', a {holder.kind}, not a person: "
+                    f"set 'kind: person' on '{holder.id}' if it is one",
+                    "warning",
+                )
+        known(role, "of", role.of, "entities", "entity")
         sourced(role, f"role '{role.title}' of '{role.of}'")
         ordered(role, "since", "until", "role")
     for category in data.categories.values():
-        known(category, "family", category.family, data.families, "family")
+        known(category, "family", category.family, "families", "family")
     for licence in data.licences:
-        known(licence, "holder", licence.holder, data.entities, "entity")
-        known(licence, "category", licence.category, data.categories, "category")
+        if known(licence, "holder", licence.holder, "entities", "entity"):
+            founded = data.entities[licence.holder].founded
+            if licence.granted and founded and licence.granted.last < founded.first:
+                problem(
+                    licence,
+                    "granted",
+                    f"licence '{licence.category}' was granted ({licence.granted}) before its holder "
+                    f"'{licence.holder}' was founded ({founded}): check both dates",
+                    "warning",
+                )
+        known(licence, "category", licence.category, "categories", "category")
         sourced(licence, f"licence '{licence.category}' of '{licence.holder}'")
         ordered(licence, "granted", "revoked", "licence")
     for claim in data.claims:
-        known(claim, "group", claim.group, data.groups, "group")
-        known(claim, "family", claim.family, data.families, "family")
+        known(claim, "group", claim.group, "groups", "group")
+        known(claim, "family", claim.family, "families", "family")
         sourced(claim, f"claim '{claim.family}' of '{claim.group}'")
+
+
+def _period(since: PartialDate | None, until: PartialDate | None) -> str:
+    """A holding's period as its dates say it: 'since 2019-05 until 2020', or 'with no dates'."""
+    parts = ([f"since {since}"] if since else []) + ([f"until {until}"] if until else [])
+    return " ".join(parts) or "with no dates"
 
 
 def _check_stakes(reader: _Reader) -> None:
@@ -552,34 +709,128 @@ def _check_stakes(reader: _Reader) -> None:
             for i, first in enumerate(same):
                 for second in same[i + 1 :]:
                     if overlap(first.since, first.until, second.since, second.until):
-                        reader.problem_at(
-                            second,
-                            "since",
-                            f"'{second.owner}' already holds '{owned}' in this period "
-                            f"(line {reader.position(first)[1].line + 1}): end one holding before the next starts",
-                        )
+                        _report_overlap(reader, owned, first, second)
         _check_equity_total(reader, owned, [h for h in holdings if h.control == "equity" and h.stake])
 
 
+def _report_overlap(reader: _Reader, owned: str, first: model.Holding, second: model.Holding) -> None:
+    # Dates count from the first day of a start's period to the last day of an end's (data-format.md), so
+    # `until: 2019-05` and a next `since: 2019-05` share May 2019.
+    start = max(first.since.first if first.since else dt.date.min, second.since.first if second.since else dt.date.min)
+    end = min(first.until.last if first.until else dt.date.max, second.until.last if second.until else dt.date.max)
+    shared = (
+        "at all times"
+        if start == dt.date.min and end == dt.date.max
+        else f"up to {end.isoformat()}"
+        if start == dt.date.min
+        else f"from {start.isoformat()}"
+        if end == dt.date.max
+        else f"from {start.isoformat()} to {end.isoformat()}"
+    )
+    reader.problem_at(
+        second,
+        "since",
+        f"'{second.owner}' already holds '{owned}' in this period (line {reader.line_of(first)}, "
+        f"{_period(first.since, first.until)}; this one {_period(second.since, second.until)}): both count {shared}; "
+        "an 'until' runs to the end of its month or year, so end the earlier holding before the later one starts",
+    )
+
+
 def _check_equity_total(reader: _Reader, owned: str, holdings: list[model.Holding]) -> None:
-    if sum(h.stake or 0 for h in holdings) <= 100.0001:
+    if math.fsum(h.stake or 0.0 for h in holdings) <= _FULL:
         return  # even all at once they fit
-    changes: list[tuple[dt.date, int, float, model.Holding]] = []
-    for holding in holdings:
-        start = holding.since.first if holding.since else dt.date.min
-        changes.append((start, 1, holding.stake or 0.0, holding))
+    # A sweep over the days stakes start and stop: a stake counts from the first day of `since` to the last day
+    # of `until`, so it stops counting the day after.
+    changes: list[tuple[dt.date, bool, int, model.Holding]] = []
+    for number, holding in enumerate(holdings):
+        changes.append((holding.since.first if holding.since else dt.date.min, True, number, holding))
         if holding.until is not None and holding.until.last < dt.date.max:
-            changes.append((holding.until.last + dt.timedelta(days=1), 0, -(holding.stake or 0.0), holding))
-    changes.sort(key=lambda change: (change[0], change[1]))  # ends before starts on the same day
-    total = 0.0
-    for day, _, delta, holding in changes:
-        total += delta
-        if total > 100.0001:
-            when = "at all times" if day == dt.date.min else f"from {day.isoformat()}"
+            changes.append((holding.until.last + dt.timedelta(days=1), False, number, holding))
+    changes.sort(key=lambda change: (change[0], change[1], change[2]))  # stops before starts on the same day
+    current: dict[int, model.Holding] = {}
+    for day, starts, number, holding in changes:
+        if not starts:
+            del current[number]
+            continue
+        current[number] = holding
+        total = math.fsum(h.stake or 0.0 for h in current.values())
+        if total > _FULL:
+            when = "when none has a start date" if day == dt.date.min else f"from {day.isoformat()}"
+            together = ", ".join(
+                f"{h.owner} {h.stake:g}% (line {reader.line_of(h)}, {_period(h.since, h.until)})"
+                for h in current.values()
+            )
             reader.problem_at(
                 holding,
                 "stake",
-                f"equity stakes in '{owned}' add up to {total:g}% {when}: "
-                "end the old holding (until) before the new one starts, or correct a stake",
+                f"equity stakes in '{owned}' add up to {total:g}% {when}: {together}; an 'until' runs to the end "
+                "of its month or year, so end the old holding before the new one starts, or correct a stake",
             )
             return
+
+
+def _check_group_roots(reader: _Reader) -> None:
+    """Warn where a group's root is owned by an entity that is itself a member of the group on some day."""
+    data = reader.dataset
+    out_of: dict[str, list[model.Holding]] = {}
+    into: dict[str, list[model.Holding]] = {}
+    for holding in data.holdings:
+        out_of.setdefault(holding.owner, []).append(holding)
+        into.setdefault(holding.owned, []).append(holding)
+    for group in data.groups.values():
+        root = group.root
+        above = [h for h in into.get(root, []) if h.owner != root]
+        if not above:
+            continue
+        # Cheap first: reachable at all, ignoring dates? Only then look for a day on which it holds.
+        ever = _reachable(root, out_of, None)
+        for holding in above:
+            if holding.owner not in ever:
+                continue
+            day = _day_reached(root, holding, out_of, ever)
+            if day is not None:
+                when = "" if day == dt.date.min else f" on {day.isoformat()}"
+                reader.problem_at(
+                    holding,
+                    "owner",
+                    f"group '{group.id}' has root '{root}', but '{holding.owner}' owns '{root}' and is itself a "
+                    f"member of the group{when} (a cross-holding): check this holding, or make the top owner the root",
+                    "warning",
+                )
+
+
+# Days tried when looking for one on which a group's root is owned by its own member; past this, give up quietly.
+_ROOT_DAYS_BUDGET = 200
+
+
+def _reachable(start: str, out_of: dict[str, list[model.Holding]], day: dt.date | None) -> set[str]:
+    """Entities reachable from start through holdings (active on day, or ever when day is None)."""
+    seen = {start}
+    pending = [start]
+    while pending:
+        for holding in out_of.get(pending.pop(), ()):
+            if holding.owned not in seen and (day is None or active(holding.since, holding.until, day)):
+                seen.add(holding.owned)
+                pending.append(holding.owned)
+    return seen
+
+
+def _day_reached(
+    root: str, holding: model.Holding, out_of: dict[str, list[model.Holding]], ever: set[str]
+) -> dt.date | None:
+    """The first day on which holding is active and its owner is reachable from root, if any."""
+    first = holding.since.first if holding.since else dt.date.min
+    last = holding.until.last if holding.until else dt.date.max
+    # Reachability changes only where some holding starts or stops, so those days (within holding's period)
+    # are the only ones worth trying.
+    days = {first}
+    for node in ever:
+        for other in out_of.get(node, ()):
+            if other.since is not None and first <= other.since.first <= last:
+                days.add(other.since.first)
+            if other.until is not None and first <= other.until.last < last:
+                days.add(other.until.last + dt.timedelta(days=1))
+    for day in sorted(days)[:_ROOT_DAYS_BUDGET]:
+        if holding.owner in _reachable(root, out_of, day):
+            return day
+    return None

@@ -30,10 +30,12 @@ def default_group(data: Dataset, text: str | None) -> Group:
 def find_entity(data: Dataset, text: str) -> Entity:
     """One entity for what the user typed, in the order cli.md gives; UnknownName when none or several."""
     wanted = text.strip()
-    if wanted in data.entities:
-        return data.entities[wanted]
-    if wanted in data.groups:
-        return data.entities[data.groups[wanted].root]
+    # Ids are lowercase slugs, so lowering what was typed matches them case-insensitively.
+    key = wanted.lower()
+    if key in data.entities:
+        return data.entities[key]
+    if key in data.groups:
+        return data.entities[data.groups[key].root]
     folded = wanted.casefold()
     exact = [e for e in data.entities.values() if any(n.casefold() == folded for n in e.names())]
     if len(exact) == 1:
@@ -53,3 +55,34 @@ def _ambiguous(text: str, matches: list[Entity]) -> UnknownName:
     shown = ", ".join(f"{e.id} ({e.name})" for e in matches[:8])
     more = f" and {len(matches) - 8} more" if len(matches) > 8 else ""
     return UnknownName(f"'{text}' matches {len(matches)} entities: {shown}{more}; give an id", [e.id for e in matches])
+
+
+def find_family(data: Dataset, text: str) -> str:
+    """A licence family id by id, name or Chinese name (case-insensitive); UnknownName with suggestions."""
+    return _find_taxon(data, text, "family", {fid: (f.name, f.name_zh) for fid, f in data.families.items()})
+
+
+def find_category(data: Dataset, text: str) -> str:
+    """A licence category id by id, name or Chinese name (case-insensitive); UnknownName with suggestions."""
+    return _find_taxon(data, text, "category", {cid: (c.name, c.name_zh) for cid, c in data.categories.items()})
+
+
+def _find_taxon(data: Dataset, text: str, what: str, names: dict[str, tuple[str, str | None]]) -> str:
+    wanted = text.strip().casefold()
+    for key, (name, name_zh) in names.items():
+        if wanted in (key, name.casefold(), (name_zh or "").casefold()):
+            return key
+    hint = did_you_mean(wanted, list(dict.fromkeys([*names, *(name.casefold() for name, _ in names.values())])))
+    known = ", ".join(names) or "none in this data folder"
+    raise UnknownName(f"unknown licence {what} '{text}'{hint}; known: {known}", list(names))
+
+
+def jurisdiction_code(text: str) -> str:
+    """A jurisdiction as typed (`cn`, `CN-CQ`) in the data's form; UsageError when it is not a code."""
+    from xmfin.errors import UsageError
+    from xmfin.loading import JURISDICTION_PATTERN
+
+    code = text.strip().upper()
+    if not JURISDICTION_PATTERN.fullmatch(code):
+        raise UsageError(f"'{text}' is not a jurisdiction code (use ISO 3166 such as CN, HK or CN-CQ)")
+    return code

@@ -3,7 +3,8 @@
 This is the only module that imports yaml. It builds dicts, lists and strings without PyYAML's constructor:
 nothing is ever constructed from a tag, anchors and aliases are refused at the first one (so an alias bomb
 costs nothing), duplicate keys are refused with their position, and scalars stay text so that the loader types
-them by field (an unquoted `NO` is the string "NO" in a jurisdiction, never a boolean).
+them by field (an unquoted `NO` is the string "NO" in a jurisdiction, never a boolean). Nesting is capped at
+MAX_DEPTH so that a hostile file cannot exhaust the stack of whatever walks the values later.
 """
 
 from __future__ import annotations
@@ -20,6 +21,11 @@ try:
     from yaml import CSafeLoader as _Parser
 except ImportError:  # pragma: no cover - PyYAML without libyaml
     from yaml import SafeLoader as _Parser  # type: ignore[assignment]
+
+# xmfin data is a handful of levels deep; anything far deeper is a mistake or an attack. libyaml stops at 1000,
+# which is already too deep for recursive code (Python's default recursion limit is 1000), and the pure-Python
+# parser has no limit at all.
+MAX_DEPTH = 100
 
 
 class Quoted(str):
@@ -62,10 +68,37 @@ def read_yaml(data: bytes, file: str) -> Any:
         return _build(_Parser(data), file)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        reason = (error.problem or error.context or "not valid YAML").strip()
+        reason = _one_line(error.problem or error.context or "")
+        if "nesting depth" in reason:
+            reason = f"{reason}; flatten the data"
+        elif "tab" in reason or _char_at(data, mark) == "\t":
+            reason = f"{reason}; indent with spaces, not tabs"
         raise _error(file, mark, f"not valid YAML: {reason}") from None
+    except yaml.reader.ReaderError as error:
+        # libyaml gives the byte offset of the character it refuses (control characters, BOM-less UTF-16...).
+        before = data[: error.position].decode("utf-8", "replace")
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
+        reason = f"{error.reason} (character U+{error.character:04X})" if isinstance(error.character, int) else ""
+        where = Location(file, line, column)
+        reason = _one_line(reason or str(error))
+        raise DataError(
+            [Problem(where, "error", f"not valid YAML: {reason}; remove or replace that character")]
+        ) from None
     except yaml.YAMLError as error:
-        raise DataError([Problem(Location(file, 1, 1), "error", f"not valid YAML: {error}")]) from None
+        raise DataError([Problem(Location(file, 1, 1), "error", f"not valid YAML: {_one_line(str(error))}")]) from None
+
+
+def _char_at(data: bytes, mark: Any) -> str:
+    """The character a mark points at (libyaml counts characters, not bytes)."""
+    if mark is None:
+        return ""
+    return data.decode("utf-8", "replace")[mark.index : mark.index + 1]
+
+
+def _one_line(text: str) -> str:
+    """PyYAML's reasons sometimes span lines; a problem is always one line."""
+    return " ".join(text.split()) or "cannot be parsed"
 
 
 def _error(file: str, mark: Any, message: str) -> DataError:
@@ -97,6 +130,8 @@ def _build(parser: Any, file: str) -> Any:
         elif kind is map_start or kind is seq_start:
             if event.anchor is not None or event.tag is not None:
                 raise _refuse_node(file, event)
+            if len(stack) >= MAX_DEPTH:
+                raise _error(file, event.start_mark, f"nested more than {MAX_DEPTH} levels deep; flatten the data")
             mark = event.start_mark
             value = YMap(mark.line, mark.column) if kind is map_start else YList(mark.line, mark.column)
         elif kind is map_end or kind is seq_end:

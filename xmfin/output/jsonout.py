@@ -10,9 +10,12 @@ from typing import Any
 from xmfin.dates import PartialDate
 from xmfin.errors import Problem
 from xmfin.graph import Effective, OwnershipGraph, TreeNode
-from xmfin.licensing import GapTable, HeldLicence
+from xmfin.licensing import GapTable, HeldLicence, LicenceRow, Matrix
 from xmfin.model import Claim, Dataset, Entity, Holding, Licence
 from xmfin.profile import Profile
+from xmfin.search import Match
+from xmfin.sources import SourceUse
+from xmfin.timeline import Event
 
 OUTPUT_VERSION = 1
 
@@ -237,3 +240,90 @@ def profile_json(profile: Profile) -> dict[str, Any]:
         groups=[{"group": m.group.id, **effective_fields(m.effective, m.controlled)} for m in profile.groups],
         sources=[source_json(data, s) for s in profile.sources if s in data.sources],
     )
+
+
+def matrix_json(matrix: Matrix, data: Dataset, day: dt.date) -> dict[str, Any]:
+    """`xmfin matrix --json`: rows as in `gaps` without `gap`, and per group the keys it holds and is claimed."""
+    rows = [
+        {
+            "licence": row.key,
+            "name": row.name,
+            "core": row.core,
+            "held": {g: [held_json(h, data) for h in found] for g, found in row.held.items()},
+            "claimed": {g: [claim_json(c) for c in found] for g, found in row.claimed.items()},
+        }
+        for row in matrix.rows
+    ]
+    summary = {
+        g: {
+            "held": [row.key for row in matrix.rows if row.held[g]],
+            "claimed": [row.key for row in matrix.rows if row.claimed[g] and not row.held[g]],
+        }
+        for g in matrix.groups
+    }
+    return document(day, by=matrix.by, groups=matrix.groups, rows=rows, summary=summary)
+
+
+def licence_row_json(row: LicenceRow, data: Dataset) -> dict[str, Any]:
+    """One licence of `xmfin licences --json`, with `active` on the day and the groups reaching its holder."""
+    return {
+        **licence_json(row.licence, data),
+        "holder_name": data.entities[row.licence.holder].name,
+        "jurisdiction": row.jurisdiction,
+        "active": row.active,
+        "groups": [{"group": g.group, **effective_fields(g.effective, g.controlled)} for g in row.groups],
+    }
+
+
+def search_json(query: str, matches: list[Match], day: dt.date) -> dict[str, Any]:
+    """`xmfin search --json`: results best first; `matched` is the id or name that matched, `field` its kind."""
+    results = [
+        {
+            "id": m.entity.id,
+            "name": m.entity.name,
+            "name_zh": m.entity.name_zh,
+            "jurisdiction": m.entity.jurisdiction,
+            "kind": m.entity.kind,
+            "matched": m.text,
+            "field": m.field,
+            "match": m.grade,
+            "score": m.score,
+        }
+        for m in matches
+    ]
+    return document(day, query=query, results=results)
+
+
+def sources_json(uses: list[SourceUse], data: Dataset, day: dt.date, entity: str | None) -> dict[str, Any]:
+    """`xmfin sources --json`: each source with `cited_by` (counts by record kind), `entities` and `groups`."""
+    sources = [
+        {
+            **source_json(data, use.source.id),
+            "note": use.source.note,
+            "cited_by": use.counts,
+            "citations": use.total,
+            "entities": use.entities,
+            "groups": use.groups,
+        }
+        for use in uses
+    ]
+    return document(day, entity=entity, sources=sources)
+
+
+def timeline_json(events: list[Event], data: Dataset, day: dt.date, group: str | None) -> dict[str, Any]:
+    """`xmfin timeline --json`: events in order, each with date, kind, entities, group, sources, detail, text."""
+    from xmfin.timeline import describe
+
+    rows = [
+        {
+            "date": event.date.text,
+            "kind": event.kind,
+            "entities": list(event.entities),
+            "group": event.group,
+            "sources": list(event.sources),
+            "detail": event.detail,
+            "text": describe(event, data),
+        }
+        for event in events
+    ]
+    return document(day, group=group, events=rows)

@@ -14,9 +14,12 @@ from rich.tree import Tree
 
 from xmfin.dates import PartialDate, active
 from xmfin.graph import Effective, OwnershipGraph, TreeNode, format_stake
-from xmfin.licensing import GapTable, HeldLicence
+from xmfin.licensing import GapTable, HeldLicence, LicenceRow, Matrix
 from xmfin.model import Dataset, Entity, Holding, Licence
 from xmfin.profile import Profile
+from xmfin.search import Match
+from xmfin.sources import SourceUse
+from xmfin.timeline import Event
 
 
 def console() -> Console:
@@ -79,26 +82,32 @@ def render_tree(out: Console, top: TreeNode, licences: dict[str, list[Licence]],
     out.print(tree)
 
 
+def place(entity: Entity) -> str:
+    """`Name (JUR)`, or just the name where no jurisdiction is recorded (people)."""
+    where = f" ({escape(entity.jurisdiction)})" if entity.jurisdiction else ""
+    return escape(entity.name) + where
+
+
 def render_paths(out: Console, graph: OwnershipGraph, paths: list[list[str]]) -> None:
     entities = graph.data.entities
     for path in paths:
-        steps = [f"{escape(entities[path[0]].name)} ({escape(entities[path[0]].jurisdiction or '?')})"]
+        steps = [place(entities[path[0]])]
         for before, node in itertools.pairwise(path):
             entity = entities[node]
-            steps.append(
-                f"{escape(entity.name)} ({escape(entity.jurisdiction or '?')}) "
-                f"[cyan]{link_label(graph.holding(before, node))}[/]"
-            )
+            steps.append(f"{place(entity)} [cyan]{link_label(graph.holding(before, node))}[/]")
         out.print(" → ".join(steps))
 
 
 def held_cell(held: list[HeldLicence], data: Dataset, claimed: bool) -> Text:
-    lines = [
-        f"{data.entities[h.licence.holder].name} {h.effective.label()}"
-        + (" via VIE" if h.effective.via_vie else "")
-        + ("" if h.controlled else " (minority)")
-        for h in held
-    ]
+    # A holder with several licences of one family is named once.
+    lines = list(
+        dict.fromkeys(
+            f"{data.entities[h.licence.holder].name} {h.effective.label()}"
+            + (" via VIE" if h.effective.via_vie else "")
+            + ("" if h.controlled or h.effective.value is None else " (minority)")
+            for h in held
+        )
+    )
     text = Text("\n".join(lines))
     if claimed:
         if lines:
@@ -158,7 +167,8 @@ def render_profile(out: Console, profile: Profile) -> None:
         ("sources", ", ".join(entity.sources)),
     ]
     for former in entity.former_names:
-        facts.append(("former name", f"{former.name} {former.name_zh or ''} {period(former.since, former.until)}"))
+        parts = (former.name, former.name_zh or "", period(former.since, former.until))
+        facts.append(("former name", " ".join(part for part in parts if part)))
     for name, value in facts:
         if value.strip():
             out.print(f"  [dim]{name}:[/] {escape(value.strip())}")
@@ -217,7 +227,14 @@ def render_profile(out: Console, profile: Profile) -> None:
         out,
         f"Groups on {day.isoformat()}",
         ["group", "effective stake", "controlled"],
-        [[m.group.name, m.effective.label(), "yes" if m.controlled else "no"] for m in profile.groups],
+        [
+            [
+                m.group.name,
+                m.effective.label() + (" via VIE" if m.effective.via_vie else ""),
+                "yes" if m.controlled else "no",
+            ]
+            for m in profile.groups
+        ],
     )
     render_records(
         out,
@@ -235,3 +252,96 @@ def render_profile(out: Console, profile: Profile) -> None:
             if s in data.sources
         ],
     )
+
+
+def render_matrix(out: Console, matrix: Matrix, data: Dataset, day: dt.date) -> None:
+    """`xmfin matrix`: a row per family (or category), a column per group; cells as in `gaps`."""
+    grid = Table(title=f"Licences on {day.isoformat()}, by {matrix.by}", show_lines=True)
+    grid.add_column(matrix.by.capitalize())
+    for group in matrix.groups:
+        grid.add_column(escape(data.groups[group].name))
+    for row in matrix.rows:
+        cells: list[Text | str] = [Text(row.name + (" *" if row.core else ""))]
+        cells.extend(held_cell(row.held[g], data, bool(row.claimed[g])) for g in matrix.groups)
+        grid.add_row(*cells)
+    out.print(grid)
+    out.print("[dim]* core licence; 'claimed': a source says so but names no licensed entity[/]")
+
+
+def render_licences(out: Console, rows: list[LicenceRow], data: Dataset, day: dt.date, everything: bool) -> None:
+    """`xmfin licences`: a row per licence; groups with their effective stake in the holder."""
+    table = Table(title=f"Licences {'known' if everything else 'active'} on {day.isoformat()}", title_justify="left")
+    for name in ("category", "holder", "groups", "jurisdiction", "regulator", "granted", "revoked"):
+        table.add_column(name)
+    for row in rows:
+        licence = row.licence
+        groups = "\n".join(f"{data.groups[g.group].name} {g.effective.label()}" for g in row.groups)
+        cells = [
+            data.categories[licence.category].name + ("" if row.active else " (not active)"),
+            data.entities[licence.holder].name,
+            groups,
+            row.jurisdiction or "",
+            licence.regulator or "",
+            licence.granted.text if licence.granted else "",
+            licence.revoked.text if licence.revoked else "",
+        ]
+        table.add_row(*[escape(cell) for cell in cells], style=None if row.active else "dim")
+    out.print(table)
+    out.print(f"[dim]{len(rows)} licence{'' if len(rows) == 1 else 's'}[/]")
+
+
+def render_search(out: Console, matches: list[Match]) -> None:
+    """`xmfin search`: a row per entity, best first, saying what matched and how."""
+    table = Table(show_edge=False)
+    for name in ("id", "name", "jurisdiction", "matched", "how"):
+        table.add_column(name)
+    for m in matches:
+        name = m.entity.name + (f" {m.entity.name_zh}" if m.entity.name_zh else "")
+        how = m.grade if m.grade != "fuzzy" else f"fuzzy {m.score:g}"
+        matched = f"{_FIELD_LABELS.get(m.field, m.field)}: {m.text}"
+        cells = [m.entity.id, name, m.entity.jurisdiction or "", matched, how]
+        table.add_row(*[escape(cell) for cell in cells])
+    out.print(table)
+
+
+_FIELD_LABELS = {"name_zh": "Chinese name", "former_name": "former name"}
+
+
+def citation_counts(counts: dict[str, int]) -> str:
+    """`2 holdings, 1 licence`, or `not cited`."""
+    words = [f"{n} {kind if n == 1 else _PLURALS.get(kind, kind + 's')}" for kind, n in counts.items()]
+    return ", ".join(words) or "not cited"
+
+
+_PLURALS = {"entity": "entities"}
+
+
+def render_sources(out: Console, uses: list[SourceUse], data: Dataset, shown: int = 4) -> None:
+    """`xmfin sources`: a row per source with what cites it and (the first few of) the entities concerned."""
+    table = Table(show_lines=True)
+    for name in ("source", "title", "published", "cited by", "about"):
+        table.add_column(name)
+    for use in uses:
+        source = use.source
+        about = [data.entities[e].name for e in use.entities[:shown] if e in data.entities]
+        about.extend(f"group {g}" for g in use.groups)
+        more = len(use.entities) - shown
+        if more > 0:
+            about.append(f"and {more} more")
+        title = source.title + (f"\n{source.publisher}" if source.publisher else "")
+        cells = [source.id, title, str(source.published or ""), citation_counts(use.counts), "\n".join(about)]
+        table.add_row(*[escape(cell) for cell in cells])
+    out.print(table)
+
+
+def render_timeline(out: Console, events: list[Event], data: Dataset) -> None:
+    """`xmfin timeline`: a row per event, in order, with its sources."""
+    from xmfin.timeline import describe
+
+    table = Table(show_edge=False)
+    for name in ("date", "event", "what happened", "sources"):
+        table.add_column(name)
+    for event in events:
+        cells = (event.date.text, event.kind, describe(event, data), ", ".join(event.sources))
+        table.add_row(*[escape(cell) for cell in cells])
+    out.print(table)

@@ -1,0 +1,168 @@
+"""Run a command as a subprocess, repeatedly, and keep its wall time and peak memory (from wait4)."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# A single run longer than this is stopped and reported as failed, so one slow command cannot hang the bench.
+TIMEOUT_SECONDS = 900.0
+
+
+@dataclass
+class Run:
+    """One run of a command: wall seconds, peak RSS in MiB, exit code, and what it printed (stdout, trimmed)."""
+
+    seconds: float
+    peak_mib: float
+    returncode: int
+    stdout: str
+    stderr: str
+    # CPU seconds (user + system) of the command: steadier than wall time on a busy machine.
+    cpu_seconds: float = 0.0
+    # Seconds the command timed itself (the floors print them), when it did.
+    inner_seconds: float | None = None
+
+
+@dataclass
+class Measure:
+    """Several runs of one command, summarised by their medians; `error` says why a command failed."""
+
+    name: str
+    argv: list[str]
+    runs: list[Run] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and bool(self.runs)
+
+    @property
+    def seconds(self) -> float | None:
+        return statistics.median(r.seconds for r in self.runs) if self.ok else None
+
+    @property
+    def inner_seconds(self) -> float | None:
+        inner = [r.inner_seconds for r in self.runs if r.inner_seconds is not None]
+        return statistics.median(inner) if self.ok and inner else None
+
+    @property
+    def cpu_seconds(self) -> float | None:
+        return statistics.median(r.cpu_seconds for r in self.runs) if self.ok else None
+
+    @property
+    def peak_mib(self) -> float | None:
+        return max(r.peak_mib for r in self.runs) if self.ok else None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "argv": self.argv,
+            "ok": self.ok,
+            "error": self.error,
+            "median_seconds": self.seconds,
+            "median_inner_seconds": self.inner_seconds,
+            "median_cpu_seconds": self.cpu_seconds,
+            "peak_mib": self.peak_mib,
+            "runs": [
+                {
+                    "seconds": r.seconds,
+                    "cpu_seconds": r.cpu_seconds,
+                    "inner_seconds": r.inner_seconds,
+                    "peak_mib": r.peak_mib,
+                }
+                for r in self.runs
+            ],
+        }
+
+
+# Starts the command and reports its wall time and its own peak RSS on a pipe. It stands between the bench and
+# the command because Linux keeps a process's RSS high-water mark across exec, and a child spawned straight
+# from the bench (which holds the generated data) would start with the bench's mark. This helper is a bare
+# Python (-S -E) of a few MiB, so that is the least a measured peak can be.
+_SPAWN = """
+import json, os, signal, sys, time
+timeout, report_fd, argv = float(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+os.set_inheritable(report_fd, False)
+start = time.perf_counter()
+pid = os.posix_spawnp(argv[0], argv, os.environ)
+signal.signal(signal.SIGALRM, lambda *_: os.kill(pid, signal.SIGKILL))
+signal.setitimer(signal.ITIMER_REAL, timeout)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - start
+signal.setitimer(signal.ITIMER_REAL, 0)
+cpu = usage.ru_utime + usage.ru_stime
+report = {"seconds": seconds, "cpu": cpu, "maxrss_kib": usage.ru_maxrss, "code": os.waitstatus_to_exitcode(status)}
+os.write(report_fd, json.dumps(report).encode())
+"""
+
+
+def run_once(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> Run:
+    """Run argv to completion: its wall time, and its own peak RSS from wait4."""
+    read_end, write_end = os.pipe()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        helper = [sys.executable, "-S", "-E", "-c", _SPAWN, str(TIMEOUT_SECONDS), str(write_end), *argv]
+        with os.fdopen(read_end, "rb") as report_pipe:
+            try:
+                process = subprocess.Popen(
+                    helper, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env, cwd=cwd, pass_fds=(write_end,)
+                )
+            finally:
+                os.close(write_end)
+            raw = report_pipe.read()
+            process.wait()
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode("utf-8", "replace")
+        stderr = err.read().decode("utf-8", "replace")
+    if not raw:  # the helper could not start the command (no such program): its traceback says why
+        reason = (stderr.strip().splitlines() or ["could not start"])[-1]
+        return Run(0.0, 0.0, 127, stdout, reason, cpu_seconds=0.0)
+    report = json.loads(raw)
+    code = int(report["code"])
+    if code == -9 and report["seconds"] >= TIMEOUT_SECONDS:
+        stderr += f"\nstopped after {TIMEOUT_SECONDS:.0f} s"
+    return Run(float(report["seconds"]), report["maxrss_kib"] / 1024, code, stdout, stderr, cpu_seconds=report["cpu"])
+
+
+def measure(
+    name: str,
+    argv: list[str],
+    env: dict[str, str],
+    repeat: int,
+    *,
+    inner: bool = False,
+    before_each: list[str] | None = None,
+    check_json: bool = False,
+) -> Measure:
+    """Run argv `repeat` times; a failing run stops the measure and is reported, never raised.
+
+    With inner, the command prints a JSON object whose "seconds" is the time it measured itself.
+    With check_json, its stdout must be one JSON document. before_each (argv) runs untimed before each run.
+    """
+    result = Measure(name, argv)
+    for _ in range(repeat):
+        if before_each is not None:
+            subprocess.run(before_each, env=env, check=False, capture_output=True)
+        run = run_once(argv, env)
+        if run.returncode != 0:
+            last = (run.stderr.strip().splitlines() or ["(nothing on stderr)"])[-1]
+            result.error = f"exit {run.returncode}: {last[:200]}"
+            return result
+        try:
+            if inner:
+                run.inner_seconds = float(json.loads(run.stdout)["seconds"])
+            elif check_json:
+                json.loads(run.stdout)
+        except (ValueError, KeyError, TypeError) as error:
+            result.error = f"bad output: {error}"
+            return result
+        run.stdout = run.stdout[:200]
+        result.runs.append(run)
+    return result

@@ -1,0 +1,340 @@
+"""The scale benchmark: xmfin's commands against floors measured in the same run, at 1k, 10k and 100k entities.
+
+Run `python -m bench` (or `python bench/run.py`) from the repository root; `--help` lists the options.
+Every command runs as a subprocess, as a user runs it; its wall time is the median of the runs and its peak
+memory the largest peak RSS of its runs. The floors:
+
+- import floor: `python -c "import typer, rich, networkx, yaml"`, the least any xmfin command could cost;
+- parse floor: iterating libyaml's event stream (`yaml.parse`, CSafeLoader) over the data folder's files;
+- typical tool: `yaml.safe_load` (CSafeLoader) of the same files.
+
+The two parse floors time themselves inside their process (start-up excluded). Loading is `check`'s wall time
+minus the import floor, and is compared with both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as `python bench/run.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.generate import WORK, cached_folder
+from bench.measure import Measure, measure
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+DEFAULT_SIZES = (1_000, 10_000, 100_000)
+GIB = 1024.0
+
+_FLOOR_SCRIPT = """
+import json, sys, time, yaml
+files = sys.argv[2:]
+start = time.perf_counter()
+if sys.argv[1] == "parse":
+    for name in files:
+        with open(name, "rb") as stream:
+            for _ in yaml.parse(stream, Loader=yaml.CSafeLoader):
+                pass
+else:
+    for name in files:
+        with open(name, "rb") as stream:
+            yaml.load(stream, Loader=yaml.CSafeLoader)
+print(json.dumps({"seconds": time.perf_counter() - start}))
+"""
+
+# Runs the CLI with argv, then says on stderr which heavy modules were imported by the time it exited.
+_IMPORTS_SCRIPT = """
+import atexit, json, sys
+heavy = ("yaml", "networkx", "rich")
+atexit.register(lambda: sys.stderr.write("IMPORTED " + json.dumps([m for m in heavy if m in sys.modules]) + "\\n"))
+sys.argv = ["xmfin", *sys.argv[1:]]
+from xmfin.cli import main
+main()
+"""
+
+
+@dataclass
+class Target:
+    """One target of issue 7: what was measured against what limit."""
+
+    name: str
+    value: float | None
+    limit: float
+    unit: str
+    lower_is_better: bool = True
+    note: str = ""
+
+    @property
+    def met(self) -> bool | None:
+        if self.value is None:
+            return None
+        return self.value <= self.limit if self.lower_is_better else self.value >= self.limit
+
+    def verdict(self) -> str:
+        if self.value is None:
+            return f"NOT MEASURED {self.note}".rstrip()
+        shown = (
+            f"{self.value:.2f}{self.unit} (limit {'<=' if self.lower_is_better else '>='} {self.limit:g}{self.unit})"
+        )
+        if self.met:
+            return f"met: {shown}"
+        miss = self.value / self.limit if self.lower_is_better else self.limit / self.value
+        return f"MISSED by {miss:.2f}x: {shown}"
+
+    def as_json(self) -> dict[str, object]:
+        return {"name": self.name, "value": self.value, "limit": self.limit, "unit": self.unit, "met": self.met}
+
+
+def xmfin_argv() -> list[str]:
+    """How a user starts xmfin: the console script beside this Python, else `python -m xmfin`."""
+    script = Path(sys.executable).parent / "xmfin"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "xmfin"]
+
+
+def clean_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XMFIN_")}
+    env["NO_COLOR"] = "1"
+    return env
+
+
+def commands(folder: Path, probe: dict[str, str]) -> list[tuple[str, list[str], bool]]:
+    """The measured xmfin commands for one data folder: (name, arguments, prints JSON)."""
+    data = ["--data", str(folder)]
+    group, peer, entity = probe["group"], probe["peer"], probe["entity"]
+    export_to = str(WORK / "export.graphml")
+    return [
+        ("check", ["check", *data], False),
+        (f"tree {group} --json", ["tree", group, "--json", *data], True),
+        (f"gaps {group} --vs {peer} --json", ["gaps", group, "--vs", peer, "--json", *data], True),
+        (f"chain {entity} --json", ["chain", entity, "--json", *data], True),
+        ("export --format graphml", ["export", "--format", "graphml", "-o", export_to, *data], False),
+    ]
+
+
+def startup(env: dict[str, str], repeat: int) -> dict[str, object]:
+    """The import floor, `--help` and `--version` (time and heavy imports), and `tree` on the bundled data."""
+    xmfin = xmfin_argv()
+    floor = measure("import floor", [sys.executable, "-c", "import typer, rich, networkx, yaml"], env, repeat)
+    results: dict[str, object] = {"import_floor": floor}
+    for flag in ("--help", "--version"):
+        timed = measure(f"xmfin {flag}", [*xmfin, flag], env, repeat)
+        probe = measure(f"imports of {flag}", [sys.executable, "-c", _IMPORTS_SCRIPT, flag], env, 1)
+        imported: list[str] | None = None
+        if probe.ok:
+            line = next(x for x in probe.runs[0].stderr.splitlines() if x.startswith("IMPORTED "))
+            imported = json.loads(line.removeprefix("IMPORTED "))
+        results[flag] = {"measure": timed, "imports": imported}
+    results["tree_bundled"] = measure("xmfin tree (bundled data)", [*xmfin, "tree"], env, repeat)
+    return results
+
+
+def bench_size(size: int, env: dict[str, str], repeat: int, import_floor: float | None) -> dict[str, object]:
+    """Every measure for one size: the two parse floors and the xmfin commands."""
+    folder, manifest = cached_folder(size)
+    files = [str(folder / "entities.yaml"), str(folder / "licences.yaml")]
+    mib = sum(Path(f).stat().st_size for f in files) / 2**20
+    print(f"\n== {size:,} entities ({mib:.1f} MiB of YAML in {folder}), {repeat} runs each", flush=True)
+    measures: list[Measure] = []
+    floors = [
+        measure(
+            "parse floor (yaml.parse events)",
+            [sys.executable, "-c", _FLOOR_SCRIPT, "parse", *files],
+            env,
+            repeat,
+            inner=True,
+        ),
+        measure(
+            "typical tool (yaml.safe_load)",
+            [sys.executable, "-c", _FLOOR_SCRIPT, "load", *files],
+            env,
+            repeat,
+            inner=True,
+        ),
+    ]
+    for floor in floors:
+        _print_row(floor, None)
+    parse_floor, safe_load = (floor.inner_seconds for floor in floors)
+    xmfin = xmfin_argv()
+    check_seconds: float | None = None
+    for name, args, prints_json in commands(folder, manifest["probe"]):
+        found = measure(f"xmfin {name}", [*xmfin, *args], env, repeat, check_json=prints_json)
+        measures.append(found)
+        if name == "check":
+            check_seconds = found.seconds
+        _print_row(found, check_seconds if name != "check" else None)
+    loading = check_seconds - import_floor if check_seconds is not None and import_floor is not None else None
+    if loading is not None and parse_floor and safe_load:
+        print(
+            f"   loading = check - import floor = {loading:.3f} s: {loading / parse_floor:.2f}x the parse floor, "
+            f"{safe_load / loading:.2f}x faster than yaml.safe_load",
+            flush=True,
+        )
+    return {
+        "size": size,
+        "yaml_mib": round(mib, 2),
+        "counts": manifest["counts"],
+        "probe": manifest["probe"],
+        "parse_floor": floors[0],
+        "safe_load": floors[1],
+        "commands": measures,
+        "loading_seconds": loading,
+    }
+
+
+def _print_row(found: Measure, check: float | None) -> None:
+    if not found.ok:
+        print(f"   {found.name:<48} FAILED ({found.error})", flush=True)
+        return
+    assert found.seconds is not None and found.peak_mib is not None
+    inner = found.inner_seconds
+    timed = (
+        f"{inner:8.3f} s (in-process; wall {found.seconds:.3f} s)" if inner is not None else f"{found.seconds:8.3f} s"
+    )
+    ratio = f"  {found.seconds / check:.2f}x check" if check else ""
+    print(f"   {found.name:<48} {timed:<36} {found.peak_mib:8.1f} MiB{ratio}", flush=True)
+
+
+def targets(start: dict[str, object], sizes: list[dict[str, object]]) -> list[Target]:
+    """Issue 7's targets, evaluated on this run's numbers (those whose sizes were not run are left out)."""
+    found: list[Target] = []
+    floor = start["import_floor"]
+    assert isinstance(floor, Measure)
+    for flag in ("--help", "--version"):
+        entry = start[flag]
+        assert isinstance(entry, dict)
+        imported = entry["imports"]
+        heavy = None if imported is None else float(len({"yaml", "networkx"} & set(imported)))
+        found.append(Target(f"xmfin {flag} imports neither yaml nor networkx", heavy, 0, " heavy imports"))
+    bundled = start["tree_bundled"]
+    assert isinstance(bundled, Measure)
+    ratio = bundled.seconds / floor.seconds if bundled.seconds and floor.seconds else None
+    found.append(Target("xmfin tree (bundled data) / import floor", ratio, 1.3, "x", note=str(bundled.error or "")))
+    by_size = {int(str(s["size"])): s for s in sizes}
+    largest = max(by_size, default=None)
+    if largest is not None:
+        top = by_size[largest]
+        loading = top["loading_seconds"]
+        parse = top["parse_floor"]
+        safe = top["safe_load"]
+        assert isinstance(parse, Measure) and isinstance(safe, Measure)
+        at = f" at {largest:,}"
+        if isinstance(loading, float) and parse.inner_seconds:
+            found.append(Target(f"loading / parse floor{at}", loading / parse.inner_seconds, 1.5, "x"))
+        if isinstance(loading, float) and safe.inner_seconds and loading > 0:
+            found.append(Target(f"yaml.safe_load / loading{at}", safe.inner_seconds / loading, 5, "x", False))
+        commands_ = top["commands"]
+        assert isinstance(commands_, list)
+        check = next(m for m in commands_ if m.name == "xmfin check")
+        for query in commands_:
+            if query.name.startswith(("xmfin tree", "xmfin gaps", "xmfin chain")) and check.seconds:
+                value = query.seconds / check.seconds if query.seconds else None
+                found.append(Target(f"{query.name} / check{at}", value, 1.3, "x", note=str(query.error or "")))
+        for command in commands_:
+            value = command.peak_mib / GIB if command.peak_mib is not None else None
+            found.append(
+                Target(f"peak memory of {command.name}{at}", value, 1.0, " GiB", note=str(command.error or ""))
+            )
+    if 10_000 in by_size and 100_000 in by_size:
+        small, large = by_size[10_000]["commands"], by_size[100_000]["commands"]
+        assert isinstance(small, list) and isinstance(large, list)
+        for before, after in zip(small, large, strict=True):
+            value = after.seconds / before.seconds if after.seconds and before.seconds else None
+            found.append(Target(f"growth 10k -> 100k of {after.name}", value, 12, "x", note=str(after.error or "")))
+    return found
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, Measure):
+        return value.as_json()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def git_commit() -> str | None:
+    try:
+        done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    except OSError:
+        return None
+    dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True)
+    return done.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "") if done.returncode == 0 else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", help="comma-separated entity counts (default 1000,10000,100000; --quick: 1000)")
+    parser.add_argument("--repeat", type=int, help="runs per measure (default 5, 3 at 100k and above; --quick: 1)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: one run each, 1000 entities")
+    parser.add_argument("--out", type=Path, help="where to write the JSON results (default bench/results/)")
+    args = parser.parse_args(argv)
+    if args.sizes:
+        try:
+            sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+        except ValueError:
+            parser.error(f"--sizes: not a list of numbers: {args.sizes}")
+    else:
+        sizes = [1_000] if args.quick else list(DEFAULT_SIZES)
+    if any(size < 100 for size in sizes):
+        parser.error("--sizes: the smallest size is 100 (two groups of 50)")
+
+    def repeat_for(size: int) -> int:
+        return args.repeat or (1 if args.quick else 3 if size >= 100_000 else 5)
+
+    env = clean_env()
+    WORK.mkdir(parents=True, exist_ok=True)
+    print(f"xmfin benchmark: {' '.join(xmfin_argv())}, Python {platform.python_version()}, commit {git_commit()}")
+    print("== start-up", flush=True)
+    start = startup(env, repeat_for(min(sizes)))
+    floor = start["import_floor"]
+    assert isinstance(floor, Measure)
+    _print_row(floor, None)
+    for flag in ("--help", "--version"):
+        entry = start[flag]
+        assert isinstance(entry, dict)
+        _print_row(entry["measure"], None)
+        print(f"   {'  imports at exit':<48} {', '.join(entry['imports'] or []) or 'none of yaml, networkx, rich'}")
+    bundled = start["tree_bundled"]
+    assert isinstance(bundled, Measure)
+    _print_row(bundled, None)
+    if bundled.seconds and floor.seconds:
+        print(f"   {'  / import floor':<48} {bundled.seconds / floor.seconds:.2f}x")
+    results = [bench_size(size, env, repeat_for(size), floor.seconds) for size in sizes]
+    found = targets(start, results)
+    print("\n== targets")
+    for target in found:
+        print(f"   {target.name:<62} {target.verdict()}")
+    document = {
+        "benchmark": "xmfin",
+        "version": 1,
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "commit": git_commit(),
+        "python": platform.python_version(),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "note": "loading = check wall time - import floor wall time; parse floors are timed in-process",
+        "startup": _jsonable(start),
+        "sizes": _jsonable(results),
+        "targets": [t.as_json() for t in found],
+    }
+    out = args.out or RESULTS / f"bench-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(document, indent=1, ensure_ascii=False), encoding="utf-8")
+    if args.out is None:
+        shutil.copyfile(out, RESULTS / "latest.json")
+    print(f"\nresults: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""The library API: load a data folder, then ask it what the commands ask and get plain records back.
+
+    >>> from xmfin import explore
+    >>> xm = explore(as_of="2019-05")             # the bundled data, as it stood at the end of May 2019
+    >>> [m.entity.id for m in xm.search("网商")]
+    >>> xm.gaps("xiaomi", ["ant"]).gaps
+
+Names are resolved as on the command line (ids, names, Chinese names, former names, aliases); a name that
+matches nothing raises `xmfin.errors.UnknownName` with the candidates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xmfin import licensing, lookup
+from xmfin.dates import as_of_day
+from xmfin.errors import UsageError
+from xmfin.graph import Effective, OwnershipGraph, TreeNode
+from xmfin.licensing import Filters, GapTable, LicenceQuery, LicenceRow, Matrix
+from xmfin.loading import load as load_folder
+from xmfin.model import Dataset, Entity, Group
+from xmfin.profile import Profile, entity_profile
+from xmfin.search import DEFAULT_LIMIT, Match
+from xmfin.sources import SourceUse, source_uses
+from xmfin.timeline import Event
+
+
+def bundled_data() -> Path:
+    """The dataset shipped with the package (inside the wheel), or the checkout's data/ when run from source."""
+    from importlib.resources import files
+
+    packaged = Path(str(files("xmfin"))) / "data"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "data"
+
+
+def load(path: str | os.PathLike[str] | None = None) -> Dataset:
+    """The records of a data folder (default: the bundled dataset); DataError listing the errors if invalid."""
+    return load_folder(bundled_data() if path is None else path, None if path is not None else "data")
+
+
+def explore(path: str | os.PathLike[str] | None = None, as_of: str | dt.date | None = None) -> Explorer:
+    """An Explorer over a data folder (default: the bundled dataset) on a day (default: today)."""
+    return Explorer(load(path), as_of)
+
+
+@dataclass(frozen=True, slots=True)
+class Chain:
+    """The holding paths from the top owners (`tops`, largest stake first) down to `entity`.
+
+    `effective` and `controls` give each top owner's effective stake in the entity and whether it controls it;
+    `truncated` is true when a top owner had more paths than `graph.MAX_PATHS`.
+    """
+
+    entity: str
+    tops: list[str]
+    paths: list[list[str]]
+    effective: dict[str, Effective]
+    controls: dict[str, bool]
+    truncated: bool = False
+
+
+@dataclass
+class Explorer:
+    """One dataset on one day, asked the questions of the commands. Each method returns records, never prints.
+
+    `as_of` is a date, or a text as on the command line (a partial date means the end of its period).
+    """
+
+    data: Dataset
+    as_of: str | dt.date | None = None
+    day: dt.date = field(init=False)
+    graph: OwnershipGraph = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.day = self.as_of if isinstance(self.as_of, dt.date) else as_of_day(self.as_of)
+        self.graph = OwnershipGraph(self.data, self.day)
+
+    def on(self, as_of: str | dt.date) -> Explorer:
+        """The same data on another day."""
+        return Explorer(self.data, as_of)
+
+    def entity(self, name: str) -> Entity:
+        """The one entity a name means."""
+        return lookup.find_entity(self.data, name)
+
+    def group(self, name: str | None = None) -> Group:
+        """A group by id or name; the default group when name is None."""
+        return lookup.default_group(self.data, name)
+
+    def tree(
+        self, target: str | None = None, *, up: bool = False, depth: int | None = None, min_stake: float | None = None
+    ) -> TreeNode:
+        """The holding tree down from target (default: the default group's root), or the owners above it."""
+        root = self.entity(target).id if target is not None else self.group().root
+        return self.graph.tree(root, up=up, depth=depth, min_stake=min_stake)
+
+    def chain(self, entity: str, from_: str | None = None) -> Chain:
+        """Every holding path from the top owners of entity (or from `from_` only) down to it."""
+        target = self.entity(entity).id
+        above = self.graph.effective_to(target)
+        if from_ is not None:
+            tops = [self.entity(from_).id]
+            if tops[0] not in above:
+                raise UsageError(f"'{tops[0]}' holds no stake in '{target}' on {self.day.isoformat()}")
+        else:
+            tops = sorted(self.graph.top_owners(target), key=lambda top: (-above[top].lower_bound, top))
+        controllers = self.graph.controllers_of(target)
+        paths: list[list[str]] = []
+        truncated = False
+        for top in tops:
+            found, more = self.graph.paths(top, target)
+            paths.extend(found)
+            truncated = truncated or more
+        return Chain(
+            target,
+            tops,
+            paths,
+            {top: above[top] for top in tops},
+            {top: top in controllers for top in tops},
+            truncated,
+        )
+
+    def show(self, entity: str) -> Profile:
+        """Everything the data says about one entity, with its sources."""
+        return entity_profile(self.graph, self.entity(entity).id)
+
+    def gaps(
+        self,
+        group: str | None = None,
+        vs: list[str] | None = None,
+        *,
+        strict: bool = False,
+        core: bool = False,
+        min_stake: float | None = None,
+        controlled: bool = False,
+    ) -> GapTable:
+        """The licence-gap table of group (default: the default group) against vs (default: every other)."""
+        own = self.group(group).id
+        peers = [self.group(p).id for p in vs] if vs else [g for g in self.data.groups if g != own]
+        filters = Filters(min_stake, controlled)
+        return licensing.gap_table(self.graph, own, peers, strict=strict, core=core, filters=filters)
+
+    def matrix(
+        self, *, strict: bool = False, core: bool = False, min_stake: float | None = None, controlled: bool = False
+    ) -> Matrix:
+        """Every group against every family (or category, with strict)."""
+        filters = Filters(min_stake, controlled)
+        return licensing.licence_matrix(self.graph, strict=strict, core=core, filters=filters)
+
+    def licences(
+        self,
+        *,
+        group: str | None = None,
+        family: str | None = None,
+        category: str | None = None,
+        jurisdiction: str | None = None,
+        everything: bool = False,
+    ) -> list[LicenceRow]:
+        """The licences active on the day (every licence with everything), filtered as `xmfin licences` does."""
+        query = LicenceQuery(
+            group=self.group(group).id if group is not None else None,
+            family=lookup.find_family(self.data, family) if family is not None else None,
+            category=lookup.find_category(self.data, category) if category is not None else None,
+            jurisdiction=lookup.jurisdiction_code(jurisdiction) if jurisdiction is not None else None,
+            everything=everything,
+        )
+        return licensing.licence_list(self.graph, query)
+
+    def search(self, text: str, limit: int | None = DEFAULT_LIMIT) -> list[Match]:
+        """Entities matching text, best first."""
+        from xmfin.search import search
+
+        return search(self.data, text, limit, self.day)
+
+    def sources(self, entity: str | None = None) -> list[SourceUse]:
+        """The sources published by the day with what cites them; or those behind one entity's facts."""
+        return source_uses(self.data, self.day, self.entity(entity).id if entity is not None else None)
+
+    def timeline(self, group: str | None = None) -> list[Event]:
+        """The dated events up to the day, in order; with group, those of its members at any time."""
+        from xmfin.timeline import timeline
+
+        return timeline(self.data, self.day, self.group(group).id if group is not None else None)

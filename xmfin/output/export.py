@@ -1,0 +1,241 @@
+"""`xmfin export`: the records of a data folder (or of one group) as JSON, JSON Lines or CSV tables.
+
+The graph formats (GraphML, GEXF, DOT, Mermaid) live in `output/graphs.py` and BODS in `output/bods.py`;
+`select` below decides, for all of them, which records one group's export holds.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import io
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from xmfin import model
+from xmfin.dates import PartialDate
+from xmfin.errors import UsageError, did_you_mean
+from xmfin.graph import OwnershipGraph
+from xmfin.model import Dataset, Entity, Group
+
+FORMATS: tuple[str, ...] = ("json", "jsonl", "csv", "graphml", "gexf", "dot", "mermaid", "bods")
+
+# Record types in the order of the data files; each is one JSON Lines `type` and one CSV table (plural).
+RECORD_TYPES: dict[str, str] = {
+    "sources": "source",
+    "groups": "group",
+    "entities": "entity",
+    "holdings": "holding",
+    "roles": "role",
+    "families": "family",
+    "categories": "category",
+    "licences": "licence",
+    "claims": "claim",
+}
+_RECORD_CLASS: dict[str, Any] = {
+    "source": model.Source,
+    "group": model.Group,
+    "entity": model.Entity,
+    "holding": model.Holding,
+    "role": model.Role,
+    "family": model.Family,
+    "category": model.Category,
+    "licence": model.Licence,
+    "claim": model.Claim,
+}
+# Nested records get their own CSV tables, keyed by the entity they belong to.
+CSV_TABLES: tuple[str, ...] = (*RECORD_TYPES, "former_names", "figures")
+# How list values are joined in a CSV cell (ids and aliases never contain it in practice; documented).
+LIST_SEPARATOR = "; "
+
+
+def select(graph: OwnershipGraph, group: Group | None) -> Dataset:
+    """The records one export holds: everything, or one group on the graph's day.
+
+    A group's export holds its members (the root and all it reaches through holdings active that day), the
+    direct owners of members (nominee shareholders of a VIE, outside investors) and the holders of roles in
+    members, with every holding, licence and role among them (whatever their dates), the group itself, its
+    claims, the sources they cite, and the whole licence taxonomy. The result is itself a valid data folder.
+    """
+    data = graph.data
+    if group is None:
+        return data
+    members = graph.members(group.root)
+    owners = {h.owner for member in members for h in graph.owners(member)}
+    roles = [r for r in data.roles if r.of in members]
+    chosen = members | owners | {r.holder for r in roles}
+    part = Dataset(
+        path=data.path,
+        groups={group.id: group},
+        entities={key: entity for key, entity in data.entities.items() if key in chosen},
+        holdings=[h for h in data.holdings if h.owned in members and h.owner in chosen],
+        roles=roles,
+        families=dict(data.families),
+        categories=dict(data.categories),
+        licences=[lic for lic in data.licences if lic.holder in members],
+        claims=[c for c in data.claims if c.group == group.id],
+    )
+    cited: set[str] = set()
+    record: Any
+    for record in (*part.entities.values(), *part.holdings, *part.roles, *part.licences, *part.claims):
+        cited.update(record.sources)
+    for entity in part.entities.values():
+        for figure in entity.figures:
+            cited.update(figure.sources)
+    part.sources = {key: source for key, source in data.sources.items() if key in cited}
+    return part
+
+
+def plain(value: Any) -> Any:
+    """A record or value as JSON-ready data: dates as their text, tuples as lists, no `loc`."""
+    if isinstance(value, PartialDate):
+        return value.text
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.name != "loc"}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    return value
+
+
+def records(data: Dataset) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every record as (type, fields), in the order of the data files."""
+    for section, record_type in RECORD_TYPES.items():
+        found: Any = getattr(data, section)
+        for record in found.values() if isinstance(found, dict) else found:
+            yield record_type, plain(record)
+
+
+def to_json(data: Dataset, day: dt.date, group: str | None) -> str:
+    """One JSON document: `xmfin`, `as_of`, `group`, then every section as in the data files (keyed by id)."""
+    document: dict[str, Any] = {"xmfin": 1, "as_of": day.isoformat(), "group": group}
+    for section in RECORD_TYPES:
+        found: Any = getattr(data, section)
+        document[section] = (
+            {key: plain(value) for key, value in found.items()} if isinstance(found, dict) else plain(found)
+        )
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def to_jsonl(data: Dataset) -> Iterator[str]:
+    """One line per record, `type` first: `{"type": "holding", "owner": ..., ...}`."""
+    for record_type, fields in records(data):
+        yield json.dumps({"type": record_type, **fields}, ensure_ascii=False) + "\n"
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list):
+        if all(isinstance(v, str) for v in value):
+            return LIST_SEPARATOR.join(value)
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _entity_rows(entity: Entity, nested: str) -> list[dict[str, Any]]:
+    return [{"entity": entity.id, **plain(item)} for item in getattr(entity, nested)]
+
+
+def csv_table(data: Dataset, table: str) -> tuple[list[str], list[list[str]]]:
+    """One CSV table: its header and its rows. Empty cells for null; lists joined with '; '; `extra` as JSON.
+
+    `former_names` and `figures` (nested in entities in the data files) are tables of their own with an
+    `entity` column; the `entities` table leaves them out.
+    """
+    if table in ("former_names", "figures"):
+        cls: Any = model.FormerName if table == "former_names" else model.Figure
+        header = ["entity", *(f.name for f in dataclasses.fields(cls) if f.name != "loc")]
+        rows = [row for entity in data.entities.values() for row in _entity_rows(entity, table)]
+    else:
+        record_type = RECORD_TYPES[table]
+        cls = _RECORD_CLASS[record_type]
+        header = [f.name for f in dataclasses.fields(cls) if f.name != "loc"]
+        if table == "entities":
+            header = [name for name in header if name not in ("former_names", "figures")]
+        section: Any = getattr(data, table)
+        rows = [plain(record) for record in (section.values() if isinstance(section, dict) else section)]
+    return header, [[_cell(row.get(name)) for name in header] for row in rows]
+
+
+def write_csv(data: Dataset, table: str, stream: Any) -> None:
+    """Write one table as CSV (RFC 4180: comma, double quotes, CRLF) to a text stream opened with newline=''."""
+    header, rows = csv_table(data, table)
+    writer = csv.writer(stream)
+    writer.writerow(header)
+    writer.writerows(rows)
+
+
+def csv_text(data: Dataset, table: str) -> str:
+    """One table as CSV text."""
+    buffer = io.StringIO(newline="")
+    write_csv(data, table, buffer)
+    return buffer.getvalue()
+
+
+def check_format(fmt: str, table: str | None, output: Path | None) -> None:
+    """Refuse an unknown format or table, or a CSV export with nowhere to put its tables (UsageError)."""
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown export format '{fmt}'{did_you_mean(fmt, FORMATS)}; formats: {', '.join(FORMATS)}")
+    if table is not None and fmt != "csv":
+        raise UsageError("--table goes with --format csv")
+    if table is not None and table not in CSV_TABLES:
+        raise UsageError(f"unknown table '{table}'{did_you_mean(table, CSV_TABLES)}; tables: {', '.join(CSV_TABLES)}")
+    if fmt == "csv" and table is None and output is None:
+        raise UsageError("csv makes one file per table: give -o DIR, or --table TABLE to print one table")
+    if fmt == "csv" and table is None and output is not None and output.exists() and not output.is_dir():
+        raise UsageError(f"-o {output}: csv writes a folder of tables, and this is a file")
+
+
+def export(graph: OwnershipGraph, group: Group | None, fmt: str, output: Path | None, table: str | None) -> None:
+    """Write the export of `fmt` to `output` (a file, or a folder for CSV tables) or to stdout."""
+    check_format(fmt, table, output)
+    part = select(graph, group)
+    if fmt == "csv" and table is None:
+        assert output is not None  # check_format refuses csv without either
+        output.mkdir(parents=True, exist_ok=True)
+        for name in CSV_TABLES:
+            with (output / f"{name}.csv").open("w", encoding="utf-8", newline="") as stream:
+                write_csv(part, name, stream)
+        return
+    chunks = _chunks(graph, part, group, fmt, table)
+    if output is None:
+        for chunk in chunks:
+            sys.stdout.write(chunk)
+        return
+    with output.open("w", encoding="utf-8", newline="") as stream:
+        for chunk in chunks:
+            stream.write(chunk)
+
+
+def _chunks(graph: OwnershipGraph, part: Dataset, group: Group | None, fmt: str, table: str | None) -> Iterable[str]:
+    from xmfin.output import bods, graphs
+
+    day, group_id = graph.day, group.id if group else None
+    if fmt == "json":
+        return [to_json(part, day, group_id)]
+    if fmt == "jsonl":
+        return to_jsonl(part)
+    if fmt == "csv":
+        assert table is not None
+        return [csv_text(part, table)]
+    if fmt == "graphml":
+        return graphs.graphml_lines(graphs.export_graph(graph, part, group))
+    if fmt == "gexf":
+        return graphs.gexf_lines(graphs.export_graph(graph, part, group))
+    if fmt == "dot":
+        return graphs.dot_lines(graph, part, group)
+    if fmt == "mermaid":
+        return graphs.mermaid_lines(graph, part, group)
+    return [bods.to_json(part, day, group)]

@@ -1,0 +1,200 @@
+"""`xmfin export` as a graph: GraphML and GEXF (networkx's own writers), Graphviz DOT and Mermaid diagrams.
+
+All four show the ownership graph of one day: every selected entity as a node, every holding active that day
+as an edge (owner -> owned). GraphML and GEXF cannot hold None, so an attribute without a value is left out
+of that node or edge (a reader then finds no such key), never written as an empty or made-up value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import networkx as nx
+
+from xmfin.graph import Effective, OwnershipGraph, format_stake
+from xmfin.licensing import licences_by_holder
+from xmfin.model import Dataset, Entity, Group, Holding
+
+# Lists (licences, sources) are joined into one text attribute: GraphML and GEXF attributes are scalars.
+LIST_SEPARATOR = "; "
+
+
+def export_graph(graph: OwnershipGraph, part: Dataset, group: Group | None) -> Any:
+    """A plain networkx DiGraph of the selected records on the graph's day, with scalar attributes only.
+
+    Nodes: label and name, name_zh, kind, jurisdiction, founded, dissolved, licences (category ids) and
+    licence_names; with a group, `member` and the root's `effective_stake` (when known), `via_vie`,
+    `controlled`. Edges: stake (when disclosed), control, since, until, sources, note.
+    """
+    day = graph.day
+    held = licences_by_holder(part, day)
+    effective: dict[str, Effective] = {}
+    controlled: set[str] = set()
+    members: set[str] = set()
+    if group is not None:
+        effective = graph.effective_from(group.root)
+        controlled = graph.controlled_from(group.root)
+        members = graph.members(group.root)
+    out: Any = nx.DiGraph()
+    out.graph.update(_scalars({"as_of": day.isoformat(), "group": group.id if group else None}))
+    for entity in part.entities.values():
+        licences = held.get(entity.id, [])
+        attributes: dict[str, Any] = {
+            "label": entity.name,
+            "name": entity.name,
+            "name_zh": entity.name_zh,
+            "kind": entity.kind,
+            "jurisdiction": entity.jurisdiction,
+            "founded": entity.founded.text if entity.founded else None,
+            "dissolved": entity.dissolved.text if entity.dissolved else None,
+            "licences": LIST_SEPARATOR.join(lic.category for lic in licences) or None,
+            "licence_names": LIST_SEPARATOR.join(part.categories[lic.category].name for lic in licences) or None,
+        }
+        if group is not None:
+            attributes["member"] = entity.id in members
+            stake = effective.get(entity.id)
+            if stake is not None:
+                attributes["effective_stake"] = stake.value
+                attributes["via_vie"] = stake.via_vie
+            attributes["controlled"] = entity.id in controlled
+        out.add_node(entity.id, **_scalars(attributes))
+    for holding in _active_holdings(graph, part):
+        out.add_edge(holding.owner, holding.owned, **_scalars(_edge_attributes(holding)))
+    return out
+
+
+def _active_holdings(graph: OwnershipGraph, part: Dataset) -> Iterator[Holding]:
+    for owner, owned in graph.nx.edges:
+        if owner in part.entities and owned in part.entities:
+            yield graph.holding(owner, owned)
+
+
+def _edge_attributes(holding: Holding) -> dict[str, Any]:
+    return {
+        "stake": holding.stake,
+        "control": holding.control,
+        "since": holding.since.text if holding.since else None,
+        "until": holding.until.text if holding.until else None,
+        "sources": LIST_SEPARATOR.join(holding.sources) or None,
+        "note": holding.note,
+    }
+
+
+def _scalars(attributes: dict[str, Any]) -> dict[str, Any]:
+    """Drop the attributes without a value: the GraphML and GEXF writers refuse None."""
+    return {key: value for key, value in attributes.items() if value is not None}
+
+
+def graphml_lines(graph: Any) -> Iterator[str]:
+    """GraphML text, by networkx's writer."""
+    for line in nx.generate_graphml(graph, encoding="utf-8", prettyprint=True):
+        yield line + "\n"
+
+
+def gexf_lines(graph: Any) -> Iterator[str]:
+    """GEXF 1.2 text, by networkx's writer."""
+    for line in nx.generate_gexf(graph, encoding="utf-8", prettyprint=True):
+        yield line + "\n"
+
+
+def link_text(holding: Holding) -> str:
+    """`100%`, `VIE`, `VIE 29.5%`, `voting 30%`, `undisclosed` for an edge label."""
+    stake = f"{format_stake(holding.stake)}%" if holding.stake is not None else None
+    if holding.control == "equity":
+        return stake or "undisclosed"
+    kind = "VIE" if holding.control == "vie" else holding.control
+    return f"{kind} {stake}" if stake else kind
+
+
+def _node_lines(entity: Entity, licence_names: list[str]) -> list[str]:
+    lines = [entity.name]
+    if entity.name_zh:
+        lines.append(entity.name_zh)
+    if entity.jurisdiction:
+        lines.append(f"({entity.jurisdiction})")
+    if licence_names:
+        lines.append("licences: " + ", ".join(licence_names))
+    return lines
+
+
+def _licence_names(part: Dataset, graph: OwnershipGraph) -> dict[str, list[str]]:
+    return {
+        holder: [part.categories[lic.category].name for lic in found]
+        for holder, found in licences_by_holder(part, graph.day).items()
+    }
+
+
+def dot_quote(text: str) -> str:
+    """A DOT double-quoted string: backslash and quote escaped, line breaks as DOT's centred `\\n`."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    escaped = escaped.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def dot_lines(graph: OwnershipGraph, part: Dataset, group: Group | None) -> Iterator[str]:
+    """A Graphviz digraph: boxes with name, Chinese name, jurisdiction and licences; stakes on the edges;
+    VIE links dashed, voting and other links dotted; people as ellipses."""
+    title = f"{group.name if group else 'xmfin'} ownership, as of {graph.day.isoformat()}"
+    names = _licence_names(part, graph)
+    yield "digraph xmfin {\n"
+    yield f"  graph [rankdir=TB, labelloc=t, label={dot_quote(title)}];\n"
+    yield '  node [shape=box, style=rounded, fontname="Helvetica"];\n'
+    yield '  edge [fontname="Helvetica", fontsize=10];\n'
+    for entity in part.entities.values():
+        label = "\n".join(_node_lines(entity, names.get(entity.id, [])))
+        shape = ", shape=ellipse" if entity.kind == "person" else ""
+        yield f"  {dot_quote(entity.id)} [label={dot_quote(label)}{shape}];\n"
+    for holding in _active_holdings(graph, part):
+        style = {"vie": ", style=dashed", "equity": ""}.get(holding.control, ", style=dotted")
+        label = dot_quote(link_text(holding))
+        yield f"  {dot_quote(holding.owner)} -> {dot_quote(holding.owned)} [label={label}{style}];\n"
+    yield "}\n"
+
+
+# Mermaid reads `#name;` and `#NN;` as entity codes in labels; these characters would end or change a label.
+_MERMAID_ESCAPES = {
+    "#": "#35;",
+    '"': "#quot;",
+    "<": "#lt;",
+    ">": "#gt;",
+    "&": "#amp;",
+    "|": "#124;",
+    "`": "#96;",
+    "[": "#91;",
+    "]": "#93;",
+    "{": "#123;",
+    "}": "#125;",
+}
+
+
+def mermaid_text(text: str) -> str:
+    """Label text safe inside Mermaid's quotes: special characters as entity codes, line breaks as spaces."""
+    flat = " ".join(text.split("\n"))
+    return "".join(_MERMAID_ESCAPES.get(char, char) for char in flat.replace("\r", " "))
+
+
+def mermaid_lines(graph: OwnershipGraph, part: Dataset, group: Group | None) -> Iterator[str]:
+    """A Mermaid flowchart: node ids n1, n2, ... (an entity id may clash with Mermaid syntax such as `end`);
+    stakes on the arrows, VIE links dashed (`-.->`), voting and other links thick (`==>`)."""
+    names = _licence_names(part, graph)
+    ids = {entity_id: f"n{number}" for number, entity_id in enumerate(part.entities, start=1)}
+    title = f"{group.name if group else 'xmfin'} ownership, as of {graph.day.isoformat()}"
+    yield "---\n"
+    yield f"title: {_yaml_title(title)}\n"
+    yield "---\n"
+    yield "flowchart TD\n"
+    for entity in part.entities.values():
+        label = "<br/>".join(mermaid_text(line) for line in _node_lines(entity, names.get(entity.id, [])))
+        opening, closing = ("([", "])") if entity.kind == "person" else ("[", "]")
+        yield f'  {ids[entity.id]}{opening}"{label}"{closing}\n'
+    for holding in _active_holdings(graph, part):
+        arrow = {"vie": "-.->", "equity": "-->"}.get(holding.control, "==>")
+        yield f'  {ids[holding.owner]} {arrow}|"{mermaid_text(link_text(holding))}"| {ids[holding.owned]}\n'
+
+
+def _yaml_title(text: str) -> str:
+    import json
+
+    # Mermaid's front matter is YAML; a JSON string is a valid YAML double-quoted scalar.
+    return json.dumps(text, ensure_ascii=False)
