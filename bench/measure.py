@@ -8,6 +8,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,7 @@ class Run:
     cpu_seconds: float = 0.0
     # Seconds the command timed itself (the floors print them), when it did.
     inner_seconds: float | None = None
+    inner_cpu_seconds: float | None = None
 
 
 @dataclass
@@ -53,6 +55,11 @@ class Measure:
         return statistics.median(inner) if self.ok and inner else None
 
     @property
+    def inner_cpu_seconds(self) -> float | None:
+        inner = [r.inner_cpu_seconds for r in self.runs if r.inner_cpu_seconds is not None]
+        return statistics.median(inner) if self.ok and inner else None
+
+    @property
     def cpu_seconds(self) -> float | None:
         return statistics.median(r.cpu_seconds for r in self.runs) if self.ok else None
 
@@ -68,6 +75,7 @@ class Measure:
             "error": self.error,
             "median_seconds": self.seconds,
             "median_inner_seconds": self.inner_seconds,
+            "median_inner_cpu_seconds": self.inner_cpu_seconds,
             "median_cpu_seconds": self.cpu_seconds,
             "peak_mib": self.peak_mib,
             "runs": [
@@ -138,18 +146,18 @@ def measure(
     repeat: int,
     *,
     inner: bool = False,
-    before_each: list[str] | None = None,
+    before_each: Callable[[], None] | None = None,
     check_json: bool = False,
 ) -> Measure:
     """Run argv `repeat` times; a failing run stops the measure and is reported, never raised.
 
-    With inner, the command prints a JSON object whose "seconds" is the time it measured itself.
-    With check_json, its stdout must be one JSON document. before_each (argv) runs untimed before each run.
+    With inner, the command prints a JSON object of the wall and CPU time it measured itself ("seconds", "cpu").
+    With check_json, its stdout must be one JSON document. before_each is called, untimed, before each run.
     """
     result = Measure(name, argv)
     for _ in range(repeat):
         if before_each is not None:
-            subprocess.run(before_each, env=env, check=False, capture_output=True)
+            before_each()
         run = run_once(argv, env)
         if run.returncode != 0:
             last = (run.stderr.strip().splitlines() or ["(nothing on stderr)"])[-1]
@@ -157,7 +165,8 @@ def measure(
             return result
         try:
             if inner:
-                run.inner_seconds = float(json.loads(run.stdout)["seconds"])
+                timed = json.loads(run.stdout)
+                run.inner_seconds, run.inner_cpu_seconds = float(timed["seconds"]), float(timed["cpu"])
             elif check_json:
                 json.loads(run.stdout)
         except (ValueError, KeyError, TypeError) as error:

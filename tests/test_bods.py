@@ -9,12 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from libcovebods.config import LibCoveBODSConfig
 from libcovebods.data_reader import DataReader
 from libcovebods.jsonschemavalidate import JSONSchemaValidator
 from libcovebods.schema import SchemaBODS
 
-from xmfin.bods_import import import_file, read_statements, slug
+from xmfin.bods_import import import_file, slug
+from xmfin.bods_read import read_statements
 from xmfin.errors import XmfinError
 from xmfin.graph import OwnershipGraph
 from xmfin.loading import check_folder, load
@@ -546,6 +549,7 @@ def test_non_empty_folder_needs_force(xmfin: Invoke, tmp_path: Path) -> None:
         ),
         ('{"recordId": "a"}\n{"recordId": \n', "in.json:2:14: not valid JSON: Expecting value"),
         ("[1, NaN]", "in.json:1: not valid JSON: NaN is not a JSON number"),
+        ('{\n  "recordId": "a",\n  "recordType": entity\n}', "in.json:3:17: not valid JSON: Expecting value"),
         ("42", "in.json: not BODS: expected a JSON array of statements, or one statement per line"),
         ("   \n", "in.json: the file is empty"),
     ],
@@ -578,3 +582,165 @@ def test_missing_file_and_missing_output_are_usage_errors(xmfin: Invoke, tmp_pat
     result = xmfin("import", "bods", str(source), "-o", str(tmp_path / "file"), case=None)
     assert result.exit_code == 2
     assert "not a folder" in result.stderr
+
+
+def test_a_lone_surrogate_becomes_a_replacement_character(tmp_path: Path) -> None:
+    path = tmp_path / "in.json"
+    path.write_text('[{"recordId": "a", "recordType": "entity", "recordDetails": {"name": "x\\ud800y"}}]')
+    import_file(path, tmp_path / "out")
+    assert load(tmp_path / "out").entities["xy"].name == "x\ufffdy"
+
+
+BUNDLED = Path(__file__).parents[1] / "data"
+
+
+@pytest.mark.skipif(not (BUNDLED / "entities.yaml").is_file(), reason="no bundled data in data/")
+def test_bundled_data_exports_valid_bods_and_round_trips(tmp_path: Path) -> None:
+    data = load(BUNDLED)
+    path = write_export(tmp_path, data)
+    assert bods_errors(path) == []
+    report = import_file(path, tmp_path / "imported")
+    assert report.notices == []
+    days = [DAY, dt.date(2016, 6, 30), dt.date(2019, 5, 31)]
+    assert effective_everywhere(load(tmp_path / "imported"), days) == effective_everywhere(data, days)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 200) | st.floats(-1, 150) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6,
+)
+record_ids = st.sampled_from(["a", "b", "c", "p"])
+party_details = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": st.text(max_size=12) | json_values,
+        "names": st.lists(st.fixed_dictionaries({"fullName": st.text(max_size=8), "type": json_values}), max_size=3)
+        | json_values,
+        "alternateNames": json_values,
+        "entityType": st.fixed_dictionaries({"type": st.sampled_from(["arrangement", "state", "x"])}) | json_values,
+        "jurisdiction": st.fixed_dictionaries({"code": st.sampled_from(["GB", "cn", "CN-CQ", ""])}) | json_values,
+        "foundingDate": st.sampled_from(["2019-02-30", "2019-01-01", "x", "2019-05-01T10:00:00Z"]) | json_values,
+        "dissolutionDate": st.sampled_from(["2010-01-01", "2030-12-31"]) | json_values,
+        "nationalities": json_values,
+        "identifiers": st.lists(st.fixed_dictionaries({"schemeName": st.just("xmfin"), "id": st.text(max_size=5)}))
+        | json_values,
+    },
+)
+interest_values = st.fixed_dictionaries(
+    {},
+    optional={
+        "type": st.sampled_from(["shareholding", "rightsGrantedByContract", "votingRights", "boardChair", "settlor"])
+        | json_values,
+        "share": st.fixed_dictionaries({}, optional={"exact": json_values, "minimum": json_values}) | json_values,
+        "startDate": st.sampled_from(["2015-01-01", "2020-06-30"]) | json_values,
+        "endDate": st.sampled_from(["2014-12-31", "2018-01-01"]) | json_values,
+        "directOrIndirect": st.sampled_from(["direct", "indirect", "unknown"]) | json_values,
+        "details": json_values,
+    },
+)
+party_statements = st.builds(
+    lambda record_id, record_type, details, head: {
+        "statementId": f"s-{record_id}",
+        "recordId": record_id,
+        "recordType": record_type,
+        "recordDetails": details,
+        **head,
+    },
+    record_ids,
+    st.sampled_from(["entity", "person"]),
+    party_details,
+    st.fixed_dictionaries(
+        {}, optional={"statementDate": json_values, "source": json_values, "publicationDetails": json_values}
+    ),
+)
+relationship_statements = st.fixed_dictionaries(
+    {
+        "recordId": st.integers(0, 10**6).map(lambda n: f"r{n}"),
+        "recordType": st.just("relationship"),
+        "recordDetails": st.fixed_dictionaries(
+            {
+                "subject": st.one_of(record_ids, record_ids, record_ids, json_values),
+                "interestedParty": st.one_of(record_ids, record_ids, record_ids, json_values),
+            },
+            optional={"interests": st.one_of(st.lists(interest_values, max_size=3), json_values)},
+        ),
+    },
+    optional={"recordStatus": st.just("closed"), "statementDate": st.sampled_from(["2016-05-05", "2021"])},
+)
+# Every party first (so that relationships mostly find their ends), then anything, in any order.
+statements_strategy = st.builds(
+    lambda parties, rest: parties + rest,
+    st.lists(party_statements, min_size=2, max_size=5),
+    st.lists(st.one_of(*[relationship_statements] * 4, party_statements, json_values), min_size=1, max_size=10),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(statements=statements_strategy)
+def test_any_statements_import_to_a_folder_that_checks(tmp_path: Path, statements: list[Any]) -> None:
+    source = tmp_path / "fuzz.json"
+    source.write_text(json.dumps(statements), encoding="utf-8")
+    report = import_file(source, tmp_path / "out", force=True)
+    dataset, problems = check_folder(tmp_path / "out")
+    assert [str(p) for p in problems if p.severity == "error"] == []
+    assert report.counts["holdings"] == len(dataset.holdings)
+
+
+def deep_at(levels: int) -> Any:
+    deep: Any = "bottom"
+    for _ in range(levels):
+        deep = {"x": [deep]}
+    return deep
+
+
+def test_deep_nesting_is_kept_as_text_or_refused(tmp_path: Path) -> None:
+    deep = deep_at(60)
+    _, data = run_import(tmp_path, [entity("a", "A", addresses=[deep])])
+    kept = data.entities["a"].extra["bods"]["addresses"]
+    levels = 0
+    while isinstance(kept, list) and isinstance(kept[0], dict):
+        kept, levels = kept[0]["x"], levels + 1
+    # Nine levels of {"x": [...]} under extra.bods.addresses reach MAX_DEPTH; the rest is JSON text.
+    assert levels == 9
+    assert isinstance(kept[0], str)
+    assert json.loads(kept[0]) == deep_at(60 - 9)
+    too_deep = tmp_path / "deep.json"
+    too_deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(XmfinError, match="nested too deeply"):
+        import_file(too_deep, tmp_path / "out2")
+
+
+def test_file_name_with_a_line_break_stays_in_the_comment(tmp_path: Path) -> None:
+    source = tmp_path / "odd\nname.json"
+    source.write_text(json.dumps([entity("a", "A")]), encoding="utf-8")
+    import_file(source, tmp_path / "out")
+    first = (tmp_path / "out" / "entities.yaml").read_text(encoding="utf-8").splitlines()[0]
+    assert first == '# Imported from "odd\\nname.json" by `xmfin import bods` (BODS 0.4).'
+    assert load(tmp_path / "out").entities["a"].name == "A"
+
+
+def test_a_statement_left_out_whole_is_one_notice(tmp_path: Path) -> None:
+    indirect = {"type": "shareholding", "directOrIndirect": "indirect", "share": {"exact": 5}}
+    statements = [
+        entity("a", "A"),
+        entity("b", "B"),
+        relationship("r", "a", "b", indirect, {**indirect, "type": "votingRights"}),
+    ]
+    report, data = run_import(tmp_path, statements)
+    assert data.holdings == []
+    assert report.skipped == 1
+    assert [n.message for n in report.notices] == [
+        "left out the indirect shareholding (xmfin derives indirect stakes from the direct holdings); "
+        "the indirect votingRights (xmfin derives indirect stakes from the direct holdings)"
+    ]
+
+
+def test_each_notice_is_one_line(tmp_path: Path) -> None:
+    statements = [entity("a", "A"), relationship("r\nx", "a", "line\nbreak" * 50, {"type": "shareholding"})]
+    statements[1]["statementId"] = "id\nwith a break"
+    report, _ = run_import(tmp_path, statements)
+    (line,) = report.lines()
+    assert "\n" not in line
+    assert "statement id\\nwith a break: not imported: the interestedParty 'line\\nbreakline\\nbreak" in line
+    assert line.endswith("...")

@@ -263,7 +263,7 @@ BANK_HOLDING = "  - {owner: mid, owned: bank, stake: 30, since: 2015-06, sources
         ("0", "stake: stake 0 is out of range: a stake is a percentage, 0 < stake <= 100"),
         ("-5", "stake: stake -5 is out of range: a stake is a percentage, 0 < stake <= 100"),
         ("1e-999", "stake: stake 1e-999 is out of range: a stake is a percentage, 0 < stake <= 100"),
-        ("50%", "stake: must be a number, not '50%'"),
+        ("50%", "stake: must be a number, not '50%' (write it without '%')"),
         (".nan", "stake: must be a number, not '.nan'"),
         ("NO", "stake: must be a number, not 'NO'"),
         ("'50'", "stake: must be a number, not quoted text '50' (remove the quotes)"),
@@ -446,11 +446,25 @@ def test_one_owner_in_consecutive_periods_is_fine(tmp_path: Path) -> None:
             "founded: '2010-01-01T00:00:00' is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)",
         ),
         ("founded: 2010,", "founded: [2010],", "[2010]", "founded: must be a text, not a list"),
+        (
+            "founded: 2010,",
+            "founded: \uff12\uff10\uff11\uff10,",
+            "\uff12\uff10\uff11\uff10",
+            "founded: '\uff12\uff10\uff11\uff10' is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)",
+        ),
     ],
 )
 def test_dates(tmp_path: Path, old: str, new: str, needle: str, message: str) -> None:
     entities = replaced(ENTITIES, old, new)
     assert found(make_folder(tmp_path, entities)) == [(E, *at(entities, needle), "error", message)]
+
+
+def test_a_former_name_that_ends_before_it_starts(tmp_path: Path) -> None:
+    former = "former_names: [{name: Old Mid, since: 2012, until: 2011-06}], sources"
+    entities = replaced(ENTITIES, "jurisdiction: HK, sources", "jurisdiction: HK, " + former)
+    assert found(make_folder(tmp_path, entities)) == [
+        (E, *at(entities, "[{name: Old"), "error", "former name 'Old Mid' ends (2011-06) before it starts (2012)")
+    ]
 
 
 def test_a_leap_day_is_a_date(tmp_path: Path) -> None:

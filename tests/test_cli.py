@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from xmfin import __version__
+from xmfin import graph as graph_module
 from xmfin.cli import app
 from xmfin.errors import UnknownName
 from xmfin.lookup import default_group, find_entity, find_group
@@ -369,6 +370,14 @@ def test_chain_human_output(xmfin: Invoke) -> None:
         "Top Holdings (KY) → Aardvark Holdings (HK) 45% → Bottom Bank (CN) 50%",
         "Top Holdings: eff. 38%, does not control it",
     ]
+
+
+def test_chain_says_when_paths_are_cut(xmfin: Invoke, xmfin_json: Json, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(graph_module, "MAX_PATHS", 2)
+    doc = xmfin_json("chain", "bottom", case="diamond")
+    assert doc["paths_truncated"] is True and len(doc["paths"]) == 2
+    assert doc["effective_stake"] == 38.0  # the stake does not depend on the paths listed
+    assert "only the first 2 paths are shown" in xmfin("chain", "bottom", case="diamond").stdout
 
 
 def test_chain_of_an_entity_with_no_owner(xmfin_json: Json) -> None:

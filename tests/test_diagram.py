@@ -363,9 +363,11 @@ def test_sixty_entities_same_picture_twice(big: OwnershipGraph) -> None:
     assert svg_document(build_chart(big, "top")) == svg_document(build_chart(big, "top"))
 
 
-def test_stacked_leaves_share_a_column_and_keep_their_labels(tmp_path: Path) -> None:
-    leaves = "\n".join(f"  leaf{i}: {{name: Leaf {i}, jurisdiction: HK, sources: [s]}}" for i in range(4))
-    links = "\n".join(f"  - {{owner: hub, owned: leaf{i}, stake: {90 - i}, sources: [s]}}" for i in range(4))
+@pytest.mark.parametrize(("count", "columns"), [(2, [[0], [1]]), (4, [[0, 1, 2, 3]]), (7, [[0, 1, 2, 3], [4, 5, 6]])])
+def test_leaves_are_stacked_in_columns(tmp_path: Path, count: int, columns: list[list[int]]) -> None:
+    """Three leaves of one owner or more stand in a column (five at most), largest stake on top, with labels."""
+    leaves = "\n".join(f"  leaf{i}: {{name: Leaf {i}, jurisdiction: HK, sources: [s]}}" for i in range(count))
+    links = "\n".join(f"  - {{owner: hub, owned: leaf{i}, stake: {90 - i}, sources: [s]}}" for i in range(count))
     (tmp_path / "entities.yaml").write_text(
         "version: 1\nsources:\n  s: {title: S}\nentities:\n  hub: {name: Hub, jurisdiction: KY, sources: [s]}\n"
         f"{leaves}\nholdings:\n{links}\n",
@@ -375,11 +377,14 @@ def test_stacked_leaves_share_a_column_and_keep_their_labels(tmp_path: Path) -> 
     chart = build_chart(OwnershipGraph(load(tmp_path), TODAY), "hub")
     svg = parse(svg_document(chart))
     groups = entities_in(svg)
-    lefts = {rect_of(groups[f"leaf{i}"])[0] for i in range(4)}
-    assert len(lefts) == 1
-    tops = [rect_of(groups[f"leaf{i}"])[1] for i in range(4)]
-    assert tops == sorted(tops)  # largest stake first
-    assert [texts(g, "stake")[0] for g in links_in(svg).values()] == ["90%", "89%", "88%", "87%"]
+    found: dict[float, list[int]] = {}
+    for i in range(count):
+        found.setdefault(rect_of(groups[f"leaf{i}"])[0], []).append(i)
+    assert sorted(found.values()) == columns
+    for column in columns:
+        tops = [rect_of(groups[f"leaf{i}"])[1] for i in column]
+        assert tops == sorted(tops)  # largest stake first
+    assert [texts(g, "stake")[0] for g in links_in(svg).values()] == [f"{90 - i}%" for i in range(count)]
     assert_readable(svg)
 
 

@@ -85,6 +85,11 @@ USAGE_CASES = [
         "xmfin: error: --as-of: '2019-02-30' is not a date: 2019-02 has 28 days",
     ),
     (
+        "an --as-of in full-width digits",
+        ["tree", "--as-of", "\uff12\uff10\uff11\uff19"],
+        "xmfin: error: --as-of: '\uff12\uff10\uff11\uff19' is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)",
+    ),
+    (
         "--min-stake over 100",
         ["tree", "--min-stake", "150"],
         "xmfin: error: --min-stake 150 is out of range: give a percentage from 0 to 100",

@@ -276,3 +276,41 @@ def test_invalid_data_exits_1(xmfin: Invoke, tmp_path: Path) -> None:
     result = xmfin("export", "-f", "json", "--data", str(tmp_path), case=None)
     assert result.exit_code == 1
     assert "unknown key 'nme'" in result.stderr
+
+
+def test_unwritable_output_exits_2(xmfin: Invoke, tmp_path: Path) -> None:
+    target = tmp_path / "no" / "such" / "folder" / "out.json"
+    result = xmfin("export", "-f", "json", "-o", str(target), case=CASE)
+    assert result.exit_code == 2
+    assert f"-o {target}: cannot write: No such file or directory" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_help_lists_the_interop_commands(xmfin: Invoke) -> None:
+    result = xmfin("--help", case=None)
+    for command in ("export", "import", "schema"):
+        assert command in result.stdout
+    sub = xmfin("import", "--help", case=None)
+    assert sub.exit_code == 0
+    assert "bods" in sub.stdout
+
+
+def test_one_csv_table_into_a_file(xmfin: Invoke, tmp_path: Path) -> None:
+    path = tmp_path / "licences.csv"
+    assert export(xmfin, "-f", "csv", "--table", "licences", "-o", str(path)) == ""
+    with path.open(encoding="utf-8", newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    assert [(r["holder"], r["category"], r["regulator"]) for r in rows] == [
+        ("lender", "microcredit", "重庆市金融工作办公室"),
+        ("bank", "private-bank", ""),
+    ]
+
+
+def test_group_json_holds_only_the_group(xmfin: Invoke) -> None:
+    document = json.loads(export(xmfin, "-f", "json", "--group", "Top Group", "--as-of", "2020"))
+    assert document["group"] == "top"
+    assert list(document["groups"]) == ["top"]
+    assert "old-sub" not in document["entities"]
+    assert "nominee" in document["entities"]
+    assert len(document["holdings"]) == 9  # all but the ended one into old-sub, no longer a member
+    assert document["claims"] == []

@@ -17,7 +17,7 @@ from xmfin.yamlread import read_yaml
 
 from .test_checks import ENTITIES, LICENCES
 
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 # Pieces of YAML syntax and of xmfin data, so random text often gets past the parser to the loader's checks.
 TOKENS = [

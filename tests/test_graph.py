@@ -65,6 +65,7 @@ def test_paths_stop_at_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(graph_module, "MAX_PATHS", 2)
     paths, more = graph_of("diamond").paths("top", "bottom-sub")
     assert len(paths) == 2 and more
+    assert paths == sorted(paths, key=lambda path: (len(path), path))
 
 
 def test_repeat_marking_expands_the_first_occurrence_by_stake_then_name() -> None:

@@ -59,11 +59,17 @@ def periods(draw: st.DrawFn) -> dict[str, str]:
     return {key: value for key, value in (("since", first), ("until", second)) if value}
 
 
+# Names as people write them, including markup-like text such as "[bold]" and Chinese.
+NAMES = st.text(
+    st.characters(codec="utf-8", categories=("L", "N", "P", "S", "Zs")), min_size=1, max_size=16
+) | st.sampled_from(["[bold]x[/]", "小米金融", "NO", "null", "- x", "a: b", "#1", "Ünïcödé"])
+
+
 @st.composite
 def valid_folders(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
     """Entities and licences (as plain data) that pass `check`: stakes in each entity fit in 100 at all times."""
     entities = {
-        eid: {"name": f"Entity {eid}", "kind": draw(st.sampled_from(["company", "company", "fund"])), "sources": ["s"]}
+        eid: {"name": draw(NAMES), "kind": draw(st.sampled_from(["company", "company", "fund"])), "sources": ["s"]}
         for eid in IDS
     }
     pairs = draw(
@@ -134,7 +140,7 @@ def to_yaml(value: Any, indent: str = "") -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
-    return str(value)
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a YAML double-quoted scalar
 
 
 @contextmanager
@@ -159,9 +165,22 @@ def assert_no_crash(result: Result, codes: set[int]) -> None:
     assert result.exit_code in codes, (result.exit_code, result.stdout, result.stderr)
 
 
+VALID_COMMANDS = [
+    ["tree"],
+    ["tree", "--json"],
+    ["tree", "e3", "--up"],
+    ["show", "e1"],
+    ["chain", "e2"],
+    ["chain", "e2", "--json"],
+    ["gaps", "--vs", "g1"],
+]
+
+
 @SETTINGS
-@given(valid_folders())
-def test_valid_folders_pass_check_and_stakes_stay_within_100(folder: tuple[dict[str, Any], dict[str, Any]]) -> None:
+@given(valid_folders(), st.sampled_from(VALID_COMMANDS))
+def test_valid_folders_pass_check_and_stakes_stay_within_100(
+    folder: tuple[dict[str, Any], dict[str, Any]], command: list[str]
+) -> None:
     entities, licences = folder
     with data_folder(to_yaml(entities) + "\n", to_yaml(licences) + "\n") as path:
         assert [p for p in check_folder(path)[1] if p.severity == "error"] == []  # warnings are fine
@@ -177,9 +196,10 @@ def test_valid_folders_pass_check_and_stakes_stay_within_100(folder: tuple[dict[
                 # Terminates (cycles included), and every node in the tree is an entity.
                 assert graph.tree(root).entity.id == root
                 assert graph.tree(root, up=True).entity.id == root
-        tree = run("tree", "--json", "--data", str(path), "--as-of", "2019-05")
-        assert_no_crash(tree, {0})
-        assert json.loads(tree.stdout)["root"]["id"] == entities["groups"]["g0"]["root"]
+        result = run(*command, "--data", str(path), "--as-of", "2019-05")
+        assert_no_crash(result, {0})
+        if command == ["tree", "--json"]:
+            assert json.loads(result.stdout)["root"]["id"] == entities["groups"]["g0"]["root"]
 
 
 MUTATIONS = st.sampled_from(["delete", "insert", "replace", "duplicate", "swap"])

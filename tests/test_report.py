@@ -11,6 +11,7 @@ import pytest
 
 from xmfin.graph import OwnershipGraph
 from xmfin.loading import load
+from xmfin.output.diagram import build_chart
 from xmfin.output.report import report_html, safe_url
 
 from .conftest import TODAY, Invoke, graph_of
@@ -55,6 +56,7 @@ def test_report_is_one_html_document_with_every_part() -> None:
         "structure",
         "gaps",
         "licences",
+        "entities",
         "holdings",
         "figures",
         "roles",
@@ -108,6 +110,9 @@ def test_licences_figures_roles_are_listed() -> None:
     text = lion_report()
     page = Page(text)
     assert len(page.rows("licences")) == 4
+    assert [r["data-id"] for r in page.rows("entities")] == list(
+        build_chart(graph_of("diagram"), "lion-holdings").boxes
+    )
     assert len(page.rows("holdings")) == 13
     assert len(page.rows("figures")) == 1
     assert len(page.rows("roles")) == 1

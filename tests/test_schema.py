@@ -191,3 +191,10 @@ def test_cli_unknown_file_exits_2(xmfin: Invoke, tmp_path: Path) -> None:
     result = xmfin("schema", "-o", str(tmp_path / "file"), case=None)
     assert result.exit_code == 2
     assert "both schemas go into a folder, and this is a file" in result.stderr
+
+
+def test_unwritable_output_exits_2(xmfin: Invoke, tmp_path: Path) -> None:
+    target = tmp_path / "missing" / "entities.schema.json"
+    result = xmfin("schema", "entities", "-o", str(target), case=None)
+    assert result.exit_code == 2
+    assert f"-o {target}: cannot write: No such file or directory" in result.stderr

@@ -30,26 +30,46 @@ def entity_errors(tmp_path: Path, entities: str | bytes) -> list[tuple[str, int,
 
 # --- duplicate keys, at every level ----------------------------------------------------------------------------
 
+# (name, old text, new text, where the second key stands, the key, the line of the first).
 DUPLICATES = [
-    ("a top-level key", "version: 1\nsources:", "version: 1\nversion: 1\nsources:", "version: 1\nsources:", "version"),
-    ("an entity id", "  boss: {", "  mid: {name: Again}\n  boss: {", "mid: {name: Again}", "mid"),
-    ("a record key", "{name: Mid Co,", "{name: Mid Co, name: Mid,", "name: Mid,", "name"),
+    (
+        "a top-level key",
+        "version: 1\nsources:",
+        "version: 1\nversion: 1\nsources:",
+        "version: 1\nsources:",
+        "version",
+        1,
+    ),
+    ("an entity id", "  boss: {", "  mid: {name: Again}\n  boss: {", "mid: {name: Again}", "mid", 8),
+    ("a record key", "{name: Mid Co,", "{name: Mid Co, name: Mid,", "name: Mid,", "name", 8),
     (
         "a key in a nested figure",
         "kind: person,",
         "kind: person, figures: [{metric: a, value: 1, value: 2}],",
         "value: 2",
         "value",
+        10,
     ),
-    ("a key under extra", "kind: person,", "kind: person, extra: {a: 1, b: {c: 1, c: 2}},", "c: 2", "c"),
-    ("a quoted and a plain key", "{name: Mid Co,", "{name: Mid Co, 'name': Mid,", "'name'", "name"),
+    ("a key under extra", "kind: person,", "kind: person, extra: {a: 1, b: {c: 1, c: 2}},", "c: 2", "c", 10),
+    ("a quoted and a plain key", "{name: Mid Co,", "{name: Mid Co, 'name': Mid,", "'name'", "name", 8),
 ]
 
 
-@pytest.mark.parametrize(("old", "new", "needle", "key"), [d[1:] for d in DUPLICATES], ids=[d[0] for d in DUPLICATES])
-def test_duplicate_keys_are_refused_where_they_stand(tmp_path: Path, old: str, new: str, needle: str, key: str) -> None:
+@pytest.mark.parametrize(
+    ("old", "new", "needle", "key", "first"), [d[1:] for d in DUPLICATES], ids=[d[0] for d in DUPLICATES]
+)
+def test_duplicate_keys_are_refused_where_they_stand(
+    tmp_path: Path, old: str, new: str, needle: str, key: str, first: int
+) -> None:
     entities = replaced(ENTITIES, old, new)
-    assert entity_errors(tmp_path, entities) == [(E, *at(entities, needle), "error", f"duplicate key '{key}'")]
+    message = f"duplicate key '{key}' (first on line {first}): keep one"
+    assert entity_errors(tmp_path, entities) == [(E, *at(entities, needle), "error", message)]
+
+
+def test_a_quoted_key_with_a_line_break_stays_on_one_line() -> None:
+    with pytest.raises(DataError) as raised:
+        read_yaml(b'"a\\nb": 1\n"a\\nb": 2\n', "f")
+    assert str(raised.value) == "f:2:1: error: duplicate key 'a\\nb' (first on line 1): keep one"
 
 
 # --- scalars are read as the person means them --------------------------------------------------------------------
@@ -295,7 +315,12 @@ def test_nesting_below_the_limit_is_kept_under_extra(tmp_path: Path) -> None:
 # --- text that is not YAML -------------------------------------------------------------------------------------------
 
 NOT_YAML = [
-    ("two documents", ENTITIES + "---\nversion: 1\n", (16, 1), "only one YAML document per file"),
+    (
+        "two documents",
+        ENTITIES + "---\nversion: 1\n",
+        (16, 1),
+        "only one YAML document per file: remove this '---' and merge",
+    ),
     (
         "a tab for indentation",
         "version: 1\nentities:\n\tmid: {name: Mid}\n",

@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from xmfin import yamltext
+from xmfin.bods_read import read_statements
 from xmfin.dates import DateError, PartialDate, active, overlap, parse_date
-from xmfin.errors import UsageError, XmfinError
+from xmfin.errors import UsageError
 from xmfin.loading import ENTITIES_FILE, ID_PATTERN, JURISDICTION_PATTERN, LICENCES_FILE
 from xmfin.model import ENTITY_KINDS
 
@@ -44,10 +45,7 @@ ROLE_INTERESTS = {
 }
 _CONTROL_ORDER = ("equity", "vie", "voting", "other")
 _FULL = 100.0001  # as the loader: stakes summed in floating point must still fit in 100
-
-
-class BodsError(XmfinError):
-    """The file cannot be read as BODS at all (bad JSON, not statements): exit 1."""
+MAX_DEPTH = 20  # of the BODS details kept under `extra`
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,54 +86,6 @@ class ImportReport:
         return f"wrote {self.folder}: {made}; {self.skipped} statements not imported, {self.partly} imported in part"
 
 
-def read_statements(path: Path) -> list[Any]:
-    """The statements of a BODS file: a JSON array (or one object), or JSON Lines. BodsError with line:column."""
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise UsageError(f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path} is a folder, not a BODS file") from None
-    except UnicodeDecodeError as error:
-        raise BodsError(f"{path}: not UTF-8 text (byte {error.start})") from None
-    stripped = text.lstrip()
-    if not stripped:
-        raise BodsError(f"{path}: the file is empty")
-    if stripped[0] == "[":
-        return _as_list(path, _loads(path, text, 0))
-    try:
-        return _as_list(path, json.loads(text, parse_constant=_refuse_constant))
-    except (json.JSONDecodeError, ValueError):
-        pass  # not one document: read it as JSON Lines, which gives each error its own line
-    found = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip():
-            item = _loads(path, line, number - 1)
-            found.extend(item if isinstance(item, list) else [item])
-    return found
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _loads(path: Path, text: str, line_offset: int) -> Any:
-    try:
-        return json.loads(text, parse_constant=_refuse_constant)
-    except json.JSONDecodeError as error:
-        raise BodsError(f"{path}:{error.lineno + line_offset}:{error.colno}: not valid JSON: {error.msg}") from None
-    except ValueError as error:
-        raise BodsError(f"{path}:{line_offset + 1}: not valid JSON: {error}") from None
-
-
-def _as_list(path: Path, document: Any) -> list[Any]:
-    if isinstance(document, list):
-        return document
-    if isinstance(document, dict):
-        return [document]
-    raise BodsError(f"{path}: not BODS: expected a JSON array of statements, or one statement per line")
-
-
 def import_file(path: Path, folder: Path, *, force: bool = False) -> ImportReport:
     """Convert the BODS file at path into a data folder; refuse a non-empty folder unless force."""
     if folder.exists() and not folder.is_dir():
@@ -145,9 +95,12 @@ def import_file(path: Path, folder: Path, *, force: bool = False) -> ImportRepor
     statements = read_statements(path)
     converter = _Converter(str(path), str(folder))
     converter.convert(statements)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / ENTITIES_FILE).write_text(converter.entities_text(), encoding="utf-8")
-    (folder / LICENCES_FILE).write_text(converter.licences_text(), encoding="utf-8")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / ENTITIES_FILE).write_text(converter.entities_text(), encoding="utf-8")
+        (folder / LICENCES_FILE).write_text(converter.licences_text(), encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"-o {folder}: cannot write: {error.strerror or error}") from None
     return converter.report
 
 
@@ -197,8 +150,8 @@ class _Converter:
 
     def notice(self, statement: dict[str, Any] | None, message: str, partly: bool = False, index: int = 0) -> None:
         sid = statement.get("statementId") if isinstance(statement, dict) else None
-        label = sid if isinstance(sid, str) and sid else f"#{index}"
-        self.report.notices.append(Notice(label, message, partly))
+        label = _one_line(sid) if isinstance(sid, str) and sid else f"#{index}"
+        self.report.notices.append(Notice(label, _one_line(message), partly))
 
     def convert(self, statements: list[Any]) -> None:
         records = self.collect(statements)
@@ -239,7 +192,7 @@ class _Converter:
             if not isinstance(statement.get("recordDetails"), dict):
                 self.notice(statement, "no recordDetails", index=index)
                 continue
-            version = (statement.get("publicationDetails") or {}).get("bodsVersion")
+            version = _object(statement.get("publicationDetails")).get("bodsVersion")
             if isinstance(version, str) and not version.startswith("0.4"):
                 self.notice(statement, f"BODS version {version}: only 0.4 is read", index=index)
                 continue
@@ -264,7 +217,7 @@ class _Converter:
         if key in self.source_keys:
             return [self.source_keys[key]]
         publisher_name = _text(publisher.get("name"))
-        asserted = [_text(a.get("name")) for a in given.get("assertedBy", []) if isinstance(a, dict)]
+        asserted = [_text(a.get("name")) for a in _array(given.get("assertedBy")) if isinstance(a, dict)]
         asserted_names = [a for a in asserted if a]
         title = _text(given.get("description"))
         if title is None:
@@ -272,7 +225,7 @@ class _Converter:
             if asserted_names:
                 title += f", as asserted by {', '.join(asserted_names)}"
         note_parts = []
-        types = [t for t in given.get("type", []) if isinstance(t, str)] if isinstance(given.get("type"), list) else []
+        types = [t for t in _array(given.get("type")) if isinstance(t, str)]
         if types:
             note_parts.append("BODS source type: " + ", ".join(types))
         if asserted_names:
@@ -289,7 +242,7 @@ class _Converter:
             "published": published.text if published else None,
             "url": _text(given.get("url")) or _text(publisher.get("url")),
             "note": "; ".join(note_parts) or None,
-            "extra": {"bods": _compact({"source": given or None, "publisher": publisher or None})},
+            "extra": {"bods": _bounded(_compact({"source": given or None, "publisher": publisher or None}))},
         }
         self.source_keys[key] = source_id
         return [source_id]
@@ -337,7 +290,11 @@ class _Converter:
             "dissolved": dissolved.text if dissolved else None,
             "sources": self.source(statement) or None,
             "note": note,
-            "extra": {"bods": {"statementId": statement.get("statementId"), "recordId": statement["recordId"], **kept}},
+            "extra": {
+                "bods": _bounded(
+                    {"statementId": statement.get("statementId"), "recordId": statement["recordId"], **kept}
+                )
+            },
         }
         if statement.get("recordStatus") == "closed":
             self.notice(statement, "the record is closed; its last details are kept", partly=True)
@@ -384,7 +341,7 @@ class _Converter:
             if since and until and until.last < since.first:
                 self.notice(statement, "an interest's endDate is before its startDate: the end is left out", True)
                 until = None
-            if kind in ROLE_INTERESTS:
+            if isinstance(kind, str) and kind in ROLE_INTERESTS:
                 self.roles.append(
                     {
                         "holder": owner,
@@ -399,8 +356,11 @@ class _Converter:
                 continue
             holding = self.holding(statement, owner, owned, interest, since, until, sources)
             candidates.append((_CONTROL_ORDER.index(holding["control"]), holding))
-        for reason in left_out:
-            self.notice(statement, f"left out {reason}", partly=bool(candidates or roles))
+        if candidates or roles:
+            for reason in left_out:
+                self.notice(statement, f"left out {reason}", partly=True)
+        elif left_out:  # nothing of the statement is imported: one notice says why
+            self.notice(statement, "left out " + "; ".join(left_out))
         for _, holding in sorted(candidates, key=lambda item: item[0]):
             self.add_holding(statement, holding)
 
@@ -505,7 +465,7 @@ class _Converter:
 
     def entities_text(self) -> str:
         lines = [
-            f"# Imported from {os.path.basename(self.report.file)} by `xmfin import bods` (BODS 0.4).",
+            f"# Imported from {yamltext.scalar(os.path.basename(self.report.file))} by `xmfin import bods` (BODS 0.4).",
             "version: 1",
             "",
             *yamltext.keyed_section("sources", self.sources),
@@ -523,6 +483,34 @@ class _Converter:
         return "# BODS has no licences: add them here.\nversion: 1\n" + "".join(f"{s}\n" for s in sections)
 
 
+# A notice is one line on stderr whatever the data holds: line breaks in it are shown escaped.
+_LINE_BREAKS = str.maketrans({c: repr(c)[1:-1] for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    flat = text.translate(_LINE_BREAKS)
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def _bounded(value: Any, depth: int = 0) -> Any:
+    """A JSON value for `extra`, with what is nested more than MAX_DEPTH deep kept as JSON text (no reader,
+    ours included, has to recurse that far)."""
+    if isinstance(value, dict):
+        if depth >= MAX_DEPTH:
+            return json.dumps(value, ensure_ascii=False)
+        return {key: _bounded(item, depth + 1) for key, item in value.items()}
+    if isinstance(value, list):
+        if depth >= MAX_DEPTH:
+            return json.dumps(value, ensure_ascii=False)
+        return [_bounded(item, depth + 1) for item in value]
+    return value
+
+
+def _array(value: Any) -> list[Any]:
+    """A JSON array, or an empty one in place of anything else."""
+    return value if isinstance(value, list) else []
+
+
 def _object(value: Any) -> dict[str, Any]:
     """A JSON object, or an empty one in place of anything else."""
     return value if isinstance(value, dict) else {}
@@ -535,7 +523,7 @@ def _compact(fields: dict[str, Any]) -> dict[str, Any]:
 def _xmfin_id(statement: dict[str, Any]) -> str | None:
     details = statement.get("recordDetails")
     identifiers = details.get("identifiers") if isinstance(details, dict) else None
-    for identifier in identifiers if isinstance(identifiers, list) else []:
+    for identifier in _array(identifiers):
         if isinstance(identifier, dict) and identifier.get("schemeName") == XMFIN_SCHEME:
             found = identifier.get("id")
             if isinstance(found, str) and ID_PATTERN.fullmatch(found):
@@ -558,9 +546,7 @@ def _kind(entity_type: Any) -> str:
 
 
 def _entity_names(details: dict[str, Any]) -> dict[str, Any]:
-    alternate = (
-        [_text(n) for n in details.get("alternateNames", [])] if isinstance(details.get("alternateNames"), list) else []
-    )
+    alternate = [_text(n) for n in _array(details.get("alternateNames"))]
     name = _text(details.get("name"))
     return {"name": name, "former": [], "aliases": [n for n in dict.fromkeys(alternate) if n and n != name]}
 
@@ -568,7 +554,7 @@ def _entity_names(details: dict[str, Any]) -> dict[str, Any]:
 def _person_names(details: dict[str, Any]) -> dict[str, Any]:
     """The legal name (else the first) as the name; former names; the rest as aliases."""
     found: list[tuple[str | None, str]] = []
-    for item in details.get("names", []) if isinstance(details.get("names"), list) else []:
+    for item in _array(details.get("names")):
         if not isinstance(item, dict):
             continue
         full = _text(item.get("fullName")) or " ".join(

@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
-
-import networkx as nx
 
 from xmfin.dates import active
 from xmfin.model import Dataset, Entity, Holding
 
+# The links of an entity that has none (shared, never changed).
+_NO_LINKS: dict[str, Holding] = {}
 # Simple paths walked inside one cross-holding cycle before its stakes are reported unknown.
 CYCLE_PATH_BUDGET = 200_000
 # Paths listed by `chain` at most; `paths_truncated` says when there were more.
@@ -95,46 +96,66 @@ class TreeNode:
 
 
 class OwnershipGraph:
-    """The holdings active on one day as a networkx DiGraph (owner -> owned, attribute `holding`)."""
+    """The holdings active on one day (owner -> owned), with `nx` the same as a networkx DiGraph.
+
+    Queries walk plain dicts of the links (owner -> owned -> holding and back) and touch only the part of the
+    graph they reach: a tree of 50 entities costs the same in a registry of 100,000. The DiGraph (attribute
+    `holding` on each edge) is built on first use of `nx`, for exports and diagrams, so that a query neither
+    imports networkx nor builds a graph of every entity.
+    """
 
     def __init__(self, data: Dataset, day: dt.date) -> None:
         self.data = data
         self.day = day
+        entities = data.entities
+        # The later of two holdings of the same pair wins, as it would in the DiGraph.
+        self._out: dict[str, dict[str, Holding]] = {}
+        self._in: dict[str, dict[str, Holding]] = {}
+        for h in data.holdings:
+            if active(h.since, h.until, day) and h.owner in entities and h.owned in entities:
+                self._out.setdefault(h.owner, {})[h.owned] = h
+                self._in.setdefault(h.owned, {})[h.owner] = h
+
+    @cached_property
+    def nx(self) -> Any:
+        """The graph as a networkx DiGraph: every entity a node, every active holding an edge."""
+        import networkx as nx
+
         graph: Any = nx.DiGraph()
-        graph.add_nodes_from(data.entities)
+        graph.add_nodes_from(self.data.entities)
         graph.add_edges_from(
-            (h.owner, h.owned, {"holding": h})
-            for h in data.holdings
-            if active(h.since, h.until, day) and h.owner in data.entities and h.owned in data.entities
+            (owner, owned, {"holding": h}) for owner, links in self._out.items() for owned, h in links.items()
         )
-        self.nx: Any = graph
+        return graph
 
     def holding(self, owner: str, owned: str) -> Holding:
-        result: Holding = self.nx.edges[owner, owned]["holding"]
-        return result
+        return self._out[owner][owned]
 
     def owners(self, node: str) -> list[Holding]:
         """The active holdings in node."""
-        return [self.holding(owner, node) for owner in self.nx.predecessors(node)]
+        return list(self._in.get(node, _NO_LINKS).values())
 
     def owned(self, node: str) -> list[Holding]:
         """The active holdings of node."""
-        return [self.holding(node, child) for child in self.nx.successors(node)]
+        return list(self._out.get(node, _NO_LINKS).values())
+
+    def _after(self, node: str) -> Iterable[str]:
+        return self._out.get(node, _NO_LINKS).keys()
+
+    def _before(self, node: str) -> Iterable[str]:
+        return self._in.get(node, _NO_LINKS).keys()
 
     def members(self, root: str) -> set[str]:
         """The root and every entity reachable from it: a group's members on this day."""
-        found: set[str] = nx.descendants(self.nx, root)
-        found.add(root)
-        return found
+        return _reach(root, self._after)
 
     def effective_from(self, root: str) -> dict[str, Effective]:
         """Root's effective stake in every entity below it (and 100% in itself)."""
-        return _propagate(self.nx, root, self.nx.predecessors, lambda before, node: self.holding(before, node))
+        return _propagate(root, self._after, self._before, self.holding)
 
     def effective_to(self, target: str) -> dict[str, Effective]:
         """Every owner's effective stake in target (and target's 100% in itself)."""
-        graph = self.nx.reverse(copy=False)
-        return _propagate(graph, target, graph.predecessors, lambda before, node: self.holding(node, before))
+        return _propagate(target, self._before, self._after, lambda before, node: self.holding(node, before))
 
     def controlled_from(self, root: str) -> set[str]:
         """The entities root controls: reached by a path of links that each give control."""
@@ -146,29 +167,46 @@ class OwnershipGraph:
 
     def top_owners(self, target: str) -> list[str]:
         """The entities above target with no owner of their own (in a cycle at the top: all of its members)."""
-        above: set[str] = nx.ancestors(self.nx, target)
+        above = _reach(target, self._before)
+        above.discard(target)  # even when target is in a cycle: links out of target do not count here
         if not above:
             return [target]
-        sub = self.nx.subgraph(above)
-        condensed = nx.condensation(sub)
         tops: list[str] = []
-        for component in condensed.nodes:
-            if condensed.in_degree(component) == 0:
-                tops.extend(condensed.nodes[component]["members"])
+        for component in _components(above, self._before):
+            inside = set(component)
+            if all(owner in inside or owner not in above for node in component for owner in self._before(node)):
+                tops.extend(component)
         return tops
 
     def paths(self, top: str, target: str) -> tuple[list[list[str]], bool]:
         """The simple holding paths from top down to target (at most MAX_PATHS); and whether there were more."""
         if top == target:
             return [[target]], False
-        relevant = (nx.ancestors(self.nx, target) & (nx.descendants(self.nx, top) | {top})) | {target}
+        relevant = _reach(target, self._before) & _reach(top, self._after)
         found: list[list[str]] = []
-        for path in nx.all_simple_paths(self.nx.subgraph(relevant), top, target):
-            if len(found) == MAX_PATHS:
-                return found, True
-            found.append(path)
+        more = False
+        # Depth first in the order of the links, as networkx's all_simple_paths; target is never passed through.
+        path, on_path = [top], {top}
+        pending = [iter(self._after(top))]
+        while pending and not more:
+            for child in pending[-1]:
+                if child in on_path or child not in relevant:
+                    continue
+                if child == target:
+                    if len(found) == MAX_PATHS:
+                        more = True
+                        break
+                    found.append([*path, child])
+                    continue
+                path.append(child)
+                on_path.add(child)
+                pending.append(iter(self._after(child)))
+                break
+            else:
+                pending.pop()
+                on_path.discard(path.pop())
         found.sort(key=lambda path: (len(path), path))
-        return found, False
+        return found, more
 
     def tree(
         self, root: str, *, up: bool = False, depth: int | None = None, min_stake: float | None = None
@@ -186,7 +224,8 @@ class OwnershipGraph:
             found = [(h.owner, h) for h in self.owners(node)] if up else [(h.owned, h) for h in self.owned(node)]
             if min_stake is not None:
                 found = [(n, h) for n, h in found if effective.get(n, NONE).lower_bound >= min_stake]
-            found.sort(key=lambda item: (-(item[1].stake or -1), entities[item[0]].name, item[0]))
+            # Largest link first, a VIE without a stake counting as 100% as in the arithmetic; undisclosed last.
+            found.sort(key=lambda item: (-(link_weight(item[1]) or -1), entities[item[0]].name, item[0]))
             return found
 
         top = TreeNode(entities[root], None, effective.get(root, WHOLE), root in controlled)
@@ -225,20 +264,62 @@ def _reach(start: str, step: Callable[[str], Iterable[str]]) -> set[str]:
     return seen
 
 
+def _components(nodes: set[str], step: Callable[[str], Iterable[str]]) -> list[list[str]]:
+    """The strongly connected components of the graph of nodes (links by step, kept inside nodes), in
+    topological order: a component comes before every component it reaches. Tarjan's, without recursion."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for start in nodes:
+        if start in index:
+            continue
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        work = [(start, iter(step(start)))]
+        while work:
+            node, links = work[-1]
+            for child in links:
+                if child not in nodes:
+                    continue
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(step(child))))
+                    break
+                if child in on_stack and index[child] < low[node]:
+                    low[node] = index[child]
+            else:
+                work.pop()
+                if work and low[node] < low[work[-1][0]]:
+                    low[work[-1][0]] = low[node]
+                if low[node] == index[node]:
+                    component: list[str] = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    found.append(component)
+    found.reverse()  # Tarjan's finds a component after every component it reaches
+    return found
+
+
 def _propagate(
-    graph: Any,
     source: str,
+    after: Callable[[str], Iterable[str]],
     before: Callable[[str], Iterable[str]],
     holding_of: Callable[[str, str], Holding],
 ) -> dict[str, Effective]:
-    """Effective stakes of source in everything reachable from it, in one pass over the components."""
-    reach: set[str] = nx.descendants(graph, source)
-    reach.add(source)
-    sub = graph.subgraph(reach)
-    condensed = nx.condensation(sub)
+    """Effective stakes of source in everything reachable from it (by after), in one pass over the components."""
+    reach = _reach(source, after)
     values: dict[str, Effective] = {source: WHOLE}
-    for component in nx.topological_sort(condensed):
-        members: set[str] = condensed.nodes[component]["members"]
+    for component in _components(reach, after):
+        members = set(component)
         if len(members) == 1:
             (node,) = members
             if node != source:
@@ -254,7 +335,7 @@ def _propagate(
                 outside.append(WHOLE)
             if outside:
                 inflow[node] = _combine(outside)
-        values.update(_within_cycle(sub, members, inflow, holding_of))
+        values.update(_within_cycle(after, members, inflow, holding_of))
     return values
 
 
@@ -276,7 +357,10 @@ def _combine(parts: Iterable[Effective]) -> Effective:
 
 
 def _within_cycle(
-    sub: Any, members: set[str], inflow: dict[str, Effective], holding_of: Callable[[str, str], Holding]
+    after: Callable[[str], Iterable[str]],
+    members: set[str],
+    inflow: dict[str, Effective],
+    holding_of: Callable[[str, str], Holding],
 ) -> dict[str, Effective]:
     """Values inside one cross-holding cycle: inflow at each entry carried along every simple path in it."""
     parts: dict[str, list[Effective]] = {node: [] for node in members}
@@ -289,7 +373,7 @@ def _within_cycle(
             budget -= 1
             if budget < 0:
                 return {node: Effective(0.0, True, False) for node in members}
-            for after in sub.successors(node):
-                if after in members and after not in seen:
-                    pending.append((after, _through(carried, holding_of(node, after)), seen | {after}))
+            for child in after(node):
+                if child in members and child not in seen:
+                    pending.append((child, _through(carried, holding_of(node, child)), seen | {child}))
     return {node: _combine(found) for node, found in parts.items() if found}

@@ -22,7 +22,7 @@ from xmfin import model
 from xmfin.dates import DateError, PartialDate, active, overlap, parse_date
 from xmfin.errors import DataError, Problem, UsageError, did_you_mean
 from xmfin.model import Dataset, Location
-from xmfin.yamlread import Quoted, YList, YMap, read_yaml
+from xmfin.yamlread import LINE_BREAKS, Quoted, YList, YMap, read_yaml
 
 ENTITIES_FILE = "entities.yaml"
 LICENCES_FILE = "licences.yaml"
@@ -37,8 +37,6 @@ _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
 # Stakes are summed in floating point: 33.33 + 33.33 + 33.34 must still fit in 100.
 _FULL = 100.0001
-# Characters that would break a problem's single line; they are shown escaped instead.
-_LINE_BREAKS = str.maketrans({c: repr(c)[1:-1] for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +197,7 @@ def _shown(value: Any, quote: str = "'") -> str:
         return "a mapping"
     if isinstance(value, YList):
         return "a list"
-    text = str(value).translate(_LINE_BREAKS)
+    text = str(value).translate(LINE_BREAKS)
     return f"{quote}{text[:60]}...{quote}" if len(text) > 60 else f"{quote}{text}{quote}"
 
 
@@ -229,6 +227,8 @@ def _number(value: Any) -> float | int:
                     return number
             raise _Invalid(f"{_shown(value)} is too large a number")
     kind = f"quoted text {_shown(value)} (remove the quotes)" if type(value) is Quoted else _shown(value)
+    if type(value) is str and value.endswith("%") and _FLOAT.fullmatch(value[:-1].strip()):
+        kind = f"{_shown(value)} (write it without '%')"
     raise _Invalid(f"must be a number, not {kind}")
 
 
@@ -255,7 +255,7 @@ def _date(value: Any) -> PartialDate:
     try:
         return parse_date(text)
     except DateError as error:
-        raise _Invalid(str(error).translate(_LINE_BREAKS)) from None
+        raise _Invalid(str(error).translate(LINE_BREAKS)) from None
 
 
 def _jurisdiction(value: Any) -> str:
@@ -288,16 +288,40 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
 _LISTS: dict[str, Callable[[Any], Any]] = {"ids": _id, "texts": _text}
 
 
+def _fast_text(raw: Any) -> str:
+    return raw if type(raw) is str else _text(raw)
+
+
+def _fast_id(raw: Any) -> str:
+    return raw if type(raw) is str and ID_PATTERN.fullmatch(raw) is not None else _id(raw)
+
+
+def _fast_date(raw: Any) -> PartialDate:
+    if type(raw) is str and len(raw) <= 12:
+        try:
+            return parse_date(raw)  # cached: the same few dates come back again and again
+        except DateError:
+            pass
+    return _date(raw)
+
+
+# Plain scalars (type str, never Quoted) take a shortcut; anything else goes through the full converter.
+_FAST: dict[str, Callable[[Any], Any]] = {"text": _fast_text, "id": _fast_id, "date": _fast_date}
+_FAST_ITEMS: dict[str, Callable[[Any], Any]] = {"ids": _fast_id, "texts": _fast_text}
+
+
 def _fast_converter(kind: str) -> Callable[[Any], Any] | None:
     """The converter of a kind as one call that raises _Invalid, for the fast path of _Reader.build.
 
     It must give the same value as _Reader.convert wherever it succeeds; where it raises, build takes the slow
     path, which converts again and reports the problem with its position. None: always take the slow path.
     """
+    if kind in _FAST:
+        return _FAST[kind]
     if kind in _CONVERTERS and kind != "any":
         return _CONVERTERS[kind]
     if kind in _LISTS:
-        item_of = _LISTS[kind]
+        item_of = _FAST_ITEMS[kind]
         return lambda raw: tuple([item_of(v) for v in raw]) if type(raw) is YList else (item_of(raw),)
     if kind.startswith("choice:"):
         choices = frozenset(kind.split(":", 1)[1].split("|"))
@@ -340,7 +364,7 @@ class _Reader:
 
     def report(self, file: str, mark: Any, message: str, severity: str = "error") -> None:
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        one_line = message.translate(_LINE_BREAKS)
+        one_line = message.translate(LINE_BREAKS)
         self.problems.append(Problem(Location(file, line, column), severity, one_line))  # type: ignore[arg-type]
 
     def file_label(self, name: str) -> str:
@@ -550,8 +574,11 @@ def check_folder(folder: str | os.PathLike[str], label: str | None = None) -> tu
 
     `label` is how file names are shown in problems (default: the folder as given).
     """
+    from xmfin.cache import through_cache
+
+    path, shown = Path(folder), str(folder) if label is None else label
     with _no_collection():
-        return _check_folder(Path(folder), str(folder) if label is None else label)
+        return through_cache(path, shown, lambda: _check_folder(path, shown))
 
 
 @contextlib.contextmanager

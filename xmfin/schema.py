@@ -136,20 +136,28 @@ def write_schemas(name: str | None, output: Path | None) -> None:
     if name is not None and name not in FILES:
         hint = did_you_mean(name, FILES)
         raise UsageError(f"unknown data file '{name}'{hint}; give entities or licences")
+    try:
+        _write(name, output)
+    except OSError as error:
+        raise UsageError(f"-o {output}: cannot write: {error.strerror or error}") from None
+
+
+def _text(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, ensure_ascii=False, indent=2) + "\n"
+
+
+def _write(name: str | None, output: Path | None) -> None:
     if name is not None:
-        text = json.dumps(file_schema(name), ensure_ascii=False, indent=2) + "\n"
         if output is None:
-            sys.stdout.write(text)
+            sys.stdout.write(_text(file_schema(name)))
         else:
-            output.write_text(text, encoding="utf-8")
+            output.write_text(_text(file_schema(name)), encoding="utf-8")
         return
     if output is None:
-        both = {key: file_schema(key) for key in FILES}
-        sys.stdout.write(json.dumps(both, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(_text({key: file_schema(key) for key in FILES}))
         return
     if output.exists() and not output.is_dir():
         raise UsageError(f"-o {output}: both schemas go into a folder, and this is a file")
     output.mkdir(parents=True, exist_ok=True)
     for key in FILES:
-        text = json.dumps(file_schema(key), ensure_ascii=False, indent=2) + "\n"
-        (output / f"{key}.schema.json").write_text(text, encoding="utf-8")
+        (output / f"{key}.schema.json").write_text(_text(file_schema(key)), encoding="utf-8")

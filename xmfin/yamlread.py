@@ -9,6 +9,7 @@ MAX_DEPTH so that a hostile file cannot exhaust the stack of whatever walks the 
 
 from __future__ import annotations
 
+from sys import intern
 from typing import Any
 
 import yaml
@@ -26,6 +27,8 @@ except ImportError:  # pragma: no cover - PyYAML without libyaml
 # which is already too deep for recursive code (Python's default recursion limit is 1000), and the pure-Python
 # parser has no limit at all.
 MAX_DEPTH = 100
+# Characters that would break a problem's single line (a quoted key can hold any of them); shown escaped instead.
+LINE_BREAKS = str.maketrans({c: repr(c)[1:-1] for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
 
 
 class Quoted(str):
@@ -103,7 +106,7 @@ def _one_line(text: str) -> str:
 
 def _error(file: str, mark: Any, message: str) -> DataError:
     line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-    return DataError([Problem(Location(file, line, column), "error", message)])
+    return DataError([Problem(Location(file, line, column), "error", message.translate(LINE_BREAKS))])
 
 
 def _build(parser: Any, file: str) -> Any:
@@ -127,13 +130,15 @@ def _build(parser: Any, file: str) -> Any:
             if event.anchor is not None or event.tag is not None:
                 raise _refuse_node(file, event)
             value: Any = event.value if not event.style else Quoted(event.value)
+            mark = event.start_mark
         elif kind is map_start or kind is seq_start:
             if event.anchor is not None or event.tag is not None:
                 raise _refuse_node(file, event)
             if len(stack) >= MAX_DEPTH:
                 raise _error(file, event.start_mark, f"nested more than {MAX_DEPTH} levels deep; flatten the data")
-            mark = event.start_mark
-            value = YMap(mark.line, mark.column) if kind is map_start else YList(mark.line, mark.column)
+            start = event.start_mark
+            value = YMap(start.line, start.column) if kind is map_start else YList(start.line, start.column)
+            mark = value  # a container has its own line and column: it is its mark (no object to make)
         elif kind is map_end or kind is seq_end:
             container = stack.pop()
             key = keys.pop()
@@ -152,16 +157,19 @@ def _build(parser: Any, file: str) -> Any:
                 if type(value) is not str and type(value) is not Quoted:
                     raise _error(file, event.start_mark, "a key must be a plain text, not a list or mapping")
                 if value in container:
-                    raise _error(file, event.start_mark, f"duplicate key '{value}'")
-                container.key_marks[value] = event.start_mark
+                    first = container.key_marks[value].line + 1
+                    raise _error(file, event.start_mark, f"duplicate key '{value}' (first on line {first}): keep one")
+                if type(value) is str:
+                    value = intern(value)  # a key such as 'name' repeats in every record: keep one copy
+                container.key_marks[value] = mark
                 key = value
                 continue
             container[key] = value
-            container.value_marks[key] = value_mark(value, event)
+            container.value_marks[key] = mark
             key = _NO_KEY
         else:
             container.append(value)
-            container.item_marks.append(value_mark(value, event))
+            container.item_marks.append(mark)
         if kind is map_start or kind is seq_start:
             stack.append(container)
             keys.append(key)
@@ -169,23 +177,8 @@ def _build(parser: Any, file: str) -> Any:
             key = _NO_KEY
     following = get()
     if type(following) is ev.DocumentStartEvent:
-        raise _error(file, following.start_mark, "only one YAML document per file")
+        raise _error(file, following.start_mark, "only one YAML document per file: remove this '---' and merge")
     return root
-
-
-def value_mark(value: Any, event: Any) -> Any:
-    """The mark of a value: a container's own start, or the event's start for a scalar."""
-    if type(value) is YMap or type(value) is YList:
-        return _Mark(value.line, value.column)
-    return event.start_mark
-
-
-class _Mark:
-    __slots__ = ("column", "line")
-
-    def __init__(self, line: int, column: int) -> None:
-        self.line = line
-        self.column = column
 
 
 def _refuse_node(file: str, event: Any) -> DataError:

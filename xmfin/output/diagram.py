@@ -6,14 +6,17 @@ entities in a band below it. An entity reached twice (a diamond) or closing a cy
 links.
 
 Layout is layered (Sugiyama): our own ranking, so that the bands hold (every offshore rank above every
-onshore rank), then grandalf's crossing reduction and Brandes-Koepf placement, then a sweep that keeps boxes
-apart. The SVG is built with xml.etree.ElementTree and uses presentation attributes only, no CSS, so that it
-looks the same when pasted into a word processor or a slide.
+onshore rank); leaves of one owner stacked in columns, which keeps wide groups readable; grandalf's crossing
+reduction (the best order it passes through kept, then neighbours swapped while that removes crossings) and
+Brandes-Koepf placement; then a sweep that keeps boxes apart. Text is measured by estimate (no font files are
+read), on the generous side. The SVG is built with xml.etree.ElementTree and uses presentation attributes
+only, no CSS, so that it looks the same when pasted into a word processor or a slide.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import unicodedata
 import xml.etree.ElementTree as ET
 from collections import deque
@@ -61,6 +64,7 @@ UNDISCLOSED_NOTE = "undisclosed: stake not disclosed"
 ORDERING_ROUNDS = 8
 STAKE_SIZE = 11.0
 STACK_MIN = 3  # leaves of one owner stacked in a column from this many
+STACK_MAX = 5  # leaves in one column at most
 STACK_GAP = 10.0
 TRUNK = 10.0  # from a stack's left edge to the trunk its links run down
 
@@ -104,11 +108,29 @@ def text_width(text: str, size: float, bold: bool = False) -> float:
 
 
 def wrap(text: str, size: float, limit: float, bold: bool = False) -> list[str]:
-    """text broken into lines no wider than limit: at spaces, or anywhere in a word that is too long alone."""
+    """text broken into lines no wider than limit: at spaces, or anywhere in a word that is too long alone.
+
+    Lines are balanced: as few as greedy filling needs, but as narrow as that many lines can be, so that a
+    name does not end with one short word on a line of its own.
+    """
+    words = text.split(" ")
+    if len(words) > 1 and all(text_width(word, size, bold) <= limit for word in words):
+        count = len(_fill(words, size, limit, bold))
+        spans = {
+            text_width(" ".join(words[i:j]), size, bold)
+            for i in range(len(words))
+            for j in range(i + 1, len(words) + 1)
+        }
+        narrowest = min(w for w in spans if w <= limit and len(_fill(words, size, w, bold)) == count)
+        return _fill(words, size, narrowest, bold)
+    return _fill(words, size, limit, bold)
+
+
+def _fill(words: list[str], size: float, limit: float, bold: bool) -> list[str]:
+    """words put on lines greedily, a word too wide for a line of its own cut by characters."""
     lines: list[str] = []
     current = ""
-    tokens = text.split(" ") if " " in text else [text]
-    for token in tokens:
+    for token in words:
         candidate = f"{current} {token}" if current else token
         if text_width(candidate, size, bold) <= limit:
             current = candidate
@@ -116,15 +138,31 @@ def wrap(text: str, size: float, limit: float, bold: bool = False) -> list[str]:
         if current:
             lines.append(current)
         current = ""
-        # A token too wide for a line of its own (a long word, or Chinese without spaces) is cut by characters.
-        for char in token:
-            if current and text_width(current + char, size, bold) > limit:
-                lines.append(current)
-                current = ""
-            current += char
+        # A token too wide for a line of its own (a long word, or Chinese without spaces) is cut by characters
+        # into pieces of about equal width, so that no line is left with one character.
+        pieces = _balanced(token, size, limit, bold)
+        lines.extend(pieces[:-1])
+        current = pieces[-1]
     if current:
         lines.append(current)
     return lines or [""]
+
+
+def _balanced(token: str, size: float, limit: float, bold: bool) -> list[str]:
+    """token cut into the fewest pieces no wider than limit, the cuts where they make the pieces most equal."""
+    widths = [0.0]
+    for char in token:
+        widths.append(widths[-1] + text_width(char, size, bold))
+    count = math.ceil(widths[-1] / limit)
+    while True:
+        cuts = [0]
+        for j in range(1, count):
+            target = widths[-1] * j / count
+            cuts.append(min(range(cuts[-1] + 1, len(token)), key=lambda i: abs(widths[i] - target)))
+        cuts.append(len(token))
+        if all(widths[b] - widths[a] <= limit for a, b in itertools.pairwise(cuts)) or count >= len(token):
+            return [token[a:b] for a, b in itertools.pairwise(cuts) if b > a]
+        count += 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,6 +446,38 @@ def _topological(order: list[str], before: dict[str, list[str]], after: dict[str
     return found
 
 
+def _greedy_switch(layers: list[list[Any]], chains: list[list[Any]], passes: int = 12) -> None:
+    """Swap neighbours in a layer while that removes crossings with the layers above and below (in place)."""
+    above: dict[Any, list[Any]] = {}
+    below: dict[Any, list[Any]] = {}
+    for chain in chains:
+        for upper, lower in itertools.pairwise(chain):
+            below.setdefault(upper, []).append(lower)
+            above.setdefault(lower, []).append(upper)
+    position = {vertex: i for layer in layers for i, vertex in enumerate(layer)}
+
+    def cost(left: Any, right: Any) -> int:
+        """Crossings between the links of left and of right when left stands first."""
+        return sum(
+            position[a] > position[b]
+            for side in (above, below)
+            for a in side.get(left, ())
+            for b in side.get(right, ())
+        )
+
+    for _ in range(passes):
+        improved = False
+        for layer in layers:
+            for i in range(len(layer) - 1):
+                left, right = layer[i], layer[i + 1]
+                if cost(right, left) < cost(left, right):
+                    layer[i], layer[i + 1] = right, left
+                    position[left], position[right] = i + 1, i
+                    improved = True
+        if not improved:
+            return
+
+
 def _crossings(layers: list[list[Any]], chains: list[list[Any]]) -> int:
     """Edge crossings between consecutive layers, given every edge as its chain of vertices by rank."""
     position = {vertex: i for layer in layers for i, vertex in enumerate(layer)}
@@ -465,7 +535,11 @@ def _place(
         count = _crossings(layout.layers, chains)
         if count < best[0]:
             best = count, [list(layer) for layer in layout.layers]
-    for layer, kept in zip(layout.layers, best[1], strict=True):
+    crossings, kept_layers = best
+    if crossings:
+        _greedy_switch(kept_layers, chains)
+        crossings = _crossings(kept_layers, chains)
+    for layer, kept in zip(layout.layers, kept_layers, strict=True):
         layer[:] = kept
         layer.setup(layout)
     layout.setxy()
@@ -485,27 +559,36 @@ def _place(
         for i in range(len(edges))
         if len(chains[i]) > 2
     }
-    return xs, bends, best[0]
+    return xs, bends, crossings
 
 
 def stacks_of(
     graph: OwnershipGraph, order: list[str], edges: list[tuple[str, str]], bands: dict[str, str]
 ) -> dict[str, tuple[str, list[str]]]:
-    """Leaves to stack in a column under their owner: at least STACK_MIN equity-held leaves of one band.
+    """Leaves to stack in columns under their owner: at least STACK_MIN equity-held leaves of one band.
 
     A leaf here has one link in the chart (to its owner) and is not the target. Stacking them keeps a chart
-    of sixty entities about as wide as a page instead of a row of sixty boxes. Each stack has an id (owner
-    and band, with a space, which no entity id has) and gives its owner and leaves.
+    of sixty entities about as wide as a page instead of a row of sixty boxes; more than STACK_MAX leaves make
+    several columns of about equal height side by side. Each stack has an id (owner, band and column, with
+    spaces, which no entity id has) and gives its owner and leaves.
     """
     degree: dict[str, int] = dict.fromkeys(order, 0)
     for a, b in edges:
         degree[a] += 1
         degree[b] += 1
-    found: dict[str, tuple[str, list[str]]] = {}
+    found: dict[tuple[str, str], list[str]] = {}
     for a, b in edges:
         if degree[b] == 1 and b != order[0] and graph.holding(a, b).control == "equity":
-            found.setdefault(f"{a} {bands[b]}", (a, []))[1].append(b)
-    return {stack: (owner, leaves) for stack, (owner, leaves) in found.items() if len(leaves) >= STACK_MIN}
+            found.setdefault((a, bands[b]), []).append(b)
+    stacks: dict[str, tuple[str, list[str]]] = {}
+    for (owner, band), leaves in found.items():
+        if len(leaves) < STACK_MIN:
+            continue
+        columns = math.ceil(len(leaves) / STACK_MAX)
+        size = math.ceil(len(leaves) / columns)
+        for column in range(columns):
+            stacks[f"{owner} {band} {column}"] = (owner, leaves[column * size : (column + 1) * size])
+    return stacks
 
 
 def build_chart(

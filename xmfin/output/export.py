@@ -202,6 +202,15 @@ def export(graph: OwnershipGraph, group: Group | None, fmt: str, output: Path | 
     """Write the export of `fmt` to `output` (a file, or a folder for CSV tables) or to stdout."""
     check_format(fmt, table, output)
     part = select(graph, group)
+    try:
+        _write(graph, part, group, fmt, output, table)
+    except OSError as error:
+        raise UsageError(f"-o {output}: cannot write: {error.strerror or error}") from None
+
+
+def _write(
+    graph: OwnershipGraph, part: Dataset, group: Group | None, fmt: str, output: Path | None, table: str | None
+) -> None:
     if fmt == "csv" and table is None:
         assert output is not None  # check_format refuses csv without either
         output.mkdir(parents=True, exist_ok=True)

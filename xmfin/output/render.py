@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 from collections.abc import Iterable
 
 from rich.console import Console
@@ -22,9 +23,19 @@ from xmfin.sources import SourceUse
 from xmfin.timeline import Event
 
 
+PIPE_WIDTH = 160
+
+
 def console() -> Console:
-    """The stdout console, made when a command runs; Rich turns colour off for pipes and NO_COLOR."""
-    return Console(highlight=False)
+    """The stdout console, made when a command runs; Rich turns colour off for pipes and NO_COLOR.
+
+    Piped into a file or a pager, tables get PIPE_WIDTH columns (or $COLUMNS) rather than Rich's 80, so
+    that names are not broken over many lines.
+    """
+    out = Console(highlight=False)
+    if not out.is_terminal and "COLUMNS" not in os.environ:
+        out.width = PIPE_WIDTH
+    return out
 
 
 def entity_label(entity: Entity) -> str:

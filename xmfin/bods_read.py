@@ -1,0 +1,79 @@
+"""Read a BODS file: a JSON array of statements (or one statement object), or JSON Lines.
+
+Errors give the file, line and column, as a linter does. NaN and Infinity (which Python's json accepts) are
+refused: they are not JSON, and no stake or date can be made of them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from xmfin.errors import UsageError, XmfinError
+
+
+class BodsError(XmfinError):
+    """The file cannot be read as BODS at all (bad JSON, not statements): exit 1."""
+
+
+def read_statements(path: Path) -> list[Any]:
+    """The statements of a BODS file: a JSON array (or one object), or JSON Lines. BodsError with line:column."""
+    try:
+        return _read_statements(path)
+    except RecursionError:
+        raise BodsError(f"{path}: not BODS: JSON nested too deeply to read") from None
+
+
+def _read_statements(path: Path) -> list[Any]:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path} is a folder, not a BODS file") from None
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise BodsError(f"{path}: not UTF-8 text (byte {error.start})") from None
+    stripped = text.lstrip()
+    if not stripped:
+        raise BodsError(f"{path}: the file is empty")
+    if stripped[0] == "[":
+        return _as_list(path, _loads(path, text, 0))
+    try:
+        return _as_list(path, json.loads(text, parse_constant=_refuse_constant))
+    except ValueError:
+        # Not one document. JSON Lines when the first line is JSON by itself (each error then has its own
+        # line); else one document spread over lines, whose error position is the one to report.
+        try:
+            json.loads(stripped.splitlines()[0], parse_constant=_refuse_constant)
+        except ValueError:
+            _loads(path, text, 0)
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            item = _loads(path, line, number - 1)
+            found.extend(item if isinstance(item, list) else [item])
+    return found
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _loads(path: Path, text: str, line_offset: int) -> Any:
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as error:
+        raise BodsError(f"{path}:{error.lineno + line_offset}:{error.colno}: not valid JSON: {error.msg}") from None
+    except ValueError as error:
+        raise BodsError(f"{path}:{line_offset + 1}: not valid JSON: {error}") from None
+
+
+def _as_list(path: Path, document: Any) -> list[Any]:
+    if isinstance(document, list):
+        return document
+    if isinstance(document, dict):
+        return [document]
+    raise BodsError(f"{path}: not BODS: expected a JSON array of statements, or one statement per line")
