@@ -233,8 +233,10 @@ def test_round_trip_keeps_names_and_dates(tmp_path: Path) -> None:
     assert imported.entities["nominee"].jurisdiction == "CN"
     chair = next(r for r in imported.roles if r.of == "opco")
     assert (chair.holder, chair.title) == ("nominee", "Chair of the board")
-    source = imported.sources[next(iter(imported.sources))]
-    assert source.publisher == "xmfin"
+    # The sources come back as they were, ids included (carried in an `xmfinSource` annotation).
+    assert imported.sources == data.sources
+    assert top.sources == data.entities["top-co"].sources
+    assert [h.sources for h in imported.holdings] == [h.sources for h in data.holdings]
 
 
 @needs_examples

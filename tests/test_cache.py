@@ -185,3 +185,11 @@ def test_cache_dir_defaults_to_the_user_cache(monkeypatch: pytest.MonkeyPatch, t
     assert cache.cache_dir() == tmp_path / "xmfin"
     monkeypatch.setenv("XMFIN_NO_CACHE", "1")
     assert cache.cache_dir() is None
+
+
+def test_a_fifo_is_left_to_the_reader_to_report(tmp_path: Path, cached: Path) -> None:
+    data = folder(tmp_path)
+    (data / "licences.yaml").unlink()
+    os.mkfifo(data / "licences.yaml")
+    _, problems = check_folder(data)  # would wait forever if the cache read the FIFO
+    assert any("not a regular file" in p.message for p in problems)

@@ -314,3 +314,73 @@ def test_group_json_holds_only_the_group(xmfin: Invoke) -> None:
     assert "nominee" in document["entities"]
     assert len(document["holdings"]) == 9  # all but the ended one into old-sub, no longer a member
     assert document["claims"] == []
+
+
+CONTROL_NAME = "bell\x07name\x01 line\u2028sep\x85nel\ttab\x7f"
+
+
+@pytest.fixture
+def control_folder(tmp_path: Path) -> Path:
+    """A valid data folder whose names carry control characters (escaped in YAML, so the loader takes them)."""
+    (tmp_path / "entities.yaml").write_text(
+        "version: 1\nsources:\n  s: {title: t}\nentities:\n"
+        '  a: {name: "bell\\aname\\x01 line\\Lsep\\Nnel\\ttab\\x7f", sources: [s]}\n'
+        "  b: {name: B, sources: [s]}\n"
+        'holdings:\n  - {owner: a, owned: b, stake: 10, sources: [s], note: "x\\by"}\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "licences.yaml").write_text("version: 1\n", encoding="utf-8")
+    return tmp_path
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf"])
+def test_xml_formats_survive_control_characters(xmfin: Invoke, control_folder: Path, fmt: str) -> None:
+    from xmfin.loading import load
+
+    assert load(control_folder).entities["a"].name == CONTROL_NAME
+    result = xmfin("export", "-f", fmt, "--data", str(control_folder), case=None)
+    assert result.exit_code == 0, result.stderr
+    reader = nx.parse_graphml if fmt == "graphml" else lambda text: nx.read_gexf(io.BytesIO(text.encode()))
+    graph = reader(result.stdout)
+    assert graph.nodes["a"]["name"] == "bell\ufffdname\ufffd line\u2028sep\x85nel\ttab\x7f"
+    assert graph.edges["a", "b"]["note"] == "x\ufffdy"
+
+
+@pytest.mark.parametrize("fmt", ["dot", "mermaid"])
+def test_diagrams_carry_no_control_characters(xmfin: Invoke, control_folder: Path, fmt: str) -> None:
+    result = xmfin("export", "-f", fmt, "--data", str(control_folder), case=None)
+    assert result.exit_code == 0, result.stderr
+    body = result.stdout.replace("\n", "")
+    assert re.search("[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]", body) is None
+    expected = (
+        '"a" [label="bell\ufffdname\ufffd line\\nsep\\nnel\ttab\ufffd"];'
+        if fmt == "dot"
+        else '  n1["bell\ufffdname\ufffd line sep nel\ttab\ufffd"]'
+    )
+    assert expected in result.stdout
+
+
+def valid_fixtures() -> list[str]:
+    from xmfin.loading import check_folder
+
+    from .conftest import FIXTURES
+
+    return sorted(
+        p.name for p in FIXTURES.iterdir() if p.is_dir() and not any(q.severity == "error" for q in check_folder(p)[1])
+    )
+
+
+@pytest.mark.parametrize("case", valid_fixtures())
+def test_every_fixture_reads_back_as_the_same_graph(xmfin: Invoke, case: str) -> None:
+    expected = graph_of(case, "2024-01-01")
+    result = xmfin("export", "-f", "graphml", "--as-of", "2024-01-01", case=case)
+    assert result.exit_code == 0, result.stderr
+    graph = nx.parse_graphml(result.stdout)
+    assert set(graph.nodes) == set(expected.nx.nodes)
+    assert set(graph.edges) == set(expected.nx.edges)
+    for owner, owned in graph.edges:
+        holding = expected.holding(owner, owned)
+        assert graph.edges[owner, owned].get("stake") == holding.stake
+        assert graph.edges[owner, owned]["control"] == holding.control
+    gexf = nx.read_gexf(io.BytesIO(xmfin("export", "-f", "gexf", "--as-of", "2024", case=case).stdout.encode()))
+    assert gexf.number_of_nodes() == graph.number_of_nodes()

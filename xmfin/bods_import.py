@@ -206,6 +206,33 @@ class _Converter:
                 found.earlier.append(statement)
         return records
 
+    def sources_of(self, statement: dict[str, Any]) -> list[str]:
+        """The xmfin sources an xmfin export carried in annotations; else one made of the BODS source."""
+        found = []
+        for annotation in _array(statement.get("annotations")):
+            given = _object(annotation).get("xmfinSource")
+            if isinstance(given, dict) and isinstance(given.get("id"), str) and _text(given.get("title")):
+                found.append(self.xmfin_source(given))
+        return found or self.source(statement)
+
+    def xmfin_source(self, given: dict[str, Any]) -> str:
+        """The id of a source as xmfin exported it: its own id, unless another source already has it."""
+        published = _date(given.get("published"))
+        record = {
+            "title": _text(given.get("title")),
+            "publisher": _text(given.get("publisher")),
+            "published": published.text if published else None,
+            "url": _text(given.get("url")),
+            "note": _text(given.get("note")),
+        }
+        key = json.dumps(record, sort_keys=True)
+        if key not in self.source_keys:
+            wanted = given["id"] if ID_PATTERN.fullmatch(given["id"]) else slug(given["id"]) or "source"
+            source_id = self.unique(wanted, self.sources)
+            self.sources[source_id] = record
+            self.source_keys[key] = source_id
+        return self.source_keys[key]
+
     def source(self, statement: dict[str, Any]) -> list[str]:
         """The id of the source for a statement's source and publication details (made once per distinct pair)."""
         given = _object(statement.get("source"))
@@ -288,7 +315,7 @@ class _Converter:
             "jurisdiction": jurisdiction,
             "founded": founded.text if founded else None,
             "dissolved": dissolved.text if dissolved else None,
-            "sources": self.source(statement) or None,
+            "sources": self.sources_of(statement) or None,
             "note": note,
             "extra": {
                 "bods": _bounded(
@@ -319,7 +346,7 @@ class _Converter:
         interests = details.get("interests")
         if not isinstance(interests, list) or not interests:
             interests = [{}]  # a relationship of unknown nature is still a link
-        sources = self.source(statement)
+        sources = self.sources_of(statement)
         closed = _date(statement.get("statementDate")) if statement.get("recordStatus") == "closed" else None
         candidates: list[tuple[int, dict[str, Any]]] = []
         left_out: list[str] = []

@@ -97,8 +97,11 @@ def through_cache(folder: Path, label: str, compute: Callable[[], Result]) -> Re
 
 def _key(folder: Path, label: str) -> str | None:
     """The hash of everything the result depends on; None when the folder is too small or unreadable."""
+    paths = [folder / name for name in _FILES]
+    if not all(path.is_file() for path in paths):
+        return None  # a folder, pipe or device in a file's place: reading a pipe would wait forever
     try:
-        contents = [(folder / name).read_bytes() for name in _FILES]
+        contents = [path.read_bytes() for path in paths]
     except OSError:
         return None  # a missing or unreadable file: the problem is reported, never cached
     if sum(len(c) for c in contents) < MIN_BYTES:

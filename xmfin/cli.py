@@ -28,6 +28,7 @@ app = typer.Typer(
     "Examples:\n\n  xmfin tree\n\n  xmfin chain 'Chongqing Xiaomi Microcredit'\n\n"
     "  xmfin gaps xiaomi --vs ant --as-of 2019-05-15\n\n  xmfin gaps --vs ant --json | jq .gaps",
     no_args_is_help=True,
+    rich_markup_mode=None,  # plain Click errors: one "Error: ..." line, no boxes; --help stays light
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -544,11 +545,15 @@ def export(
         ),
     ],
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File to write (a folder for csv). Default: stdout.")
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="File to write (a folder for csv). Default: stdout."),
     ] = None,
-    group: Annotated[str | None, typer.Option("--group", help="Export one group's members only.")] = None,
+    group: Annotated[
+        str | None, typer.Option("--group", metavar="GROUP", help="Export one group's members only.")
+    ] = None,
     table: Annotated[
-        str | None, typer.Option("--table", help="With csv: print this one table (entities, holdings, ...).")
+        str | None,
+        typer.Option("--table", metavar="TABLE", help="With csv: print this one table (entities, holdings, ...)."),
     ] = None,
     data: DataOption = None,
     as_of: AsOfOption = None,
@@ -572,6 +577,7 @@ import_app = typer.Typer(
     name="import",
     help="Turn another tool's files into a data folder.\n\nExample: xmfin import bods statements.json -o research/",
     no_args_is_help=True,
+    rich_markup_mode=None,  # plain Click errors: one "Error: ..." line, no boxes; --help stays light
 )
 app.add_typer(import_app, name="import")
 
@@ -579,8 +585,8 @@ app.add_typer(import_app, name="import")
 @import_app.command("bods")
 @reports_errors
 def import_bods(
-    file: Annotated[Path, typer.Argument(help="BODS 0.4 statements: a JSON array, or JSON Lines.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The data folder to write.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="BODS 0.4 statements: a JSON array, or JSON Lines.")],
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="DIR", help="The data folder to write.")],
     force: Annotated[bool, typer.Option("--force", help="Write into a folder that is not empty.")] = False,
 ) -> None:
     """A BODS 0.4 file as a data folder; statements it cannot represent are listed on stderr.
@@ -598,10 +604,17 @@ def import_bods(
 @app.command()
 @reports_errors
 def schema(
-    file: Annotated[str | None, typer.Argument(help="entities or licences; default: both.")] = None,
+    file: Annotated[
+        str | None, typer.Argument(metavar="[entities|licences]", help="The data file; default: both.")
+    ] = None,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="File to write (a folder for both: NAME.schema.json). Default: stdout."),
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="PATH",
+            help="File to write (a folder for both: NAME.schema.json). Default: stdout.",
+        ),
     ] = None,
 ) -> None:
     """The JSON Schema (2020-12) of a data file, for editors and other tools.

@@ -176,6 +176,18 @@ class _Builder:
                         "motivation": "linking" if source.url else "commenting",
                         "description": f"xmfin source {source.id}: {_source_text(source)}",
                         "url": source.url,
+                        # A custom property (BODS allows them in annotations): the source record itself, so
+                        # that `xmfin import bods` gets back the very sources, ids included.
+                        "xmfinSource": _compact(
+                            {
+                                "id": source.id,
+                                "title": source.title,
+                                "publisher": source.publisher,
+                                "published": source.published.text if source.published else None,
+                                "url": source.url,
+                                "note": source.note,
+                            }
+                        ),
                     }
                 )
             )

@@ -7,6 +7,7 @@ of that node or edge (a reader then finds no such key), never written as an empt
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -82,8 +83,30 @@ def _edge_attributes(holding: Holding) -> dict[str, Any]:
 
 
 def _scalars(attributes: dict[str, Any]) -> dict[str, Any]:
-    """Drop the attributes without a value: the GraphML and GEXF writers refuse None."""
-    return {key: value for key, value in attributes.items() if value is not None}
+    """Drop the attributes without a value (the GraphML and GEXF writers refuse None); make texts XML-safe."""
+    return {
+        key: xml_text(value) if isinstance(value, str) else value
+        for key, value in attributes.items()
+        if value is not None
+    }
+
+
+# Characters XML 1.0 cannot hold at all (not even as &#...;): C0 controls other than tab, line feed and
+# carriage return, surrogates, U+FFFE and U+FFFF. networkx's writers would write them raw, and no XML reader
+# would read the file back.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Line breaks besides \n that a diagram label must not carry raw.
+_LINE_BREAKS = re.compile(r"\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
+
+
+def xml_text(text: str) -> str:
+    """Text with every character XML 1.0 cannot hold replaced by U+FFFD."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def _label(text: str) -> str:
+    """Text for a diagram label: line breaks as \\n, other control characters replaced by U+FFFD."""
+    return xml_text(_LINE_BREAKS.sub("\n", text)).replace("\x7f", "\ufffd")
 
 
 def graphml_lines(graph: Any) -> Iterator[str]:
@@ -127,8 +150,7 @@ def _licence_names(part: Dataset, graph: OwnershipGraph) -> dict[str, list[str]]
 
 def dot_quote(text: str) -> str:
     """A DOT double-quoted string: backslash and quote escaped, line breaks as DOT's centred `\\n`."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    escaped = escaped.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
+    escaped = _label(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return f'"{escaped}"'
 
 
@@ -170,8 +192,8 @@ _MERMAID_ESCAPES = {
 
 def mermaid_text(text: str) -> str:
     """Label text safe inside Mermaid's quotes: special characters as entity codes, line breaks as spaces."""
-    flat = " ".join(text.split("\n"))
-    return "".join(_MERMAID_ESCAPES.get(char, char) for char in flat.replace("\r", " "))
+    flat = " ".join(_label(text).split("\n"))
+    return "".join(_MERMAID_ESCAPES.get(char, char) for char in flat)
 
 
 def mermaid_lines(graph: OwnershipGraph, part: Dataset, group: Group | None) -> Iterator[str]:

@@ -22,7 +22,6 @@ from xmfin.search import Match
 from xmfin.sources import SourceUse
 from xmfin.timeline import Event
 
-
 PIPE_WIDTH = 160
 
 
