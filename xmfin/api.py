@@ -14,19 +14,23 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from xmfin import licensing, lookup
+from xmfin import lookup
 from xmfin.dates import as_of_day
 from xmfin.errors import UsageError
-from xmfin.graph import Effective, OwnershipGraph, TreeNode
-from xmfin.licensing import Filters, GapTable, LicenceQuery, LicenceRow, Matrix
 from xmfin.loading import load as load_folder
 from xmfin.model import Dataset, Entity, Group
-from xmfin.profile import Profile, entity_profile
 from xmfin.search import DEFAULT_LIMIT, Match
 from xmfin.sources import SourceUse, source_uses
 from xmfin.timeline import Event
+
+if TYPE_CHECKING:  # networkx comes with the graph, imported where a question needs it
+    from xmfin.graph import Effective, OwnershipGraph, TreeNode
+    from xmfin.licensing import GapTable, LicenceRow, Matrix
+    from xmfin.profile import Profile
 
 
 def bundled_data() -> Path:
@@ -73,11 +77,16 @@ class Explorer:
     data: Dataset
     as_of: str | dt.date | None = None
     day: dt.date = field(init=False)
-    graph: OwnershipGraph = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.day = self.as_of if isinstance(self.as_of, dt.date) else as_of_day(self.as_of)
-        self.graph = OwnershipGraph(self.data, self.day)
+
+    @cached_property
+    def graph(self) -> OwnershipGraph:
+        """The ownership graph of the day, built on first use (search, sources and timeline need none)."""
+        from xmfin.graph import OwnershipGraph
+
+        return OwnershipGraph(self.data, self.day)
 
     def on(self, as_of: str | dt.date) -> Explorer:
         """The same data on another day."""
@@ -126,6 +135,8 @@ class Explorer:
 
     def show(self, entity: str) -> Profile:
         """Everything the data says about one entity, with its sources."""
+        from xmfin.profile import entity_profile
+
         return entity_profile(self.graph, self.entity(entity).id)
 
     def gaps(
@@ -141,14 +152,22 @@ class Explorer:
         """The licence-gap table of group (default: the default group) against vs (default: every other)."""
         own = self.group(group).id
         peers = [self.group(p).id for p in vs] if vs else [g for g in self.data.groups if g != own]
-        filters = Filters(min_stake, controlled)
+        if not peers:
+            raise UsageError("no peer to compare with: give --vs GROUP")
+        if own in peers:
+            raise UsageError(f"--vs {own} is the group itself: compare it with another group")
+        from xmfin import licensing
+
+        filters = licensing.Filters(min_stake, controlled)
         return licensing.gap_table(self.graph, own, peers, strict=strict, core=core, filters=filters)
 
     def matrix(
         self, *, strict: bool = False, core: bool = False, min_stake: float | None = None, controlled: bool = False
     ) -> Matrix:
         """Every group against every family (or category, with strict)."""
-        filters = Filters(min_stake, controlled)
+        from xmfin import licensing
+
+        filters = licensing.Filters(min_stake, controlled)
         return licensing.licence_matrix(self.graph, strict=strict, core=core, filters=filters)
 
     def licences(
@@ -161,7 +180,9 @@ class Explorer:
         everything: bool = False,
     ) -> list[LicenceRow]:
         """The licences active on the day (every licence with everything), filtered as `xmfin licences` does."""
-        query = LicenceQuery(
+        from xmfin import licensing
+
+        query = licensing.LicenceQuery(
             group=self.group(group).id if group is not None else None,
             family=lookup.find_family(self.data, family) if family is not None else None,
             category=lookup.find_category(self.data, category) if category is not None else None,

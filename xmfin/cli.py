@@ -10,7 +10,6 @@ import datetime as dt
 import functools
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -19,7 +18,7 @@ import typer
 from xmfin import __version__
 
 if TYPE_CHECKING:
-    from xmfin.graph import OwnershipGraph
+    from xmfin.api import Explorer
     from xmfin.model import Dataset
 
 app = typer.Typer(
@@ -56,23 +55,6 @@ MinStakeOption = Annotated[
 ]
 
 
-@dataclass
-class Session:
-    """What a command works on: the loaded dataset and the day."""
-
-    data: Dataset
-    day: dt.date
-    _graph: OwnershipGraph | None = None
-
-    @property
-    def graph(self) -> OwnershipGraph:
-        if self._graph is None:
-            from xmfin.graph import OwnershipGraph
-
-            self._graph = OwnershipGraph(self.data, self.day)
-        return self._graph
-
-
 def parse_as_of(as_of: str | None) -> dt.date:
     from xmfin.dates import DateError, as_of_day
     from xmfin.errors import UsageError
@@ -92,12 +74,14 @@ def data_folder(data: Path | None) -> tuple[Path, str]:
     return data, str(data)
 
 
-def open_session(data: Path | None, as_of: str | None) -> Session:
+def open_session(data: Path | None, as_of: str | None) -> Explorer:
+    """The library's Explorer over the data folder on the day: what every command that reads data asks."""
+    from xmfin.api import Explorer
     from xmfin.loading import load
 
     day = parse_as_of(as_of)
     folder, label = data_folder(data)
-    return Session(load(folder, label), day)
+    return Explorer(load(folder, label), day)
 
 
 def fail(message: str, code: int) -> typer.Exit:
@@ -196,39 +180,21 @@ def chain(
 
     Example: xmfin chain 'XW Bank'
     """
-    from xmfin.errors import UsageError
-    from xmfin.lookup import find_entity
-
     session = open_session(data, as_of)
-    graph = session.graph
-    target = find_entity(session.data, entity).id
-    if from_ is not None:
-        tops = [find_entity(session.data, from_).id]
-        above = graph.effective_to(target)
-        if tops[0] not in above:
-            raise UsageError(f"'{tops[0]}' holds no stake in '{target}' on {session.day.isoformat()}")
-    else:
-        above = graph.effective_to(target)
-        tops = sorted(graph.top_owners(target), key=lambda top: (-above[top].lower_bound, top))
-    controllers = graph.controllers_of(target)
-    paths: list[list[str]] = []
-    truncated = False
-    for top in tops:
-        found, more = graph.paths(top, target)
-        paths.extend(found)
-        truncated = truncated or more
+    found = session.chain(entity, from_)
+    graph, tops, above = session.graph, found.tops, found.effective
     if json:
         from xmfin.output.jsonout import chain_paths, document, effective_fields, emit
 
-        by_owner = {top: effective_fields(above[top], top in controllers) for top in tops}
+        by_owner = {top: effective_fields(above[top], found.controls[top]) for top in tops}
         first = by_owner[tops[0]]
         emit(
             document(
                 session.day,
-                entity=target,
+                entity=found.entity,
                 **{"from": tops},
-                paths=chain_paths(graph, paths),
-                paths_truncated=truncated,
+                paths=chain_paths(graph, found.paths),
+                paths_truncated=found.truncated,
                 effective_stake=first["effective_stake"],
                 **({"effective_stake_min": first["effective_stake_min"]} if "effective_stake_min" in first else {}),
                 controlled=first["controlled"],
@@ -242,12 +208,12 @@ def chain(
     from xmfin.output.render import console, effective_label, render_paths
 
     out = console()
-    render_paths(out, graph, paths)
-    if truncated:
-        out.print(f"[yellow]only the first {len(paths)} paths are shown[/]")
+    render_paths(out, graph, found.paths)
+    if found.truncated:
+        out.print(f"[yellow]only the first {len(found.paths)} paths are shown[/]")
     for top in tops:
         name = escape(session.data.entities[top].name)
-        control = "controls it" if top in controllers else "does not control it"
+        control = "controls it" if found.controls[top] else "does not control it"
         out.print(f"{name}: {effective_label(above[top])}, {control}")
 
 
@@ -263,11 +229,7 @@ def show(
 
     Example: xmfin show 天星银行
     """
-    from xmfin.lookup import find_entity
-    from xmfin.profile import entity_profile
-
-    session = open_session(data, as_of)
-    profile = entity_profile(session.graph, find_entity(session.data, entity).id)
+    profile = open_session(data, as_of).show(entity)
     if json:
         from xmfin.output.jsonout import emit, profile_json
 
@@ -297,21 +259,9 @@ def gaps(
 
     Example: xmfin gaps xiaomi --vs ant --vs tencent --core
     """
-    from xmfin.errors import UsageError
-    from xmfin.licensing import Filters, gap_table
-    from xmfin.lookup import default_group, find_group
-
     check_min_stake(min_stake)
     session = open_session(data, as_of)
-    own = default_group(session.data, group)
-    peers = (
-        [find_group(session.data, peer).id for peer in vs] if vs else [g for g in session.data.groups if g != own.id]
-    )
-    if not peers:
-        raise UsageError("no peer to compare with: give --vs GROUP")
-    if own.id in peers:
-        raise UsageError(f"--vs {own.id} is the group itself: compare it with another group")
-    table = gap_table(session.graph, own.id, peers, strict=strict, core=core, filters=Filters(min_stake, controlled))
+    table = session.gaps(group, vs, strict=strict, core=core, min_stake=min_stake, controlled=controlled)
     if json:
         from xmfin.output.jsonout import emit, gaps_json
 
@@ -384,11 +334,9 @@ def matrix(
 
     Example: xmfin matrix --core --as-of 2019
     """
-    from xmfin.licensing import Filters, licence_matrix
-
     check_min_stake(min_stake)
     session = open_session(data, as_of)
-    table = licence_matrix(session.graph, strict=strict, core=core, filters=Filters(min_stake, controlled))
+    table = session.matrix(strict=strict, core=core, min_stake=min_stake, controlled=controlled)
     if json:
         from xmfin.output.jsonout import emit, matrix_json
 
@@ -417,19 +365,8 @@ def licences(
 
     Example: xmfin licences --group xiaomi --jurisdiction HK
     """
-    from xmfin.licensing import LicenceQuery, licence_list
-    from xmfin.lookup import find_category, find_family, find_group, jurisdiction_code
-
-    code = jurisdiction_code(jurisdiction) if jurisdiction is not None else None
     session = open_session(data, as_of)
-    query = LicenceQuery(
-        group=find_group(session.data, group).id if group is not None else None,
-        family=find_family(session.data, family) if family is not None else None,
-        category=find_category(session.data, category) if category is not None else None,
-        jurisdiction=code,
-        everything=all_,
-    )
-    rows = licence_list(session.graph, query)
+    rows = session.licences(group=group, family=family, category=category, jurisdiction=jurisdiction, everything=all_)
     if json:
         from xmfin.output.jsonout import document, emit, licence_row_json
 
@@ -456,10 +393,8 @@ def search(
 
     Example: xmfin search 网商
     """
-    from xmfin.search import search as find_matches
-
     session = open_session(data, as_of)
-    matches = find_matches(session.data, text, limit, session.day)
+    matches = session.search(text, limit)
     if json:
         from xmfin.output.jsonout import emit, search_json
 
