@@ -193,3 +193,27 @@ def test_a_fifo_is_left_to_the_reader_to_report(tmp_path: Path, cached: Path) ->
     os.mkfifo(data / "licences.yaml")
     _, problems = check_folder(data)  # would wait forever if the cache read the FIFO
     assert any("not a regular file" in p.message for p in problems)
+
+
+class _Planted:
+    """Unpickles into a call of os.system: what a planted entry would try."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_planted_entry_cannot_run_code(tmp_path: Path, cached: Path, computed: list[str]) -> None:
+    import pickle
+
+    data = folder(tmp_path)
+    expected = check_folder(data)
+    check_folder(data)
+    (entry,) = cached.glob("*.pickle")
+    marker = tmp_path / "ran"
+    entry.write_bytes(pickle.dumps((_Planted(marker), [])))
+    assert check_folder(data) == expected
+    assert not marker.exists()
+    assert len(computed) == 3

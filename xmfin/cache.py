@@ -8,7 +8,8 @@ they are read, and the result is stored only when they did not change meanwhile.
 A folder is stored the second time its content is seen, not the first: a folder checked once after each edit
 never pays for writing entries it will not read. Small folders are never stored: they load faster than an
 entry would. `XMFIN_CACHE_DIR` moves the cache (default `$XDG_CACHE_HOME/xmfin`, else `~/.cache/xmfin`);
-`XMFIN_NO_CACHE=1` turns it off. Entries are pickles of xmfin's own records, read only from that folder.
+`XMFIN_NO_CACHE=1` turns it off. Entries are pickles of xmfin's own records, read back by an unpickler that
+refuses any other class, so a planted entry cannot run code.
 """
 
 from __future__ import annotations
@@ -160,14 +161,30 @@ def _write(entry: Path, result: Result) -> None:
         return  # a cache that cannot be written is only slower
 
 
+_ALLOWED = {(cls.__module__, cls.__qualname__) for cls in (*_RECORDS, model.Dataset)} | {
+    ("datetime", "date"),
+    ("pathlib", "PosixPath"),
+    ("pathlib", "WindowsPath"),
+}
+
+
+class _RecordsOnly(pickle.Unpickler):
+    """Reads back only xmfin's own records and plain values: an entry can never make it run code."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in _ALLOWED:
+            raise pickle.UnpicklingError(f"{module}.{name} is not a record of xmfin")
+        return super().find_class(module, name)
+
+
 def _read(entry: Path) -> Result | None:
     try:
         data = entry.read_bytes()
     except OSError:
         return None
     try:
-        dataset, problems = pickle.loads(data)
-    except Exception:  # a damaged entry: drop it and check again
+        dataset, problems = _RecordsOnly(io.BytesIO(data)).load()
+    except Exception:  # a damaged or foreign entry: drop it and check again
         with contextlib.suppress(OSError):
             entry.unlink()
         return None
