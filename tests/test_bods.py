@@ -29,7 +29,9 @@ from .conftest import FIXTURES, Invoke, load_case
 
 CASE = "interop"
 DAY = dt.date(2020, 12, 31)
-BODS_EXAMPLES = Path(__file__).parents[1].parent / "shared" / "bods"
+# The Open Ownership examples, copied unchanged from ../shared/bods (Apache 2.0; see their README).
+BODS_EXAMPLES = Path(__file__).parent / "bods_examples"
+SHARED_BODS = Path(__file__).parents[1].parent / "shared" / "bods"
 
 
 def bods_errors(path: Path) -> list[dict[str, Any]]:
@@ -47,14 +49,18 @@ def valid_fixtures() -> list[str]:
 
 
 def example_files() -> list[Path]:
-    if not BODS_EXAMPLES.is_dir():
-        return []
     return sorted(BODS_EXAMPLES.glob("*.json"))
 
 
-needs_examples = pytest.mark.skipif(
-    not example_files(), reason=f"the BODS example files are not there ({BODS_EXAMPLES}): shared/ is not checked out"
-)
+needs_examples = pytest.mark.skipif(not example_files(), reason=f"no BODS example files in {BODS_EXAMPLES}")
+
+
+@pytest.mark.skipif(not SHARED_BODS.is_dir(), reason="../shared/bods is not beside the checkout")
+def test_the_copied_examples_are_the_shared_ones() -> None:
+    shared = sorted(SHARED_BODS.glob("*.json"))
+    assert [p.name for p in shared] == [p.name for p in example_files()]
+    for path in shared:
+        assert (BODS_EXAMPLES / path.name).read_bytes() == path.read_bytes()
 
 
 def write_export(tmp_path: Path, data: Dataset, day: dt.date = DAY, group: str | None = None) -> Path:
