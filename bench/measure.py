@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 # A single run longer than this is stopped and reported as failed, so one slow command cannot hang the bench.
 TIMEOUT_SECONDS = 900.0
@@ -139,39 +140,51 @@ def run_once(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> R
     return Run(float(report["seconds"]), report["maxrss_kib"] / 1024, code, stdout, stderr, cpu_seconds=report["cpu"])
 
 
-def measure(
-    name: str,
-    argv: list[str],
-    env: dict[str, str],
-    repeat: int,
-    *,
-    inner: bool = False,
-    before_each: Callable[[], None] | None = None,
-    check_json: bool = False,
-) -> Measure:
-    """Run argv `repeat` times; a failing run stops the measure and is reported, never raised.
+@dataclass
+class Spec:
+    """A command to measure: inner (it prints the wall and CPU time it measured itself, as JSON "seconds" and
+    "cpu"), check_json (its stdout must be one JSON document), before_each (called, untimed, before each run)."""
 
-    With inner, the command prints a JSON object of the wall and CPU time it measured itself ("seconds", "cpu").
-    With check_json, its stdout must be one JSON document. before_each is called, untimed, before each run.
-    """
-    result = Measure(name, argv)
+    name: str
+    argv: list[str]
+    inner: bool = False
+    check_json: bool = False
+    before_each: Callable[[], None] | None = None
+
+
+def measure_together(specs: list[Spec], env: dict[str, str], repeat: int) -> list[Measure]:
+    """Run every spec `repeat` times, taking turns (a, b, c, a, b, c, ...), so that a spell of load on the machine
+    falls on all of them alike and their ratios hold. A failing command is reported, never raised, and not
+    run again."""
+    results = [Measure(spec.name, spec.argv) for spec in specs]
     for _ in range(repeat):
-        if before_each is not None:
-            before_each()
-        run = run_once(argv, env)
-        if run.returncode != 0:
-            last = (run.stderr.strip().splitlines() or ["(nothing on stderr)"])[-1]
-            result.error = f"exit {run.returncode}: {last[:200]}"
-            return result
-        try:
-            if inner:
-                timed = json.loads(run.stdout)
-                run.inner_seconds, run.inner_cpu_seconds = float(timed["seconds"]), float(timed["cpu"])
-            elif check_json:
-                json.loads(run.stdout)
-        except (ValueError, KeyError, TypeError) as error:
-            result.error = f"bad output: {error}"
-            return result
-        run.stdout = run.stdout[:200]
-        result.runs.append(run)
-    return result
+        for spec, result in zip(specs, results, strict=True):
+            if result.error is None:
+                _run_into(spec, env, result)
+    return results
+
+
+def measure(name: str, argv: list[str], env: dict[str, str], repeat: int, **options: Any) -> Measure:
+    """Run one command `repeat` times (options as Spec's)."""
+    return measure_together([Spec(name, argv, **options)], env, repeat)[0]
+
+
+def _run_into(spec: Spec, env: dict[str, str], result: Measure) -> None:
+    if spec.before_each is not None:
+        spec.before_each()
+    run = run_once(spec.argv, env)
+    if run.returncode != 0:
+        last = (run.stderr.strip().splitlines() or ["(nothing on stderr)"])[-1]
+        result.error = f"exit {run.returncode}: {last[:200]}"
+        return
+    try:
+        if spec.inner:
+            timed = json.loads(run.stdout)
+            run.inner_seconds, run.inner_cpu_seconds = float(timed["seconds"]), float(timed["cpu"])
+        elif spec.check_json:
+            json.loads(run.stdout)
+    except (ValueError, KeyError, TypeError) as error:
+        result.error = f"bad output: {error}"
+        return
+    run.stdout = run.stdout[:200]
+    result.runs.append(run)

@@ -29,13 +29,14 @@ if __package__ in (None, ""):  # run as `python bench/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.generate import WORK, cached_folder
-from bench.measure import Measure, measure, run_once
+from bench.measure import Measure, Spec, measure, measure_together, run_once
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
 GIB = 1024.0
 
+_IMPORT_FLOOR = "import typer, rich, networkx, yaml"
 _FLOOR_SCRIPT = """
 import json, sys, time, yaml
 files = sys.argv[2:]
@@ -139,98 +140,94 @@ def commands(folder: Path, probe: dict[str, str]) -> list[tuple[str, list[str], 
 def startup(env: dict[str, str], repeat: int) -> dict[str, object]:
     """The import floor, `--help` and `--version` (time and heavy imports), and `tree` on the bundled data."""
     xmfin = xmfin_argv()
-    floor = measure("import floor", [sys.executable, "-c", "import typer, rich, networkx, yaml"], env, repeat)
-    results: dict[str, object] = {"import_floor": floor}
-    for flag in ("--help", "--version"):
-        timed = measure(f"xmfin {flag}", [*xmfin, flag], env, repeat)
+    floor, help_, version, bundled = measure_together(
+        [
+            Spec("import floor", [sys.executable, "-c", _IMPORT_FLOOR]),
+            Spec("xmfin --help", [*xmfin, "--help"]),
+            Spec("xmfin --version", [*xmfin, "--version"]),
+            Spec("xmfin tree (bundled data)", [*xmfin, "tree"]),
+        ],
+        env,
+        repeat,
+    )
+    results: dict[str, object] = {"import_floor": floor, "tree_bundled": bundled}
+    for flag, timed in (("--help", help_), ("--version", version)):
         probe = measure(f"imports of {flag}", [sys.executable, "-c", _IMPORTS_SCRIPT, flag], env, 1)
         imported: list[str] | None = None
         if probe.ok:
             line = next(x for x in probe.runs[0].stderr.splitlines() if x.startswith("IMPORTED "))
             imported = json.loads(line.removeprefix("IMPORTED "))
         results[flag] = {"measure": timed, "imports": imported}
-    results["tree_bundled"] = measure("xmfin tree (bundled data)", [*xmfin, "tree"], env, repeat)
     return results
 
 
-def bench_size(size: int, env: dict[str, str], repeat: int, import_floor: float | None) -> dict[str, object]:
-    """Every measure for one size: the two parse floors and the xmfin commands."""
+def bench_size(size: int, env: dict[str, str], repeat: int) -> dict[str, object]:
+    """Every measure for one size: the floors and the xmfin commands, cold, storing the cache entry, and warm."""
     folder, manifest = cached_folder(size)
     files = [str(folder / "entities.yaml"), str(folder / "licences.yaml")]
     mib = sum(Path(f).stat().st_size for f in files) / 2**20
-    print(f"\n== {size:,} entities ({mib:.1f} MiB of YAML in {folder}), {repeat} runs each", flush=True)
-    _print_header()
-    floors = [
-        measure(
-            "parse floor (yaml.parse events)",
-            [sys.executable, "-c", _FLOOR_SCRIPT, "parse", *files],
-            env,
-            repeat,
-            inner=True,
-        ),
-        measure(
-            "typical tool (yaml.safe_load)",
-            [sys.executable, "-c", _FLOOR_SCRIPT, "load", *files],
-            env,
-            repeat,
-            inner=True,
-        ),
-    ]
-    for floor in floors:
-        _print_row(floor, None)
-    parse_floor, safe_load = (floor.inner_seconds for floor in floors)
+    print(f"\n== {size:,} entities ({mib:.1f} MiB of YAML in {folder}), {repeat} runs each, taking turns", flush=True)
     xmfin = xmfin_argv()
     cache = Path(env["XMFIN_CACHE_DIR"])
+    listed = commands(folder, manifest["probe"])
+    check_argv = [*xmfin, *listed[0][1]]
 
     def clear_cache() -> None:
         shutil.rmtree(cache, ignore_errors=True)
-
-    print("   -- cold: no cache entry for this folder (each run starts with an empty cache)")
-    measures: list[Measure] = []
-    check_seconds: float | None = None
-    for name, args, prints_json in commands(folder, manifest["probe"]):
-        found = measure(f"xmfin {name}", [*xmfin, *args], env, repeat, check_json=prints_json, before_each=clear_cache)
-        measures.append(found)
-        if name == "check":
-            check_seconds = found.seconds
-        _print_row(found, check_seconds if name != "check" else None)
-    loading = check_seconds - import_floor if check_seconds is not None and import_floor is not None else None
-    if loading is not None and loading <= 0:
-        print("   loading = check - import floor (wall): none left over; start-up is all at this size", flush=True)
-    elif loading is not None and parse_floor and safe_load:
-        print(
-            f"   loading = check - import floor (wall) = {loading:.3f} s: "
-            f"{loading / parse_floor:.2f}x the parse floor, {safe_load / loading:.2f}x faster than yaml.safe_load",
-            flush=True,
-        )
-    check_argv = [*xmfin, *commands(folder, manifest["probe"])[0][1]]
 
     def seen_once() -> None:
         clear_cache()
         run_once(check_argv, env)
 
+    cold = [
+        Spec("import floor", [sys.executable, "-c", _IMPORT_FLOOR]),
+        Spec("parse floor (yaml.parse events)", [sys.executable, "-c", _FLOOR_SCRIPT, "parse", *files], inner=True),
+        Spec("typical tool (yaml.safe_load)", [sys.executable, "-c", _FLOOR_SCRIPT, "load", *files], inner=True),
+        *[
+            Spec(f"xmfin {name}", [*xmfin, *args], check_json=prints_json, before_each=clear_cache)
+            for name, args, prints_json in listed
+        ],
+        Spec("xmfin check (storing)", check_argv, before_each=seen_once),
+    ]
+    found = measure_together(cold, env, repeat)
+    floor, parse, safe, *measures, storing = found
+    _print_header()
+    for row in (floor, parse, safe):
+        _print_row(row, None)
+    print("   -- cold: no cache entry for this folder (each run starts with an empty cache)")
+    check = measures[0]
+    for row in measures:
+        _print_row(row, check.seconds if row is not check else None)
+    loading = _minus(check.seconds, floor.seconds)
+    if loading is None:
+        print("   loading = check - import floor (wall): none left over; start-up is all at this size", flush=True)
+    elif parse.inner_seconds and safe.inner_seconds:
+        print(
+            f"   loading = check - import floor (wall) = {loading:.3f} s: {loading / parse.inner_seconds:.2f}x the "
+            f"parse floor, {safe.inner_seconds / loading:.2f}x faster than yaml.safe_load",
+            flush=True,
+        )
     print("   -- the second run on the same content, which stores the cache entry")
-    storing = measure("xmfin check (storing)", check_argv, env, repeat, before_each=seen_once)
-    _print_row(storing, check_seconds)
+    _print_row(storing, check.seconds)
     print("   -- warm: the cache entry is there")
     clear_cache()
     for _ in range(2):
         run_once(check_argv, env)
-    warm: list[Measure] = []
-    warm_check: float | None = None
-    for name, args, prints_json in commands(folder, manifest["probe"]):
-        found = measure(f"xmfin {name} (warm)", [*xmfin, *args], env, repeat, check_json=prints_json)
-        warm.append(found)
-        if name == "check":
-            warm_check = found.seconds
-        _print_row(found, warm_check if name != "check" else None)
+    warm = measure_together(
+        [Spec(f"xmfin {name} (warm)", [*xmfin, *args], check_json=prints_json) for name, args, prints_json in listed],
+        env,
+        repeat,
+    )
+    for row in warm:
+        _print_row(row, warm[0].seconds if row is not warm[0] else None)
     return {
         "size": size,
         "yaml_mib": round(mib, 2),
         "counts": manifest["counts"],
         "probe": manifest["probe"],
-        "parse_floor": floors[0],
-        "safe_load": floors[1],
+        "import_floor": floor,
+        "parse_floor": parse,
+        "safe_load": safe,
         "commands": measures,
         "loading_seconds": loading,
         "storing": storing,
@@ -286,8 +283,10 @@ def targets(start: dict[str, object], sizes: list[dict[str, object]]) -> list[Ta
         assert isinstance(parse, Measure) and isinstance(safe, Measure) and isinstance(commands_, list)
         at = f" at {largest:,}"
         check = next(m for m in commands_ if m.name == "xmfin check")
-        loading = _minus(check.seconds, floor.seconds)
-        loading_cpu = _minus(check.cpu_seconds, floor.cpu_seconds)
+        size_floor = top["import_floor"]
+        assert isinstance(size_floor, Measure)
+        loading = _minus(check.seconds, size_floor.seconds)
+        loading_cpu = _minus(check.cpu_seconds, size_floor.cpu_seconds)
         found.append(
             Target(
                 f"loading / parse floor{at}",
@@ -408,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     _print_row(bundled, None)
     if bundled.seconds and floor.seconds:
         print(f"   {'  / import floor':<48} {bundled.seconds / floor.seconds:.2f}x")
-    results = [bench_size(size, env, repeat_for(size), floor.seconds) for size in sizes]
+    results = [bench_size(size, env, repeat_for(size)) for size in sizes]
     found = targets(start, results)
     print("\n== targets")
     for target in found:

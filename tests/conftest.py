@@ -40,6 +40,12 @@ def graph_of(case: str, as_of: str | None = None) -> OwnershipGraph:
     return OwnershipGraph(load_case(case), day)
 
 
+@pytest.fixture(autouse=True)
+def no_user_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the user's cache of checked folders (tests/test_cache.py sets up its own)."""
+    monkeypatch.setenv("XMFIN_NO_CACHE", "1")
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     """A runner with a wide terminal (Rich does not wrap names) and no colour or data folder from outside."""

@@ -21,12 +21,6 @@ SIZE = 1_000
 DAY = dt.date(2026, 1, 1)
 
 
-@pytest.fixture(autouse=True)
-def no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Checks of generated folders leave nothing in the user's cache."""
-    monkeypatch.setenv("XMFIN_NO_CACHE", "1")
-
-
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
     folder = tmp_path_factory.mktemp("bench") / "data"

@@ -76,12 +76,19 @@ def data_folder(data: Path | None) -> tuple[Path, str]:
 
 def open_session(data: Path | None, as_of: str | None) -> Explorer:
     """The library's Explorer over the data folder on the day: what every command that reads data asks."""
+    import gc
+
     from xmfin.api import Explorer
     from xmfin.loading import load
 
     day = parse_as_of(as_of)
     folder, label = data_folder(data)
-    return Explorer(load(folder, label), day)
+    explorer = Explorer(load(folder, label), day)
+    if _one_command:
+        # The process loads once, then exits: the records are never garbage, so the collector need not walk them
+        # again each time the graph or the output allocates (a seventh of the time of exporting 100k entities).
+        gc.freeze()
+    return explorer
 
 
 def fail(message: str, code: int) -> typer.Exit:
@@ -617,6 +624,12 @@ def report(
     write_output(report_html(session.graph, own.id, peers), output)
 
 
+# True when this process runs one command and exits (the console script), not when app is called in-process.
+_one_command = False
+
+
 def main() -> None:
     """The console script."""
+    global _one_command
+    _one_command = True
     app()
