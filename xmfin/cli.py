@@ -310,20 +310,10 @@ def check(data: DataOption = None, json: JsonOption = False) -> None:
 
 
 def _counts(dataset: Dataset) -> dict[str, int]:
-    return {
-        name: len(getattr(dataset, name))
-        for name in (
-            "sources",
-            "groups",
-            "entities",
-            "holdings",
-            "roles",
-            "families",
-            "categories",
-            "licences",
-            "claims",
-        )
-    }
+    """How many records of each section the folder holds, in the order of the files."""
+    from xmfin.loading import SECTIONS
+
+    return {section: len(getattr(dataset, section)) for sections in SECTIONS.values() for section in sections}
 
 
 @app.command()

@@ -167,7 +167,7 @@ SECTIONS: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
-_RECORD_CLASSES: dict[str, Callable[..., Any]] = {
+RECORD_CLASSES: dict[str, Callable[..., Any]] = {
     "source": model.Source,
     "group": model.Group,
     "entity": model.Entity,
@@ -180,7 +180,7 @@ _RECORD_CLASSES: dict[str, Callable[..., Any]] = {
     "licence": model.Licence,
     "claim": model.Claim,
 }
-_HAS_LOC = frozenset(name for name in _RECORD_CLASSES if name != "former_name")
+_HAS_LOC = frozenset(name for name in RECORD_CLASSES if name != "former_name")
 
 
 class _Invalid(Exception):
@@ -509,7 +509,7 @@ class _Reader:
             values["id"] = record_id
         if record_type in _HAS_LOC:
             values["loc"] = Location(file, item.line + 1, item.column + 1)
-        record = _RECORD_CLASSES[record_type](**values)
+        record = RECORD_CLASSES[record_type](**values)
         self.origins[id(record)] = (item, file)
         return record
 

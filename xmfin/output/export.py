@@ -20,32 +20,15 @@ from xmfin import model
 from xmfin.dates import PartialDate
 from xmfin.errors import UsageError, did_you_mean
 from xmfin.graph import OwnershipGraph
+from xmfin.loading import RECORD_CLASSES, SECTIONS
 from xmfin.model import Dataset, Entity, Group
 
 FORMATS: tuple[str, ...] = ("json", "jsonl", "csv", "graphml", "gexf", "dot", "mermaid", "bods")
 
-# Record types in the order of the data files; each is one JSON Lines `type` and one CSV table (plural).
+# Record types in the order of the data files, from the loader's own table; each is one JSON Lines `type`
+# and one CSV table (the section's plural name).
 RECORD_TYPES: dict[str, str] = {
-    "sources": "source",
-    "groups": "group",
-    "entities": "entity",
-    "holdings": "holding",
-    "roles": "role",
-    "families": "family",
-    "categories": "category",
-    "licences": "licence",
-    "claims": "claim",
-}
-_RECORD_CLASS: dict[str, Any] = {
-    "source": model.Source,
-    "group": model.Group,
-    "entity": model.Entity,
-    "holding": model.Holding,
-    "role": model.Role,
-    "family": model.Family,
-    "category": model.Category,
-    "licence": model.Licence,
-    "claim": model.Claim,
+    section: record_type for sections in SECTIONS.values() for section, (_, record_type) in sections.items()
 }
 # Nested records get their own CSV tables, keyed by the entity they belong to.
 CSV_TABLES: tuple[str, ...] = (*RECORD_TYPES, "former_names", "figures")
@@ -160,7 +143,7 @@ def csv_table(data: Dataset, table: str) -> tuple[list[str], list[list[str]]]:
         rows = [row for entity in data.entities.values() for row in _entity_rows(entity, table)]
     else:
         record_type = RECORD_TYPES[table]
-        cls = _RECORD_CLASS[record_type]
+        cls = RECORD_CLASSES[record_type]
         header = [f.name for f in dataclasses.fields(cls) if f.name != "loc"]
         if table == "entities":
             header = [name for name in header if name not in ("former_names", "figures")]
