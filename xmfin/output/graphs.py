@@ -66,9 +66,11 @@ def export_graph(graph: OwnershipGraph, part: Dataset, group: Group | None) -> A
 
 
 def _active_holdings(graph: OwnershipGraph, part: Dataset) -> Iterator[Holding]:
-    for owner, owned in graph.nx.edges:
-        if owner in part.entities and owned in part.entities:
-            yield graph.holding(owner, owned)
+    # From the graph's own links, not graph.nx: a second networkx graph of every entity would double the memory.
+    for owner in part.entities:
+        for holding in graph.owned(owner):
+            if holding.owned in part.entities:
+                yield holding
 
 
 def _edge_attributes(holding: Holding) -> dict[str, Any]:
