@@ -417,12 +417,9 @@ def sources(
 
     Example: xmfin sources 'Xiaomi Finance'
     """
-    from xmfin.lookup import find_entity
-    from xmfin.sources import source_uses
-
     session = open_session(data, as_of)
-    about = find_entity(session.data, entity).id if entity is not None else None
-    uses = source_uses(session.data, session.day, about)
+    about = session.entity(entity).id if entity is not None else None
+    uses = session.sources(about)
     if json:
         from xmfin.output.jsonout import emit, sources_json
 
@@ -448,12 +445,9 @@ def timeline(
 
     Example: xmfin timeline ant --as-of 2020
     """
-    from xmfin.lookup import find_group
-    from xmfin.timeline import timeline as events_until
-
     session = open_session(data, as_of)
-    chosen = find_group(session.data, group).id if group is not None else None
-    events = events_until(session.data, session.day, chosen)
+    chosen = session.group(group).id if group is not None else None
+    events = session.timeline(chosen)
     if json:
         from xmfin.output.jsonout import emit, timeline_json
 
