@@ -1,7 +1,8 @@
 """`xmfin export`: the records of a data folder (or of one group) as JSON, JSON Lines or CSV tables.
 
-The graph formats (GraphML, GEXF, DOT, Mermaid) live in `output/graphs.py` and BODS in `output/bods.py`;
-`select` below decides, for all of them, which records one group's export holds.
+The graph formats (GraphML, GEXF, DOT, Mermaid) live in `output/graphs.py` (GraphML's streaming writer in
+`output/graphml.py`) and BODS in `output/bods.py`; `select` below decides, for all of them, which records one
+group's export holds.
 """
 
 from __future__ import annotations
@@ -212,7 +213,7 @@ def _write(
 
 
 def _chunks(graph: OwnershipGraph, part: Dataset, group: Group | None, fmt: str, table: str | None) -> Iterable[str]:
-    from xmfin.output import bods, graphs
+    from xmfin.output import bods, graphml, graphs
 
     day, group_id = graph.day, group.id if group else None
     if fmt == "json":
@@ -223,7 +224,7 @@ def _chunks(graph: OwnershipGraph, part: Dataset, group: Group | None, fmt: str,
         assert table is not None
         return [csv_text(part, table)]
     if fmt == "graphml":
-        return graphs.graphml_lines(graphs.export_graph(graph, part, group))
+        return graphml.graphml_lines(graph, part, group)
     if fmt == "gexf":
         return graphs.gexf_lines(graphs.export_graph(graph, part, group))
     if fmt == "dot":

@@ -1,8 +1,10 @@
-"""`xmfin export` as a graph: GraphML and GEXF (networkx's own writers), Graphviz DOT and Mermaid diagrams.
+"""`xmfin export` as a graph: GraphML (our streaming writer, `output/graphml.py`), GEXF (networkx's writer),
+Graphviz DOT and Mermaid diagrams.
 
 All four show the ownership graph of one day: every selected entity as a node, every holding active that day
-as an edge (owner -> owned). GraphML and GEXF cannot hold None, so an attribute without a value is left out
-of that node or edge (a reader then finds no such key), never written as an empty or made-up value.
+as an edge (owner -> owned). GraphML and GEXF take their attributes from one place, `ExportAttributes`, so the
+two never disagree. They cannot hold None, so an attribute without a value is left out of that node or edge (a
+reader then finds no such key), never written as an empty or made-up value.
 """
 
 from __future__ import annotations
@@ -11,8 +13,6 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import networkx as nx
-
 from xmfin.graph import Effective, OwnershipGraph, format_stake
 from xmfin.licensing import licences_by_holder
 from xmfin.model import Dataset, Entity, Group, Holding
@@ -20,27 +20,83 @@ from xmfin.model import Dataset, Entity, Group, Holding
 # Lists (licences, sources) are joined into one text attribute: GraphML and GEXF attributes are scalars.
 LIST_SEPARATOR = "; "
 
+# Every attribute the export graph can carry, with its GraphML type (networkx's names for str, bool and float),
+# in the order a GraphML file declares them. Values are always of that Python type: str, bool or float.
+GRAPH_ATTRIBUTES: dict[str, str] = {"as_of": "string", "group": "string"}
+NODE_ATTRIBUTES: dict[str, str] = {
+    "label": "string",
+    "name": "string",
+    "name_zh": "string",
+    "kind": "string",
+    "jurisdiction": "string",
+    "founded": "string",
+    "dissolved": "string",
+    "licences": "string",
+    "licence_names": "string",
+}
+# Only in the export of one group: membership and the root's stake and control.
+GROUP_NODE_ATTRIBUTES: dict[str, str] = {
+    "member": "boolean",
+    "effective_stake": "double",
+    "via_vie": "boolean",
+    "controlled": "boolean",
+}
+EDGE_ATTRIBUTES: dict[str, str] = {
+    "stake": "double",
+    "control": "string",
+    "since": "string",
+    "until": "string",
+    "sources": "string",
+    "note": "string",
+}
 
-def export_graph(graph: OwnershipGraph, part: Dataset, group: Group | None) -> Any:
-    """A plain networkx DiGraph of the selected records on the graph's day, with scalar attributes only.
+
+class ExportAttributes:
+    """The scalar attributes of the export graph of `part` on the graph's day, for every graph format that has
+    attributes. Each dict leaves out the attributes without a value and holds XML-safe text (`xml_text`).
 
     Nodes: label and name, name_zh, kind, jurisdiction, founded, dissolved, licences (category ids) and
     licence_names; with a group, `member` and the root's `effective_stake` (when known), `via_vie`,
     `controlled`. Edges: stake (when disclosed), control, since, until, sources, note.
     """
-    day = graph.day
-    held = licences_by_holder(part, day)
-    effective: dict[str, Effective] = {}
-    controlled: set[str] = set()
-    members: set[str] = set()
-    if group is not None:
-        effective = graph.effective_from(group.root)
-        controlled = graph.controlled_from(group.root)
-        members = graph.members(group.root)
-    out: Any = nx.DiGraph()
-    out.graph.update(_scalars({"as_of": day.isoformat(), "group": group.id if group else None}))
-    for entity in part.entities.values():
-        licences = held.get(entity.id, [])
+
+    def __init__(self, graph: OwnershipGraph, part: Dataset, group: Group | None) -> None:
+        self._graph = graph
+        self._part = part
+        self._group = group
+        self._held = licences_by_holder(part, graph.day)
+        self._effective: dict[str, Effective] = {}
+        self._controlled: set[str] = set()
+        self._members: set[str] = set()
+        if group is not None:
+            self._effective = graph.effective_from(group.root)
+            self._controlled = graph.controlled_from(group.root)
+            self._members = graph.members(group.root)
+
+    @property
+    def node_types(self) -> dict[str, str]:
+        """The node attributes this export can carry, with their GraphML types."""
+        return NODE_ATTRIBUTES if self._group is None else NODE_ATTRIBUTES | GROUP_NODE_ATTRIBUTES
+
+    @property
+    def graph_types(self) -> dict[str, str]:
+        """The graph attributes this export can carry, with their GraphML types."""
+        return GRAPH_ATTRIBUTES if self._group is not None else {"as_of": GRAPH_ATTRIBUTES["as_of"]}
+
+    def graph(self) -> dict[str, Any]:
+        """The graph's own attributes: the day and, for one group's export, the group's id."""
+        group = self._group
+        return _scalars({"as_of": self._graph.day.isoformat(), "group": group.id if group else None})
+
+    def nodes(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(entity id, attributes) for every selected entity, in file order."""
+        for entity in self._part.entities.values():
+            yield entity.id, self.node(entity)
+
+    def node(self, entity: Entity) -> dict[str, Any]:
+        """The attributes of one entity's node."""
+        licences = self._held.get(entity.id, [])
+        categories = self._part.categories
         attributes: dict[str, Any] = {
             "label": entity.name,
             "name": entity.name,
@@ -50,18 +106,49 @@ def export_graph(graph: OwnershipGraph, part: Dataset, group: Group | None) -> A
             "founded": entity.founded.text if entity.founded else None,
             "dissolved": entity.dissolved.text if entity.dissolved else None,
             "licences": LIST_SEPARATOR.join(lic.category for lic in licences) or None,
-            "licence_names": LIST_SEPARATOR.join(part.categories[lic.category].name for lic in licences) or None,
+            "licence_names": LIST_SEPARATOR.join(categories[lic.category].name for lic in licences) or None,
         }
-        if group is not None:
-            attributes["member"] = entity.id in members
-            stake = effective.get(entity.id)
+        if self._group is not None:
+            attributes["member"] = entity.id in self._members
+            stake = self._effective.get(entity.id)
             if stake is not None:
                 attributes["effective_stake"] = stake.value
                 attributes["via_vie"] = stake.via_vie
-            attributes["controlled"] = entity.id in controlled
-        out.add_node(entity.id, **_scalars(attributes))
-    for holding in _active_holdings(graph, part):
-        out.add_edge(holding.owner, holding.owned, **_scalars(_edge_attributes(holding)))
+            attributes["controlled"] = entity.id in self._controlled
+        return _scalars(attributes)
+
+    def edges(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(owner, owned, attributes) for every holding among the selected entities active on the day."""
+        for holding in _active_holdings(self._graph, self._part):
+            yield holding.owner, holding.owned, edge_attributes(holding)
+
+
+def edge_attributes(holding: Holding) -> dict[str, Any]:
+    """The attributes of one holding's edge."""
+    return _scalars(
+        {
+            "stake": holding.stake,
+            "control": holding.control,
+            "since": holding.since.text if holding.since else None,
+            "until": holding.until.text if holding.until else None,
+            "sources": LIST_SEPARATOR.join(holding.sources) or None,
+            "note": holding.note,
+        }
+    )
+
+
+def export_graph(graph: OwnershipGraph, part: Dataset, group: Group | None) -> Any:
+    """A plain networkx DiGraph of the selected records on the graph's day, with the attributes of
+    `ExportAttributes` (scalars only)."""
+    import networkx as nx
+
+    attributes = ExportAttributes(graph, part, group)
+    out: Any = nx.DiGraph()
+    out.graph.update(attributes.graph())
+    for node, values in attributes.nodes():
+        out.add_node(node, **values)
+    for owner, owned, values in attributes.edges():
+        out.add_edge(owner, owned, **values)
     return out
 
 
@@ -73,19 +160,8 @@ def _active_holdings(graph: OwnershipGraph, part: Dataset) -> Iterator[Holding]:
                 yield holding
 
 
-def _edge_attributes(holding: Holding) -> dict[str, Any]:
-    return {
-        "stake": holding.stake,
-        "control": holding.control,
-        "since": holding.since.text if holding.since else None,
-        "until": holding.until.text if holding.until else None,
-        "sources": LIST_SEPARATOR.join(holding.sources) or None,
-        "note": holding.note,
-    }
-
-
 def _scalars(attributes: dict[str, Any]) -> dict[str, Any]:
-    """Drop the attributes without a value (the GraphML and GEXF writers refuse None); make texts XML-safe."""
+    """Drop the attributes without a value (GraphML and GEXF have no null); make texts XML-safe."""
     return {
         key: xml_text(value) if isinstance(value, str) else value
         for key, value in attributes.items()
@@ -111,14 +187,10 @@ def _label(text: str) -> str:
     return xml_text(_LINE_BREAKS.sub("\n", text)).replace("\x7f", "\ufffd")
 
 
-def graphml_lines(graph: Any) -> Iterator[str]:
-    """GraphML text, by networkx's writer."""
-    for line in nx.generate_graphml(graph, encoding="utf-8", prettyprint=True):
-        yield line + "\n"
-
-
 def gexf_lines(graph: Any) -> Iterator[str]:
-    """GEXF 1.2 text, by networkx's writer."""
+    """GEXF 1.2 text, by networkx's writer, of a graph from `export_graph`."""
+    import networkx as nx
+
     for line in nx.generate_gexf(graph, encoding="utf-8", prettyprint=True):
         yield line + "\n"
 
