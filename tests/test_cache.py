@@ -43,9 +43,9 @@ def computed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     real = loading._check_folder
 
-    def counting(path: Path, label: str) -> cache.Result:
+    def counting(path: Path, label: str, jobs: int) -> cache.Result:
         calls.append(label)
-        return real(path, label)
+        return real(path, label, jobs)
 
     monkeypatch.setattr(loading, "_check_folder", counting)
     return calls
@@ -135,8 +135,8 @@ def test_files_that_change_while_read_are_not_stored(
     check_folder(data)
     real = loading._check_folder
 
-    def read_then_edit(path: Path, label: str) -> cache.Result:
-        result = real(path, label)
+    def read_then_edit(path: Path, label: str, jobs: int) -> cache.Result:
+        result = real(path, label, jobs)
         (path / "entities.yaml").write_text(ENTITIES.replace("60", "61"), encoding="utf-8")
         return result
 

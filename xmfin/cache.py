@@ -19,6 +19,7 @@ import copyreg
 import dataclasses
 import hashlib
 import io
+import operator
 import os
 import pickle
 import platform
@@ -136,8 +137,10 @@ def _code_fingerprint() -> str:
 
 
 def _reducer(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ...]]]:
-    names = tuple(field.name for field in dataclasses.fields(cls))
-    return lambda record: (cls, tuple([getattr(record, name) for name in names]))
+    names = [field.name for field in dataclasses.fields(cls)]
+    # attrgetter of several names gives their values as one tuple, in C.
+    fields = operator.attrgetter(*names) if len(names) > 1 else lambda record: (getattr(record, names[0]),)
+    return lambda record: (cls, fields(record))
 
 
 # Records are rebuilt by calling their class with their fields: several times faster to read back than
@@ -145,17 +148,23 @@ def _reducer(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ...]]]:
 _DISPATCH: dict[type, Any] = {**copyreg.dispatch_table, **{cls: _reducer(cls) for cls in _RECORDS}}
 
 
-def _write(entry: Path, result: Result) -> None:
+def dump_records(value: Any) -> bytes:
+    """value pickled, with xmfin's records written as their class and fields (see _DISPATCH)."""
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.dispatch_table = _DISPATCH
+    pickler.dump(value)
+    return buffer.getvalue()
+
+
+def _write(entry: Path, result: Result) -> None:
     try:
-        pickler.dump(result)
+        payload = dump_records(result)
         entry.parent.mkdir(parents=True, exist_ok=True)
         # Whole entries only: written aside, then renamed into place, so a reader never sees half of one.
         handle, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-", suffix=".pickle")
         with os.fdopen(handle, "wb") as out:
-            out.write(buffer.getbuffer())
+            out.write(payload)
         os.replace(temporary, entry)
     except (OSError, pickle.PicklingError):
         return  # a cache that cannot be written is only slower

@@ -183,6 +183,14 @@ RECORD_CLASSES: dict[str, Callable[..., Any]] = {
 _HAS_LOC = frozenset(name for name in RECORD_CLASSES if name != "former_name")
 
 
+@dataclass(frozen=True, slots=True)
+class _Mark:
+    """A 0-based position, as libyaml's marks give it."""
+
+    line: int
+    column: int
+
+
 class _Invalid(Exception):
     """A value that cannot be read; the message says what was expected."""
 
@@ -361,6 +369,8 @@ class _Reader:
         self.broken: dict[str, set[str]] = {}
         # Sections of files that could not be read: references into them cannot be checked.
         self.unread: set[str] = set()
+        # Mappings read again by reread_origin, by file and 0-based (line, column).
+        self.reread: dict[str, dict[tuple[int, int], YMap]] = {}
 
     def report(self, file: str, mark: Any, message: str, severity: str = "error") -> None:
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
@@ -385,6 +395,11 @@ class _Reader:
         except OSError as error:
             self.report(file, None, f"cannot be read: {error.strerror or error}")
             return None
+        return self.parse_file(name, data)
+
+    def parse_file(self, name: str, data: bytes) -> YMap | None:
+        """The top-level mapping of one file's bytes, or None with the problem reported."""
+        file = self.file_label(name)
         try:
             data.decode("utf-8")
         except UnicodeDecodeError as error:
@@ -547,13 +562,42 @@ class _Reader:
 
     def position(self, record: Any, key: str | None = None, index: int | None = None) -> tuple[str, Any]:
         """The file and mark of a record's field, of one item of a list field, or of the record itself."""
-        item, file = self.origins[id(record)]
+        found = self.origins.get(id(record))
+        if found is None:  # built by another process (xmfin.pieces): find its mapping again by its position
+            if key is None:
+                return record.loc.file, _Mark(record.loc.line - 1, record.loc.column - 1)
+            found = self.reread_origin(record)
+        item, file = found
         if key is not None and key in item.value_marks:
             value = item[key]
             if index is not None and isinstance(value, YList) and index < len(value.item_marks):
                 return file, value.item_marks[index]
             return file, item.value_marks[key]
         return file, item
+
+    def reread_origin(self, record: Any) -> tuple[YMap, str]:
+        """The mapping a record was built from, read again from its file (once per file): only a record built
+        by another process needs it, and only when a problem is reported on one of its fields."""
+        file = record.loc.file
+        if file not in self.reread:
+            self.reread[file] = {}
+            name = next((name for name in SECTIONS if self.file_label(name) == file), None)
+            root = None
+            if name is not None:
+                with contextlib.suppress(OSError, DataError):
+                    root = read_yaml((self.folder / name).read_bytes(), file)
+            pending = [root]
+            while pending:  # every mapping in the file, by its position
+                value = pending.pop()
+                if isinstance(value, YMap):
+                    self.reread[file][value.line, value.column] = value
+                    pending.extend(value.values())
+                elif isinstance(value, YList):
+                    pending.extend(value)
+        item = self.reread[file].get((record.loc.line - 1, record.loc.column - 1))
+        if item is None:  # the file changed since: the record's own position is all there is
+            item = YMap(record.loc.line - 1, record.loc.column - 1)
+        return item, file
 
     def line_of(self, record: Any) -> int:
         """The 1-based line a record starts on, for messages that point at another record."""
@@ -575,10 +619,12 @@ def check_folder(folder: str | os.PathLike[str], label: str | None = None) -> tu
     `label` is how file names are shown in problems (default: the folder as given).
     """
     from xmfin.cache import through_cache
+    from xmfin.pieces import jobs_wanted
 
     path, shown = Path(folder), str(folder) if label is None else label
+    jobs = jobs_wanted()
     with _no_collection():
-        return through_cache(path, shown, lambda: _check_folder(path, shown))
+        return through_cache(path, shown, lambda: _check_folder(path, shown, jobs))
 
 
 @contextlib.contextmanager
@@ -594,7 +640,17 @@ def _no_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _check_folder(path: Path, label: str) -> tuple[Dataset, list[Problem]]:
+def _check_folder(path: Path, label: str, jobs: int = 1) -> tuple[Dataset, list[Problem]]:
+    from xmfin.pieces import read_in_pieces
+
+    reader = read_in_pieces(path, label, jobs) or _read_whole(path, label)
+    _check_references(reader)
+    ordered = sorted(reader.problems, key=lambda p: (p.loc.file, p.loc.line, p.loc.column))
+    return reader.dataset, ordered
+
+
+def _read_whole(path: Path, label: str) -> _Reader:
+    """The first pass over both files, each read whole in this process."""
     reader = _Reader(path, label)
     roots = {name: reader.read_file(name) for name in SECTIONS}
     for name, root in roots.items():
@@ -602,9 +658,7 @@ def _check_folder(path: Path, label: str) -> tuple[Dataset, list[Problem]]:
             reader.read_sections(name, root)
         else:
             reader.unread.update(SECTIONS[name])
-    _check_references(reader)
-    ordered = sorted(reader.problems, key=lambda p: (p.loc.file, p.loc.line, p.loc.column))
-    return reader.dataset, ordered
+    return reader
 
 
 def load(folder: str | os.PathLike[str], label: str | None = None) -> Dataset:
@@ -636,17 +690,22 @@ def _check_references(reader: _Reader) -> None:
             problem(record, key, f"{key} '{value}' is not a known {what}{hint}", index=index)
         return False
 
-    def sourced(record: Any, what: str) -> None:
+    source_ids = data.sources
+
+    # `what` is a template filled with `names` only for a problem: these run for every record.
+    def sourced(record: Any, what: str, *names: str) -> None:
         sources: tuple[str, ...] = record.sources
         if not sources:
-            problem(record, None, f"{what} names no source: add 'sources: [SOURCE-ID]'", "warning")
+            problem(record, None, f"{what.format(*names)} names no source: add 'sources: [SOURCE-ID]'", "warning")
         for index, source in enumerate(sources):
-            known(record, "sources", source, "sources", "source", index)
+            if source not in source_ids:
+                known(record, "sources", source, "sources", "source", index)
 
-    def ordered(record: Any, start_key: str, end_key: str, what: str) -> None:
+    def ordered(record: Any, start_key: str, end_key: str, what: str, *names: str) -> None:
         start: PartialDate | None = getattr(record, start_key)
         end: PartialDate | None = getattr(record, end_key)
         if start is not None and end is not None and end.last < start.first:
+            what = what.format(*names)
             problem(record, end_key, f"{what} {end_key} {end} is before {start_key} {start}: correct one of them")
 
     defaults = [group for group in data.groups.values() if group.default]
@@ -659,8 +718,8 @@ def _check_references(reader: _Reader) -> None:
     for group in data.groups.values():
         known(group, "root", group.root, "entities", "entity")
     for entity in data.entities.values():
-        sourced(entity, f"entity '{entity.id}'")
-        ordered(entity, "founded", "dissolved", f"entity '{entity.id}'")
+        sourced(entity, "entity '{}'", entity.id)
+        ordered(entity, "founded", "dissolved", "entity '{}'", entity.id)
         for former in entity.former_names:
             if former.since and former.until and former.until.last < former.since.first:
                 problem(
@@ -669,11 +728,14 @@ def _check_references(reader: _Reader) -> None:
                     f"former name '{former.name}' ends ({former.until}) before it starts ({former.since})",
                 )
         for figure in entity.figures:
-            sourced(figure, f"figure '{figure.metric}' of '{entity.id}'")
+            sourced(figure, "figure '{}' of '{}'", figure.metric, entity.id)
+    entities = data.entities
     for holding in data.holdings:
-        known(holding, "owner", holding.owner, "entities", "entity")
-        known(holding, "owned", holding.owned, "entities", "entity")
-        sourced(holding, f"holding {holding.owner} -> {holding.owned}")
+        if holding.owner not in entities:
+            known(holding, "owner", holding.owner, "entities", "entity")
+        if holding.owned not in entities:
+            known(holding, "owned", holding.owned, "entities", "entity")
+        sourced(holding, "holding {} -> {}", holding.owner, holding.owned)
         ordered(holding, "since", "until", "holding")
         if holding.owner == holding.owned:
             problem(holding, "owned", f"'{holding.owner}' cannot hold itself: correct the owner or the owned")
@@ -691,7 +753,7 @@ def _check_references(reader: _Reader) -> None:
                     "warning",
                 )
         known(role, "of", role.of, "entities", "entity")
-        sourced(role, f"role '{role.title}' of '{role.of}'")
+        sourced(role, "role '{}' of '{}'", role.title, role.of)
         ordered(role, "since", "until", "role")
     for category in data.categories.values():
         known(category, "family", category.family, "families", "family")
@@ -707,12 +769,12 @@ def _check_references(reader: _Reader) -> None:
                     "warning",
                 )
         known(licence, "category", licence.category, "categories", "category")
-        sourced(licence, f"licence '{licence.category}' of '{licence.holder}'")
+        sourced(licence, "licence '{}' of '{}'", licence.category, licence.holder)
         ordered(licence, "granted", "revoked", "licence")
     for claim in data.claims:
         known(claim, "group", claim.group, "groups", "group")
         known(claim, "family", claim.family, "families", "family")
-        sourced(claim, f"claim '{claim.family}' of '{claim.group}'")
+        sourced(claim, "claim '{}' of '{}'", claim.family, claim.group)
 
 
 def _period(since: PartialDate | None, until: PartialDate | None) -> str:
