@@ -136,15 +136,16 @@ def _code_fingerprint() -> str:
     return _fingerprint
 
 
-def _reducer(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ...]]]:
+def _reducer(cls: type) -> Callable[[Any], tuple[Callable[..., Any], tuple[Any, ...]]]:
     names = [field.name for field in dataclasses.fields(cls)]
     # attrgetter of several names gives their values as one tuple, in C.
     fields = operator.attrgetter(*names) if len(names) > 1 else lambda record: (getattr(record, names[0]),)
-    return lambda record: (cls, fields(record))
+    make: Callable[..., Any] = model.maker(cls)
+    return lambda record: (make, fields(record))
 
 
-# Records are rebuilt by calling their class with their fields: several times faster to read back than
-# pickle's default for frozen dataclasses with slots, which sets each field through a Python loop.
+# Records are rebuilt by calling their class's maker (model.maker) with their fields: several times faster to
+# read back than pickle's default for frozen dataclasses with slots, which sets each field through a Python loop.
 _DISPATCH: dict[type, Any] = {**copyreg.dispatch_table, **{cls: _reducer(cls) for cls in _RECORDS}}
 
 
@@ -170,11 +171,15 @@ def _write(entry: Path, result: Result) -> None:
         return  # a cache that cannot be written is only slower
 
 
-_ALLOWED = {(cls.__module__, cls.__qualname__) for cls in (*_RECORDS, model.Dataset)} | {
-    ("datetime", "date"),
-    ("pathlib", "PosixPath"),
-    ("pathlib", "WindowsPath"),
-}
+_ALLOWED = (
+    {(cls.__module__, cls.__qualname__) for cls in (*_RECORDS, model.Dataset)}
+    | {(model.maker(cls).__module__, model.maker(cls).__qualname__) for cls in _RECORDS}
+    | {
+        ("datetime", "date"),
+        ("pathlib", "PosixPath"),
+        ("pathlib", "WindowsPath"),
+    }
+)
 
 
 class _RecordsOnly(pickle.Unpickler):

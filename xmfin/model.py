@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from xmfin.dates import PartialDate
 
@@ -203,3 +206,36 @@ class Dataset:
     def family_of(self, category_id: str) -> str:
         """The family id of a category id."""
         return self.categories[category_id].family
+
+
+R = TypeVar("R")
+
+
+def maker(cls: type[R]) -> Callable[..., R]:
+    """A function that makes a record of `cls` from the same arguments as `cls(...)`, in about half the time.
+
+    A frozen dataclass's __init__ sets each field through object.__setattr__. Loading 100k entities builds over
+    half a million records, so this function sets each slot through its own descriptor instead. It is written
+    out per class, as dataclasses writes __init__, so that it takes exactly the same arguments and defaults; it
+    is a global of this module (`make_<class>`), so pickle can name it; each class has one.
+    """
+    made: Callable[..., R] | None = _MAKERS.get(cls)
+    if made is not None:
+        return made
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    defaults = {f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING}  # type: ignore[arg-type]
+    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
+    namespace.update({f"set_{name}": getattr(cls, name).__set__ for name in names})
+    namespace.update({f"default_{name}": value for name, value in defaults.items()})
+    parameters = ", ".join(f"{name}=default_{name}" if name in defaults else name for name in names)
+    body = "".join(f"    set_{name}(record, {name})\n" for name in names)
+    exec(f"def make({parameters}):\n    record = new(cls)\n{body}    return record\n", namespace)
+    make: Callable[..., R] = namespace["make"]
+    make.__name__ = make.__qualname__ = f"make_{cls.__name__.lower()}"
+    make.__module__ = __name__
+    setattr(sys.modules[__name__], make.__name__, make)
+    _MAKERS[cls] = make
+    return make
+
+
+_MAKERS: dict[type, Callable[..., Any]] = {}
