@@ -78,21 +78,46 @@ def test_pyyaml_event_classes_are_restored_even_after_an_error() -> None:
     assert yaml.safe_load("a: [1, {b: c}]") == {"a": [1, {"b": "c"}]}
 
 
-def test_other_threads_get_real_events_while_xmfin_reads() -> None:
+def test_the_fast_path_is_taken_only_with_no_other_thread_running() -> None:
+    module = yamlread._c_module
+    with yamlread._events(b"k: v\n") as get:
+        assert module.ScalarEvent is yamlread._scalar  # the factories are in place
+        codes = [get()[0] for _ in range(5)]
+    assert codes == [yamlread._STREAM_START, yamlread._DOCUMENT_START, yamlread._MAPPING, yamlread._SCALAR, 0]
+    assert module.ScalarEvent is yaml.events.ScalarEvent
+
+
+def test_other_threads_parse_and_emit_with_pyyaml_untouched_while_xmfin_reads() -> None:
+    # The classes are swapped for the whole C module, so with another thread running xmfin reads PyYAML's own
+    # events: that thread's C loaders and dumpers work meanwhile.
+    go, done = threading.Event(), threading.Event()
     seen: list[Any] = []
 
     def elsewhere() -> None:
-        seen.append(yaml.safe_load("a: [1, {b: c}]"))
-        seen.append([type(e).__name__ for e in yaml.parse("x: 1", Loader=yaml.CSafeLoader)])
+        go.wait()
+        seen.append(yaml.load("a: [1, {b: c}]", Loader=yaml.CSafeLoader))
+        seen.append([type(e).__name__ for e in yaml.parse("x: 1", Loader=yaml.CSafeLoader)][:3])
+        seen.append(yaml.dump({"a": [1]}, Dumper=yaml.CSafeDumper))
+        done.set()
 
-    with yamlread._events(b"k: v\n") as get:
-        thread = threading.Thread(target=elsewhere)
-        thread.start()
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    try:
+        with yamlread._events(b"k: v\n") as get:
+            assert yamlread._c_module.ScalarEvent is yaml.events.ScalarEvent
+            go.set()
+            assert done.wait(10)
+            events = [get() for _ in range(5)]
+    finally:
+        go.set()
         thread.join()
-        events = [get() for _ in range(5)]
-    assert seen[0] == {"a": [1, {"b": "c"}]}
-    assert seen[1][:3] == ["StreamStartEvent", "DocumentStartEvent", "MappingStartEvent"]
-    assert [type(e) for e in events][2:] == [tuple, tuple, tuple]  # mapping start, key, value
+    assert seen == [
+        {"a": [1, {"b": "c"}]},
+        ["StreamStartEvent", "DocumentStartEvent", "MappingStartEvent"],
+        "a:\n- 1\n",
+    ]
+    assert [type(e) for e in events] == [tuple] * 5  # converted from PyYAML's events
+    assert outcome(DOCUMENTS[0]) == outcome_slow(DOCUMENTS[0])
 
 
 def test_a_second_reader_at_the_same_time_reads_pyyaml_events() -> None:

@@ -126,10 +126,10 @@ def _code_fingerprint() -> str:
     if _fingerprint is None:
         import yaml
 
-        from xmfin import loading, yamlread
+        from xmfin import loading, pieces, yamlread
 
         digest = hashlib.blake2b(digest_size=20)
-        for module in (loading, yamlread, model, dates, errors, sys.modules[__name__]):
+        for module in (loading, pieces, yamlread, model, dates, errors, sys.modules[__name__]):
             digest.update(Path(str(module.__file__)).read_bytes())
         versions = f"{__version__} {platform.python_implementation()} {sys.version} {yaml.__version__}"
         _fingerprint = f"{versions} {digest.hexdigest()}"

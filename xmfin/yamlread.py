@@ -13,8 +13,7 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from sys import intern
-from threading import get_ident
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from yaml import events as ev
@@ -114,75 +113,115 @@ def _error(file: str, mark: Any, message: str) -> DataError:
     return DataError([Problem(Location(file, line, column), "error", message.translate(LINE_BREAKS))])
 
 
-# Each event as a tuple (code, anchor, tag, value, style, start_mark): what _build needs, and nothing more.
-_SCALAR, _MAPPING, _SEQUENCE, _END, _ALIAS, _DOCUMENT_END, _OTHER = range(7)
-_END_EVENT = (_END, None, None, None, None, None)
+# Each event as a tuple (code, value, style, start_mark): what _build needs, and nothing more. A node with an
+# anchor or a tag is refused, so it comes as (_PROPERTIES, anchor, tag, start_mark) whatever its kind.
+(
+    _SCALAR,
+    _MAPPING,
+    _SEQUENCE,
+    _END,
+    _ALIAS,
+    _PROPERTIES,
+    _DOCUMENT_START,
+    _DOCUMENT_END,
+    _STREAM_START,
+    _STREAM_END,
+) = range(10)
+_END_EVENT = (_END, None, None, None)
 
 
 def _as_tuple(event: Any) -> tuple[Any, ...]:
     """A PyYAML event as the tuple _build reads."""
     kind = type(event)
-    if kind is ev.ScalarEvent:
-        return (_SCALAR, event.anchor, event.tag, event.value, event.style, event.start_mark)
-    if kind is ev.MappingStartEvent or kind is ev.SequenceStartEvent:
-        code = _MAPPING if kind is ev.MappingStartEvent else _SEQUENCE
-        return (code, event.anchor, event.tag, None, None, event.start_mark)
+    mark = event.start_mark
+    if kind is ev.ScalarEvent or kind is ev.MappingStartEvent or kind is ev.SequenceStartEvent:
+        if event.anchor is not None or event.tag is not None:
+            return (_PROPERTIES, event.anchor, event.tag, mark)
+        if kind is ev.ScalarEvent:
+            return (_SCALAR, event.value, event.style, mark)
+        return (_MAPPING if kind is ev.MappingStartEvent else _SEQUENCE, None, None, mark)
     if kind is ev.MappingEndEvent or kind is ev.SequenceEndEvent:
         return _END_EVENT
     if kind is ev.AliasEvent:
-        return (_ALIAS, event.anchor, None, None, None, event.start_mark)
-    if kind is ev.DocumentEndEvent:
-        return (_DOCUMENT_END, None, None, None, None, event.start_mark)
-    return (_OTHER, None, None, kind.__name__, None, event.start_mark)
+        return (_ALIAS, event.anchor, None, mark)
+    codes = {
+        ev.DocumentStartEvent: _DOCUMENT_START,
+        ev.DocumentEndEvent: _DOCUMENT_END,
+        ev.StreamStartEvent: _STREAM_START,
+        ev.StreamEndEvent: _STREAM_END,
+    }
+    return (codes[kind], None, None, mark)
 
 
 # libyaml's events reach Python as instances of PyYAML's event classes, each made by a Python __init__: a third
-# of the time of reading a large file. While xmfin reads, the C parser is handed factories that make _build's
-# tuples straight away instead, for the reading thread only (any other thread still gets real events). One
-# thread at a time does so; others, and a PyYAML whose C parser calls the factories in another way (checked
-# once, on a small document), read real events and turn them into tuples, with the same result, more slowly.
-_reading_thread: int | None = None
+# of the time of reading a large file. While xmfin reads, and no other thread runs, the C parser is handed
+# factories that make _build's tuples straight away instead. Otherwise, and with a PyYAML whose C parser calls
+# the factories in another way (checked once, on a small document), xmfin reads real events and turns them
+# into tuples, with the same result, more slowly.
 
 
 # The factories take the parameters of PyYAML's event classes (yaml/events.py), in the same order.
 def _scalar(
     anchor: Any, tag: Any, implicit: Any, value: Any, start_mark: Any = None, end_mark: Any = None, style: Any = None
 ) -> Any:
-    if get_ident() != _reading_thread:
-        return ev.ScalarEvent(anchor, tag, implicit, value, start_mark, end_mark, style)
-    return (_SCALAR, anchor, tag, value, style, start_mark)
+    if anchor is None and tag is None:
+        return (_SCALAR, value, style, start_mark)
+    return (_PROPERTIES, anchor, tag, start_mark)
 
 
 def _mapping_start(
     anchor: Any, tag: Any, implicit: Any, start_mark: Any = None, end_mark: Any = None, flow_style: Any = None
 ) -> Any:
-    if get_ident() != _reading_thread:
-        return ev.MappingStartEvent(anchor, tag, implicit, start_mark, end_mark, flow_style)
-    return (_MAPPING, anchor, tag, None, None, start_mark)
+    if anchor is None and tag is None:
+        return (_MAPPING, None, None, start_mark)
+    return (_PROPERTIES, anchor, tag, start_mark)
 
 
 def _sequence_start(
     anchor: Any, tag: Any, implicit: Any, start_mark: Any = None, end_mark: Any = None, flow_style: Any = None
 ) -> Any:
-    if get_ident() != _reading_thread:
-        return ev.SequenceStartEvent(anchor, tag, implicit, start_mark, end_mark, flow_style)
-    return (_SEQUENCE, anchor, tag, None, None, start_mark)
+    if anchor is None and tag is None:
+        return (_SEQUENCE, None, None, start_mark)
+    return (_PROPERTIES, anchor, tag, start_mark)
 
 
-def _mapping_end(start_mark: Any = None, end_mark: Any = None) -> Any:
-    return _END_EVENT if get_ident() == _reading_thread else ev.MappingEndEvent(start_mark, end_mark)
+def _end(start_mark: Any = None, end_mark: Any = None) -> Any:
+    return _END_EVENT
 
 
-def _sequence_end(start_mark: Any = None, end_mark: Any = None) -> Any:
-    return _END_EVENT if get_ident() == _reading_thread else ev.SequenceEndEvent(start_mark, end_mark)
+def _alias(anchor: Any, start_mark: Any = None, end_mark: Any = None) -> Any:
+    return (_ALIAS, anchor, None, start_mark)
+
+
+def _document_start(
+    start_mark: Any = None, end_mark: Any = None, explicit: Any = None, version: Any = None, tags: Any = None
+) -> Any:
+    return (_DOCUMENT_START, None, None, start_mark)
+
+
+def _document_end(start_mark: Any = None, end_mark: Any = None, explicit: Any = None) -> Any:
+    return (_DOCUMENT_END, None, None, start_mark)
+
+
+def _stream_start(start_mark: Any = None, end_mark: Any = None, encoding: Any = None) -> Any:
+    return (_STREAM_START, None, None, start_mark)
+
+
+def _stream_end(start_mark: Any = None, end_mark: Any = None) -> Any:
+    return (_STREAM_END, None, None, start_mark)
 
 
 _FACTORIES: dict[str, Any] = {
     "ScalarEvent": _scalar,
     "MappingStartEvent": _mapping_start,
     "SequenceStartEvent": _sequence_start,
-    "MappingEndEvent": _mapping_end,
-    "SequenceEndEvent": _sequence_end,
+    "MappingEndEvent": _end,
+    "SequenceEndEvent": _end,
+    "AliasEvent": _alias,
+    "DocumentStartEvent": _document_start,
+    "DocumentEndEvent": _document_end,
+    "StreamStartEvent": _stream_start,
+    "StreamEndEvent": _stream_end,
 }
 _fast_lock = threading.Lock()
 _fast_checked = False
@@ -193,26 +232,31 @@ if _c_module is not None and not all(getattr(_c_module, name, None) is getattr(e
 
 
 @contextlib.contextmanager
-def _events(data: bytes) -> Iterator[Callable[[], Any]]:
-    """The event source for one document: libyaml making tuples where it can, else PyYAML's events."""
-    global _reading_thread, _fast_checked, _c_module
+def _events(data: bytes) -> Iterator[Callable[[], tuple[Any, ...]]]:
+    """The event source for one document, as tuples: made by libyaml where it can, else from PyYAML's events."""
+    global _fast_checked, _c_module
     parser = _Parser(data)
-    if _c_module is None or not _fast_lock.acquire(blocking=False):
-        yield parser.get_event
+
+    def converted() -> tuple[Any, ...]:
+        event: Any = parser.get_event()
+        return event if type(event) is tuple else _as_tuple(event)  # tuples already inside another read
+
+    # The factories replace PyYAML's event classes in the C module for every thread: only with no other thread
+    # running can no one else parse (or emit) YAML meanwhile.
+    if _c_module is None or threading.active_count() > 1 or not _fast_lock.acquire(blocking=False):
+        yield converted
         return
     try:
         if not _fast_checked:
             _fast_checked = True
             if not _fast_events_agree():
                 _c_module = None
-                yield parser.get_event
+                yield converted
                 return
         for name, factory in _FACTORIES.items():
             setattr(_c_module, name, factory)
-        _reading_thread = get_ident()
-        yield parser.get_event
+        yield cast(Callable[[], tuple[Any, ...]], parser.get_event)  # the factories make its events tuples
     finally:
-        _reading_thread = None
         if _c_module is not None:
             for name in _FACTORIES:
                 setattr(_c_module, name, getattr(ev, name))
@@ -221,36 +265,31 @@ def _events(data: bytes) -> Iterator[Callable[[], Any]]:
 
 def _fast_events_agree() -> bool:
     """Whether tuples made by the factories read a small document exactly as PyYAML's events do."""
-    probe = b"a: [1, 'x', {b: c}]\n? d\n: |\n  e\nf: !!str g\n"
+    probe = b"a: [1, 'x', {b: c}]\n? d\n: |\n  e\nf: !!str g\n---\n&h i: *h\n"
     slow = [_as_tuple(e) for e in yaml.parse(probe, Loader=_Parser)]
     fast: list[Any] = []
-    global _reading_thread
     try:
         for name, factory in _FACTORIES.items():
             setattr(_c_module, name, factory)
-        _reading_thread = get_ident()
         parser = _Parser(probe)
         while parser.check_event():
-            event: Any = parser.get_event()
-            fast.append(event if type(event) is tuple else _as_tuple(event))
+            fast.append(parser.get_event())
     except Exception:  # the C parser calls the event classes in some other way
         return False
     finally:
-        _reading_thread = None
         for name in _FACTORIES:
             setattr(_c_module, name, getattr(ev, name))
 
     def shown(events: list[Any]) -> list[Any]:
-        return [(*e[:5], e[5] and (e[5].line, e[5].column)) for e in events]
+        return [(*e[:3], e[3] and (e[3].line, e[3].column)) if type(e) is tuple else e for e in events]
 
     return shown(fast) == shown(slow)
 
 
-def _build(get: Callable[[], Any], file: str) -> Any:
-    get()  # StreamStartEvent
-    first = get()
-    if type(first) is ev.StreamEndEvent:
-        return None
+def _build(get: Callable[[], tuple[Any, ...]], file: str) -> Any:
+    get()  # the stream's start
+    if get()[0] == _STREAM_END:
+        return None  # no document at all: an empty file, or only comments
     # A container is attached to its parent when it starts; the stack keeps the enclosing containers.
     stack: list[Any] = []
     keys: list[Any] = []
@@ -258,18 +297,11 @@ def _build(get: Callable[[], Any], file: str) -> Any:
     key: Any = _NO_KEY
     root: Any = None
     while True:
-        event = get()
-        if type(event) is not tuple:
-            event = _as_tuple(event)
-        code, anchor, tag, value, style, mark = event
+        code, value, style, mark = get()
         if code == _SCALAR:
-            if anchor is not None or tag is not None:
-                raise _refuse_node(file, anchor, tag, mark)
             if style:
                 value = Quoted(value)
         elif code in (_MAPPING, _SEQUENCE):
-            if anchor is not None or tag is not None:
-                raise _refuse_node(file, anchor, tag, mark)
             if len(stack) >= MAX_DEPTH:
                 raise _error(file, mark, f"nested more than {MAX_DEPTH} levels deep; flatten the data")
             value = YMap(mark.line, mark.column) if code == _MAPPING else YList(mark.line, mark.column)
@@ -278,12 +310,14 @@ def _build(get: Callable[[], Any], file: str) -> Any:
             container = stack.pop()
             key = keys.pop()
             continue
+        elif code == _PROPERTIES:
+            raise _refuse_node(file, value, style, mark)
         elif code == _ALIAS:
             raise _error(file, mark, "anchors and aliases are not allowed; write the value out")
         elif code == _DOCUMENT_END:
             break
         else:  # pragma: no cover - libyaml emits nothing else inside a document
-            raise _error(file, mark, f"unexpected YAML event {value}")
+            raise _error(file, mark, f"unexpected YAML event {code}")
 
         if container is None:
             root = value
@@ -310,9 +344,9 @@ def _build(get: Callable[[], Any], file: str) -> Any:
             keys.append(key)
             container = value
             key = _NO_KEY
-    following = get()
-    if type(following) is ev.DocumentStartEvent:
-        raise _error(file, following.start_mark, "only one YAML document per file: remove this '---' and merge")
+    following, _, _, mark = get()
+    if following == _DOCUMENT_START:
+        raise _error(file, mark, "only one YAML document per file: remove this '---' and merge")
     return root
 
 
