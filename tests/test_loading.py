@@ -243,3 +243,22 @@ def test_more_than_one_default_group(tmp_path: Path) -> None:
     groups = "groups:\n  one: {name: One, root: a, default: true}\n  two: {name: Two, root: b, default: true}\n"
     problem = only_error(folder(tmp_path, ENTITIES_HEAD + groups))
     assert problem.message.startswith("more than one default group ('one' and 'two')")
+
+
+def test_a_value_converted_once_is_not_served_for_the_same_text_quoted(tmp_path: Path) -> None:
+    # The loader remembers converted plain scalars (stakes, dates, ids...) while it reads a folder: a quoted
+    # "51" after a plain 51 is still the quoted text it is, and the memory is emptied after the folder.
+    from xmfin import loading
+
+    path = folder(
+        tmp_path,
+        ENTITIES_HEAD
+        + "holdings:\n"
+        + "  - {owner: a, owned: b, stake: 51, since: 2019, sources: [src]}\n"
+        + "  - {owner: b, owned: a, stake: '51', since: '2019', sources: [src]}\n",
+    )
+    found = problems(path)
+    assert [(p.loc.line, p.loc.column, p.message) for p in found] == [
+        (9, 33, "stake: must be a number, not quoted text '51' (remove the quotes)")
+    ]
+    assert not loading._VALID_IDS and not any(loading._MEMOS.values())

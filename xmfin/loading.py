@@ -304,8 +304,28 @@ def _fast_text(raw: Any) -> str:
     return raw if type(raw) is str else _text(raw)
 
 
+# Plain scalars already converted, by kind, while a folder is read: the same ids, dates, stakes and codes come
+# back in record after record, and a lookup costs less than a regular expression. Emptied after each folder.
+_MEMO_LIMIT = 1 << 18
+_VALID_IDS: set[str] = set()
+_MEMOS: dict[str, dict[str, Any]] = {kind: {} for kind in ("date", "number", "stake", "bool", "jurisdiction")}
+
+
+def _forget_memos() -> None:
+    _VALID_IDS.clear()
+    for memo in _MEMOS.values():
+        memo.clear()
+
+
 def _fast_id(raw: Any) -> str:
-    return raw if type(raw) is str and ID_PATTERN.fullmatch(raw) is not None else _id(raw)
+    if type(raw) is str:
+        if raw in _VALID_IDS:
+            return raw
+        if ID_PATTERN.fullmatch(raw) is not None:
+            if len(_VALID_IDS) < _MEMO_LIMIT:
+                _VALID_IDS.add(raw)
+            return raw
+    return _id(raw)
 
 
 def _fast_date(raw: Any) -> PartialDate:
@@ -347,10 +367,23 @@ def _fast_converter(kind: str) -> Callable[[Any], Any] | None:
     return None
 
 
-# For each record type, each key's Field and fast converter: one dict lookup per value instead of parsing the
-# kind each time (loading 100k entities converts over a million values).
-_PLANS: dict[str, dict[str, tuple[Field, Callable[[Any], Any] | None]]] = {
-    record_type: {key: (spec, _fast_converter(spec.kind)) for key, spec in fields.items()}
+# A plain scalar in a text field is its own value: no call at all.
+_ITSELF: dict[str, Any] = {}
+
+
+def _memo_of(kind: str) -> dict[str, Any] | None:
+    """Where build memoizes the converted plain scalars of a kind (_ITSELF for text), or None."""
+    if kind == "text":
+        return _ITSELF
+    if kind.startswith("choice:"):
+        return _MEMOS.setdefault(kind, {})
+    return _MEMOS.get(kind)
+
+
+# For each record type, each key's Field, fast converter and memo: one dict lookup per value instead of parsing
+# the kind each time (loading 100k entities converts over a million values).
+_PLANS: dict[str, dict[str, tuple[Field, Callable[[Any], Any] | None, dict[str, Any] | None]]] = {
+    record_type: {key: (spec, _fast_converter(spec.kind), _memo_of(spec.kind)) for key, spec in fields.items()}
     for record_type, fields in FIELDS.items()
 }
 _REQUIRED: dict[str, tuple[str, ...]] = {
@@ -499,15 +532,26 @@ class _Reader:
                 self.report(file, item.key_marks[key], f"unknown key {_shown(key)} in {record_type}{hint}")
                 ok = False
                 continue
-            spec, fast = entry
+            spec, fast, memo = entry
             if fast is not None and raw is not None:
-                if type(raw) is str and raw in _NULLS:
-                    continue
+                if type(raw) is str:
+                    if raw in _NULLS:
+                        continue
+                    if memo is _ITSELF:
+                        values[key] = raw
+                        continue
+                    if memo is not None and raw in memo:
+                        values[key] = memo[raw]
+                        continue
                 try:
-                    values[key] = fast(raw)
-                    continue
+                    value = fast(raw)
                 except _Invalid:
                     pass  # the slow path below converts again and reports where and why
+                else:
+                    values[key] = value
+                    if memo is not None and type(raw) is str and len(memo) < _MEMO_LIMIT:
+                        memo[raw] = value
+                    continue
             if _is_null(raw) and spec.kind != "any":
                 continue
             value = self.convert(file, spec.kind, raw, item.value_marks[key], key)
@@ -647,7 +691,10 @@ def _no_collection() -> Iterator[None]:
 def _check_folder(path: Path, label: str, jobs: int = 1) -> tuple[Dataset, list[Problem]]:
     from xmfin.pieces import read_in_pieces
 
-    reader = read_in_pieces(path, label, jobs) or _read_whole(path, label)
+    try:
+        reader = read_in_pieces(path, label, jobs) or _read_whole(path, label)
+    finally:
+        _forget_memos()
     _check_references(reader)
     ordered = sorted(reader.problems, key=lambda p: (p.loc.file, p.loc.line, p.loc.column))
     return reader.dataset, ordered
