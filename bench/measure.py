@@ -150,6 +150,7 @@ class Spec:
     inner: bool = False
     check_json: bool = False
     before_each: Callable[[], None] | None = None
+    env: dict[str, str] | None = None  # variables set for this command only
 
 
 def measure_together(specs: list[Spec], env: dict[str, str], repeat: int) -> list[Measure]:
@@ -172,7 +173,7 @@ def measure(name: str, argv: list[str], env: dict[str, str], repeat: int, **opti
 def _run_into(spec: Spec, env: dict[str, str], result: Measure) -> None:
     if spec.before_each is not None:
         spec.before_each()
-    run = run_once(spec.argv, env)
+    run = run_once(spec.argv, {**env, **spec.env} if spec.env else env)
     if run.returncode != 0:
         last = (run.stderr.strip().splitlines() or ["(nothing on stderr)"])[-1]
         result.error = f"exit {run.returncode}: {last[:200]}"

@@ -187,10 +187,11 @@ def bench_size(size: int, env: dict[str, str], repeat: int) -> dict[str, object]
             Spec(f"xmfin {name}", [*xmfin, *args], check_json=prints_json, before_each=clear_cache)
             for name, args, prints_json in listed
         ],
+        Spec("xmfin check (one process)", check_argv, before_each=clear_cache, env={"XMFIN_JOBS": "1"}),
         Spec("xmfin check (storing)", check_argv, before_each=seen_once),
     ]
     found = measure_together(cold, env, repeat)
-    floor, parse, safe, *measures, storing = found
+    floor, parse, safe, *measures, one_process, storing = found
     _print_header()
     for row in (floor, parse, safe):
         _print_row(row, None)
@@ -205,6 +206,15 @@ def bench_size(size: int, env: dict[str, str], repeat: int) -> dict[str, object]
         print(
             f"   loading = check - import floor (wall) = {loading:.3f} s: {loading / parse.inner_seconds:.2f}x the "
             f"parse floor, {safe.inner_seconds / loading:.2f}x faster than yaml.safe_load",
+            flush=True,
+        )
+    print("   -- cold, read by this process alone (XMFIN_JOBS=1), not in pieces on several cores")
+    _print_row(one_process, check.seconds)
+    alone = _minus(one_process.seconds, floor.seconds)
+    if alone is not None and parse.inner_seconds and safe.inner_seconds:
+        print(
+            f"   loading in one process = {alone:.3f} s: {alone / parse.inner_seconds:.2f}x the parse floor, "
+            f"{safe.inner_seconds / alone:.2f}x faster than yaml.safe_load",
             flush=True,
         )
     print("   -- the second run on the same content, which stores the cache entry")
@@ -230,6 +240,8 @@ def bench_size(size: int, env: dict[str, str], repeat: int) -> dict[str, object]
         "safe_load": safe,
         "commands": measures,
         "loading_seconds": loading,
+        "one_process": one_process,
+        "one_process_loading_seconds": alone,
         "storing": storing,
         "warm": warm,
     }
@@ -306,6 +318,15 @@ def targets(start: dict[str, object], sizes: list[dict[str, object]]) -> list[Ta
                 cpu=_ratio(safe.inner_cpu_seconds, loading_cpu),
             )
         )
+        # The same two limits for a reader on one core (XMFIN_JOBS=1): what a one-CPU machine would see.
+        one = top.get("one_process")
+        if isinstance(one, Measure):
+            alone = _minus(one.seconds, size_floor.seconds)
+            alone_cpu = _minus(one.cpu_seconds, size_floor.cpu_seconds)
+            ratio, cpu = _ratio(alone, parse.inner_seconds), _ratio(alone_cpu, parse.inner_cpu_seconds)
+            found.append(Target(f"loading in one process / parse floor{at}", ratio, 1.5, "x", cpu=cpu))
+            ratio, cpu = _ratio(safe.inner_seconds, alone), _ratio(safe.inner_cpu_seconds, alone_cpu)
+            found.append(Target(f"yaml.safe_load / loading in one process{at}", ratio, 5, "x", False, cpu=cpu))
         for query in commands_:
             if query.name.startswith(("xmfin tree", "xmfin gaps", "xmfin chain")):
                 found.append(

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bench import generate, run
-from bench.measure import measure
+from bench.measure import Spec, measure, measure_together
 from xmfin.cli import app
 from xmfin.graph import OwnershipGraph
 from xmfin.loading import load
@@ -102,6 +102,13 @@ def test_measure_takes_each_runs_own_peak_memory() -> None:
     assert small.peak_mib < 100  # not the maximum over every child so far
 
 
+def test_a_spec_sets_its_own_environment_variables() -> None:
+    script = "import os; print(os.environ.get('XMFIN_JOBS'), os.environ.get('KEPT'))"
+    spec = Spec("env", [sys.executable, "-c", script], env={"XMFIN_JOBS": "1"})
+    (found,) = measure_together([spec], {"KEPT": "yes"}, 1)
+    assert found.runs[0].stdout == "1 yes\n"
+
+
 def test_quick_run_writes_valid_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(generate, "WORK", tmp_path / "work")
     monkeypatch.setattr(run, "WORK", tmp_path / "work")
@@ -125,4 +132,8 @@ def test_quick_run_writes_valid_json(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert size["parse_floor"]["median_inner_seconds"] > 0
     assert size["safe_load"]["median_inner_seconds"] > 0
     assert document["startup"]["--version"]["imports"] == []
-    assert {t["name"] for t in document["targets"]} >= {"loading / parse floor at 100"}
+    assert size["one_process"]["ok"] is True and size["one_process"]["median_seconds"] > 0
+    assert {t["name"] for t in document["targets"]} >= {
+        "loading / parse floor at 100",
+        "loading in one process / parse floor at 100",
+    }
