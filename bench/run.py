@@ -137,6 +137,9 @@ def commands(folder: Path, probe: dict[str, str]) -> list[tuple[str, list[str], 
     ]
 
 
+STARTUP_REPEAT = 15
+
+
 def startup(env: dict[str, str], repeat: int) -> dict[str, object]:
     """The import floor, `--help` and `--version` (time and heavy imports), and `tree` on the bundled data."""
     xmfin = xmfin_argv()
@@ -391,7 +394,9 @@ def git_commit() -> str | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", help="comma-separated entity counts (default 1000,10000,100000; --quick: 1000)")
-    parser.add_argument("--repeat", type=int, help="runs per measure (default 5, 3 at 100k and above; --quick: 1)")
+    parser.add_argument(
+        "--repeat", type=int, help="runs per measure (default 5, 3 at 100k and above, 15 at start-up; --quick: 1)"
+    )
     parser.add_argument("--quick", action="store_true", help="a smoke run: one run each, 1000 entities")
     parser.add_argument("--out", type=Path, help="where to write the JSON results (default bench/results/)")
     args = parser.parse_args(argv)
@@ -414,7 +419,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"xmfin benchmark: {' '.join(xmfin_argv())}, Python {platform.python_version()}, commit {git_commit()}")
     print("== start-up", flush=True)
     _print_header()
-    start = startup(env, repeat_for(min(sizes)))
+    # Start-up runs take a third of a second, where this machine's noise is largest: more of them (15, unless
+    # --quick or --repeat), for a steadier median.
+    start = startup(env, args.repeat or (1 if args.quick else STARTUP_REPEAT))
     floor = start["import_floor"]
     assert isinstance(floor, Measure)
     _print_row(floor, None)

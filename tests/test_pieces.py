@@ -120,6 +120,20 @@ def test_files_whose_top_level_is_not_plain_keys_are_not_cut(text: str, why: str
     assert pieces._layout("entities.yaml", text.encode()) is None, why
 
 
+def test_a_file_that_cannot_be_cut_is_read_whole_by_one_piece(tmp_path: Path) -> None:
+    (tmp_path / "entities.yaml").write_text(_entities_text(40))
+    licences = LICENCES.replace("version: 1", '"version": 1') + "  - {holder: ghost, category: b, sources: [s1]}\n"
+    (tmp_path / "licences.yaml").write_text(licences)
+    contents = {name: (tmp_path / name).read_bytes() for name in loading.SECTIONS}
+    assert pieces._layout("licences.yaml", contents["licences.yaml"]) is None  # a quoted key at the top
+    planned = pieces.plan(contents, 2)
+    assert len(planned) == 2 and planned[-1][-1] == pieces.Segment("licences.yaml", 0, len(licences), b"", True)
+    both = read_both(tmp_path, 2)
+    assert both is not None
+    assert both[1] == both[0]
+    assert any("holder 'ghost' is not a known entity" in p.message for p in both[1][1])
+
+
 def test_lists_written_at_column_0_are_cut_between_items() -> None:
     data = ("version: 1\nholdings:\n" + "".join(f"- {{owner: a, owned: b{n}}}\n" for n in range(20))).encode()
     layout = pieces._layout("entities.yaml", data)
@@ -227,7 +241,7 @@ def test_random_valid_folders_read_the_same_in_pieces(folder: tuple[Any, Any], j
     with data_folder(to_yaml(entities) + "\n", to_yaml(licences) + "\n") as path:
         planned = pieces.plan({name: (path / name).read_bytes() for name in loading.SECTIONS}, jobs)
         both = read_both(path, jobs)
-        if planned is not None and len(planned) > 1:  # cut somewhere: a valid folder never makes it give up
+        if len(planned) > 1:  # cut somewhere: a valid folder never makes it give up
             assert both is not None
         if both is not None:
             whole, split = both

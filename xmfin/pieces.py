@@ -83,7 +83,9 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and hasattr(os, "fork") and threading.active_count() == 1
 
 
-def read_in_pieces(folder: Path, label: str, jobs: int | None = None, min_piece: int = MIN_PIECE_BYTES) -> Any:
+def read_in_pieces(
+    folder: Path, label: str, jobs: int | None = None, min_piece: int = MIN_PIECE_BYTES
+) -> _Reader | None:
     """A _Reader holding every record and first-pass problem of folder, read by `jobs` processes; None when the
     folder is too small or does not fit (then read it whole)."""
     jobs = jobs_wanted() if jobs is None else jobs
@@ -108,7 +110,7 @@ def read_in_pieces(folder: Path, label: str, jobs: int | None = None, min_piece:
     except UnicodeDecodeError:
         return None
     pieces = plan(contents, jobs)
-    if pieces is None or len(pieces) < 2:
+    if len(pieces) < 2:
         return None
     try:
         return _read(folder, label, contents, pieces)
@@ -116,9 +118,9 @@ def read_in_pieces(folder: Path, label: str, jobs: int | None = None, min_piece:
         return None
 
 
-def plan(contents: dict[str, bytes], jobs: int) -> list[list[Segment]] | None:
-    """The files cut into about `jobs` pieces of equal work, each a list of segments; None if a file cannot be
-    cut safely at all (then it is not cut, and the folder is read whole)."""
+def plan(contents: dict[str, bytes], jobs: int) -> list[list[Segment]]:
+    """The files cut into about `jobs` pieces of equal work, each a list of segments. A file that cannot be cut
+    safely anywhere (see _layout) is not cut: one piece reads it whole."""
     work = {name: _work(data) for name, data in contents.items()}
     total = sum(blocks[-1] for blocks in work.values())
     ends = [total * number / jobs for number in range(1, jobs)]  # where each piece but the last ends
@@ -126,11 +128,9 @@ def plan(contents: dict[str, bytes], jobs: int) -> list[list[Segment]] | None:
     before = 0.0
     for name, data in contents.items():
         layout = _layout(name, data)
-        if layout is None:
-            return None
         cuts[name] = []
         for end in ends:
-            if 0 < end - before < work[name][-1]:
+            if layout is not None and 0 < end - before < work[name][-1]:
                 cut = _cut_after(data, layout, _offset_of(work[name], end - before, len(data)))
                 if cut is not None and (not cuts[name] or cut[0] > cuts[name][-1][0]):
                     cuts[name].append(cut)
