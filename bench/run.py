@@ -202,24 +202,10 @@ def bench_size(size: int, env: dict[str, str], repeat: int) -> dict[str, object]
     check = measures[0]
     for row in measures:
         _print_row(row, check.seconds if row is not check else None)
-    loading = _minus(check.seconds, floor.seconds)
-    if loading is None:
-        print("   loading = check - import floor (wall): none left over; start-up is all at this size", flush=True)
-    elif parse.inner_seconds and safe.inner_seconds:
-        print(
-            f"   loading = check - import floor (wall) = {loading:.3f} s: {loading / parse.inner_seconds:.2f}x the "
-            f"parse floor, {safe.inner_seconds / loading:.2f}x faster than yaml.safe_load",
-            flush=True,
-        )
+    loading = _print_loading("loading", check, floor, parse, safe)
     print("   -- cold, read by this process alone (XMFIN_JOBS=1), not in pieces on several cores")
     _print_row(one_process, check.seconds)
-    alone = _minus(one_process.seconds, floor.seconds)
-    if alone is not None and parse.inner_seconds and safe.inner_seconds:
-        print(
-            f"   loading in one process = {alone:.3f} s: {alone / parse.inner_seconds:.2f}x the parse floor, "
-            f"{safe.inner_seconds / alone:.2f}x faster than yaml.safe_load",
-            flush=True,
-        )
+    alone = _print_loading("loading in one process", one_process, floor, parse, safe)
     print("   -- the second run on the same content, which stores the cache entry")
     _print_row(storing, check.seconds)
     print("   -- warm: the cache entry is there")
@@ -250,6 +236,20 @@ def bench_size(size: int, env: dict[str, str], repeat: int) -> dict[str, object]
     }
 
 
+def _print_loading(what: str, check: Measure, floor: Measure, parse: Measure, safe: Measure) -> float | None:
+    """Print loading (check - import floor, wall) against the parse floor and yaml.safe_load; return it."""
+    loading = _minus(check.seconds, floor.seconds)
+    if loading is None:
+        print(f"   {what} = check - import floor (wall): none left over; start-up is all at this size", flush=True)
+    elif parse.inner_seconds and safe.inner_seconds:
+        print(
+            f"   {what} = check - import floor (wall) = {loading:.3f} s: {loading / parse.inner_seconds:.2f}x the "
+            f"parse floor, {safe.inner_seconds / loading:.2f}x faster than yaml.safe_load",
+            flush=True,
+        )
+    return loading
+
+
 def _print_row(found: Measure, check: float | None) -> None:
     """One line of the table: median wall and CPU seconds, peak memory, and the ratio to check's wall time."""
     if not found.ok:
@@ -265,6 +265,28 @@ def _print_row(found: Measure, check: float | None) -> None:
 
 def _print_header() -> None:
     print(f"   {'':<48} {'wall s':>9} {'CPU s':>9} {'peak MiB':>9}", flush=True)
+
+
+def _loading_targets(what: str, check: Measure, floor: Measure, parse: Measure, safe: Measure, at: str) -> list[Target]:
+    """The two loading limits (loading = check - import floor), in wall time with CPU time beside it."""
+    loading, loading_cpu = _minus(check.seconds, floor.seconds), _minus(check.cpu_seconds, floor.cpu_seconds)
+    return [
+        Target(
+            f"{what} / parse floor{at}",
+            _ratio(loading, parse.inner_seconds),
+            1.5,
+            "x",
+            cpu=_ratio(loading_cpu, parse.inner_cpu_seconds),
+        ),
+        Target(
+            f"yaml.safe_load / {what}{at}",
+            _ratio(safe.inner_seconds, loading),
+            5,
+            "x",
+            False,
+            cpu=_ratio(safe.inner_cpu_seconds, loading_cpu),
+        ),
+    ]
 
 
 def targets(start: dict[str, object], sizes: list[dict[str, object]]) -> list[Target]:
@@ -300,36 +322,10 @@ def targets(start: dict[str, object], sizes: list[dict[str, object]]) -> list[Ta
         check = next(m for m in commands_ if m.name == "xmfin check")
         size_floor = top["import_floor"]
         assert isinstance(size_floor, Measure)
-        loading = _minus(check.seconds, size_floor.seconds)
-        loading_cpu = _minus(check.cpu_seconds, size_floor.cpu_seconds)
-        found.append(
-            Target(
-                f"loading / parse floor{at}",
-                _ratio(loading, parse.inner_seconds),
-                1.5,
-                "x",
-                cpu=_ratio(loading_cpu, parse.inner_cpu_seconds),
-            )
-        )
-        found.append(
-            Target(
-                f"yaml.safe_load / loading{at}",
-                _ratio(safe.inner_seconds, loading),
-                5,
-                "x",
-                False,
-                cpu=_ratio(safe.inner_cpu_seconds, loading_cpu),
-            )
-        )
-        # The same two limits for a reader on one core (XMFIN_JOBS=1): what a one-CPU machine would see.
-        one = top.get("one_process")
+        found += _loading_targets("loading", check, size_floor, parse, safe, at)
+        one = top.get("one_process")  # the same limits for one process (XMFIN_JOBS=1): what one CPU gives
         if isinstance(one, Measure):
-            alone = _minus(one.seconds, size_floor.seconds)
-            alone_cpu = _minus(one.cpu_seconds, size_floor.cpu_seconds)
-            ratio, cpu = _ratio(alone, parse.inner_seconds), _ratio(alone_cpu, parse.inner_cpu_seconds)
-            found.append(Target(f"loading in one process / parse floor{at}", ratio, 1.5, "x", cpu=cpu))
-            ratio, cpu = _ratio(safe.inner_seconds, alone), _ratio(safe.inner_cpu_seconds, alone_cpu)
-            found.append(Target(f"yaml.safe_load / loading in one process{at}", ratio, 5, "x", False, cpu=cpu))
+            found += _loading_targets("loading in one process", one, size_floor, parse, safe, at)
         for query in commands_:
             if query.name.startswith(("xmfin tree", "xmfin gaps", "xmfin chain")):
                 found.append(
