@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import io
 import os
 import pickle
 import re
@@ -317,14 +316,15 @@ def _read(folder: Path, label: str, contents: dict[str, bytes], pieces: list[lis
         reader = _Reader(folder, label)
         keys = _read_piece(reader, contents, pieces[0])
         seen = {section: set(found) for section, found in keys.items()}
-        for pid, read_end in workers:
+        while workers:  # in file order
+            pid, read_end = workers[0]
             with os.fdopen(read_end, "rb") as stream:
                 payload = stream.read()
-            workers = [(p, r) for p, r in workers if p != pid]
+            del workers[0]
             _, status = os.waitpid(pid, 0)
             if status != 0 or not payload:
                 raise _GiveUp
-            _merge(reader, pickle.load(io.BytesIO(payload)), seen)
+            _merge(reader, pickle.loads(payload), seen)
         return reader
     finally:
         for pid, read_end in workers:  # give up on workers still running (an error or interrupt here)
