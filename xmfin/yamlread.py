@@ -45,8 +45,8 @@ class YMap(dict[str, Any]):
 
     __slots__ = ("column", "key_marks", "line", "value_marks")
 
+    # dict's own __init__ is not called: a new dict is empty already.
     def __init__(self, line: int, column: int) -> None:
-        super().__init__()
         self.line = line
         self.column = column
         self.key_marks: dict[str, Any] = {}
@@ -58,8 +58,8 @@ class YList(list[Any]):
 
     __slots__ = ("column", "item_marks", "line")
 
+    # list's own __init__ is not called: a new list is empty already.
     def __init__(self, line: int, column: int) -> None:
-        super().__init__()
         self.line = line
         self.column = column
         self.item_marks: list[Any] = []
