@@ -399,8 +399,10 @@ class _Reader:
         self.label = label
         self.problems: list[Problem] = []
         self.dataset = Dataset(path=folder)
-        # The YAML mapping of each record, for positions of fields when references are checked.
-        self.origins: dict[int, tuple[YMap, str]] = {}
+        # The YAML mapping of each record, for positions of fields when references are checked. Each entry holds
+        # its record too: a record built and then dropped (the figure of an entity that fails) stays alive, so
+        # its id is never reused by a record that has no entry (one built by another process, xmfin.pieces).
+        self.origins: dict[int, tuple[Any, YMap, str]] = {}
         # Ids of keyed records that exist but could not be built (already reported), by section: references
         # to them are not reported again as unknown.
         self.broken: dict[str, set[str]] = {}
@@ -573,7 +575,7 @@ class _Reader:
         if record_type in _HAS_LOC:
             values["loc"] = _make_location(file, item.line + 1, item.column + 1)
         record = _MAKE[record_type](**values)
-        self.origins[id(record)] = (item, file)
+        self.origins[id(record)] = (record, item, file)
         return record
 
     def convert(self, file: str, kind: str, raw: Any, mark: Any, key: str) -> Any:
@@ -611,11 +613,12 @@ class _Reader:
     def position(self, record: Any, key: str | None = None, index: int | None = None) -> tuple[str, Any]:
         """The file and mark of a record's field, of one item of a list field, or of the record itself."""
         found = self.origins.get(id(record))
-        if found is None:  # built by another process (xmfin.pieces): find its mapping again by its position
-            if key is None:
-                return record.loc.file, _Mark(record.loc.line - 1, record.loc.column - 1)
-            found = self.reread_origin(record)
-        item, file = found
+        if found is not None:
+            _, item, file = found
+        elif key is None:  # built by another process (xmfin.pieces): its own position is known
+            return record.loc.file, _Mark(record.loc.line - 1, record.loc.column - 1)
+        else:  # find its mapping again by that position
+            item, file = self.reread_origin(record)
         if key is not None and key in item.value_marks:
             value = item[key]
             if index is not None and isinstance(value, YList) and index < len(value.item_marks):
