@@ -7,10 +7,12 @@ front and padded with blank lines, so libyaml counts the same lines. Forked work
 pieces with the same code as a whole-file read (loading._Reader) and send them back pickled; the parent reads
 the first piece itself, then merges in file order.
 
-Whatever does not fit gives up, and the caller reads the files whole: a top level that is not plain `key:`
-lines, a section given twice, a piece that is not valid YAML on its own (a cut inside a multi-line value), a
-section that is not a mapping or list, an id found in two pieces, a worker that fails. The result is therefore
-what a whole-file read gives, only sooner; tests compare the two on generated folders.
+A file is not cut when its top level is not plain `key:` lines, a section is given twice, or it has line breaks
+other than \n (libyaml counts a lone \r, NEL, U+2028 and U+2029 too). Whatever else does not fit gives up, and
+the caller reads the files whole: a piece that is not valid YAML on its own (a cut inside a multi-line value),
+a section that is not a mapping or list, an id found in two pieces, a worker that fails. The result is meant to
+be exactly the whole-file read's, only sooner: tests compare the two, record by record and problem by problem,
+on every fixture, on random valid and broken folders, and on the cases a review found.
 """
 
 from __future__ import annotations
