@@ -53,6 +53,13 @@ def test_json_holds_every_record_as_loaded(xmfin: Invoke) -> None:
         "sources": ["article"],
         "note": 'Exclusive "business" agreement',
         "extra": None,
+        "quotes": [],
+        "stake_min": None,
+        "stake_max": None,
+        "stake_min_exclusive": False,
+        "stake_max_exclusive": False,
+        "pending": False,
+        "nominee_for": None,
     }
 
 
@@ -105,6 +112,7 @@ def test_csv_folder_has_one_table_per_record_type(xmfin: Invoke, tmp_path: Path)
             "as_of": "",
             "sources": "filing",
             "note": "",
+            "quotes": "",
         }
     ]
     with (out / "former_names.csv").open(encoding="utf-8", newline="") as stream:

@@ -57,6 +57,10 @@ FIELDS: dict[str, dict[str, Field]] = {
         "publisher": Field("text", doc="Who published it."),
         "published": Field("date", doc="When it was published."),
         "url": Field("text", doc="Where it can be read."),
+        "kind": Field(
+            "choice:" + "|".join(model.SOURCE_KINDS),
+            doc="regulator, filing or company (primary sources); press, research or aggregator.",
+        ),
         "note": Field("text"),
         "extra": Field("any", doc="Anything else; kept and ignored."),
     },
@@ -78,7 +82,7 @@ FIELDS: dict[str, dict[str, Field]] = {
         "founded": Field("date"),
         "dissolved": Field("date"),
         "description": Field("text"),
-        "sources": Field("ids", doc="Source ids."),
+        "sources": Field("citations", doc="Source ids, or {source, quote, at} mappings."),
         "figures": Field("records:figure", doc="Key figures."),
         "note": Field("text"),
         "extra": Field("any"),
@@ -95,17 +99,23 @@ FIELDS: dict[str, dict[str, Field]] = {
         "unit": Field("text"),
         "period": Field("text", doc="The period the figure covers, such as 2017."),
         "as_of": Field("date"),
-        "sources": Field("ids"),
+        "sources": Field("citations"),
         "note": Field("text"),
     },
     "holding": {
         "owner": Field("id", True, "The entity that holds."),
         "owned": Field("id", True, "The entity held."),
         "stake": Field("stake", doc="Percent of equity, 0 < stake <= 100; null when undisclosed."),
+        "stake_min": Field("bound", doc="A disclosed range's lower bound in percent (with stake_max; no stake)."),
+        "stake_max": Field("bound", doc="A disclosed range's upper bound in percent."),
+        "stake_min_exclusive": Field("bool", doc="The lower bound is excluded ('more than 50%')."),
+        "stake_max_exclusive": Field("bool", doc="The upper bound is excluded ('less than 5%')."),
         "control": Field("choice:" + "|".join(model.CONTROLS), doc="Default equity."),
         "since": Field("date"),
         "until": Field("date"),
-        "sources": Field("ids"),
+        "pending": Field("bool", doc="Announced or awaiting approval or completion: not done, never counted."),
+        "nominee_for": Field("id", doc="The entity the owner holds these shares for (a nominee holding)."),
+        "sources": Field("citations"),
         "note": Field("text"),
         "extra": Field("any"),
     },
@@ -115,7 +125,7 @@ FIELDS: dict[str, dict[str, Field]] = {
         "title": Field("text", True),
         "since": Field("date"),
         "until": Field("date"),
-        "sources": Field("ids"),
+        "sources": Field("citations"),
         "note": Field("text"),
     },
     "family": {
@@ -138,15 +148,28 @@ FIELDS: dict[str, dict[str, Field]] = {
         "number": Field("text"),
         "granted": Field("date"),
         "revoked": Field("date"),
-        "sources": Field("ids"),
+        "pending": Field("bool", doc="Applied for or approved in principle, not granted: never counted as held."),
+        "sources": Field("citations"),
         "note": Field("text"),
         "extra": Field("any"),
+    },
+    "event": {
+        "date": Field("date", True),
+        "title": Field("text", True, "What happened, in one line."),
+        "entities": Field("ids", True, "The entities it concerns."),
+        "sources": Field("citations"),
+        "note": Field("text"),
+    },
+    "quote": {
+        "source": Field("id", True, "The source id."),
+        "quote": Field("text", doc="The source's own words that state the fact."),
+        "at": Field("text", doc="Where in the source (page, section, paragraph)."),
     },
     "claim": {
         "group": Field("id", True),
         "family": Field("id", True),
         "as_of": Field("date"),
-        "sources": Field("ids"),
+        "sources": Field("citations"),
         "note": Field("text"),
     },
 }
@@ -159,6 +182,7 @@ SECTIONS: dict[str, dict[str, tuple[str, str]]] = {
         "entities": ("map", "entity"),
         "holdings": ("list", "holding"),
         "roles": ("list", "role"),
+        "events": ("list", "event"),
     },
     LICENCES_FILE: {
         "families": ("map", "family"),
@@ -180,8 +204,10 @@ RECORD_CLASSES: dict[str, type[Any]] = {
     "category": model.Category,
     "licence": model.Licence,
     "claim": model.Claim,
+    "event": model.RecordedEvent,
+    "quote": model.Quote,
 }
-_HAS_LOC = frozenset(name for name in RECORD_CLASSES if name != "former_name")
+_HAS_LOC = frozenset(name for name in RECORD_CLASSES if name not in ("former_name", "quote"))
 # The same as the classes, made faster (model.maker): the loader builds every record through these.
 _MAKE: dict[str, Callable[..., Any]] = {name: model.maker(cls) for name, cls in RECORD_CLASSES.items()}
 _make_location = model.maker(Location)
@@ -251,6 +277,13 @@ def _stake(value: Any) -> float:
     return number
 
 
+def _bound(value: Any) -> float:
+    number = float(_number(value))
+    if not 0 <= number <= 100:
+        raise _Invalid(f"{_shown(value, '')} is out of range: a bound of a stake is a percentage from 0 to 100")
+    return number
+
+
 def _bool(value: Any) -> bool:
     if type(value) is str:
         if value in _TRUE:
@@ -291,6 +324,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "id": _id,
     "number": _number,
     "stake": _stake,
+    "bound": _bound,
     "bool": _bool,
     "date": _date,
     "jurisdiction": _jurisdiction,
@@ -308,7 +342,7 @@ def _fast_text(raw: Any) -> str:
 # back in record after record, and a lookup costs less than a regular expression. Emptied after each folder.
 _MEMO_LIMIT = 1 << 18
 _VALID_IDS: set[str] = set()
-_MEMOS: dict[str, dict[str, Any]] = {kind: {} for kind in ("date", "number", "stake", "bool", "jurisdiction")}
+_MEMOS: dict[str, dict[str, Any]] = {kind: {} for kind in ("date", "number", "stake", "bound", "bool", "jurisdiction")}
 
 
 def _forget_memos() -> None:
@@ -352,8 +386,8 @@ def _fast_converter(kind: str) -> Callable[[Any], Any] | None:
         return _FAST[kind]
     if kind in _CONVERTERS and kind != "any":
         return _CONVERTERS[kind]
-    if kind in _LISTS:
-        item_of = _FAST_ITEMS[kind]
+    if kind in _LISTS or kind == "citations":  # citations with a quote take the slow path
+        item_of = _FAST_ITEMS["ids" if kind == "citations" else kind]
         return lambda raw: tuple([item_of(v) for v in raw]) if type(raw) is YList else (item_of(raw),)
     if kind.startswith("choice:"):
         choices = frozenset(kind.split(":", 1)[1].split("|"))
@@ -559,6 +593,10 @@ class _Reader:
             value = self.convert(file, spec.kind, raw, item.value_marks[key], key)
             if value is _FAILED:
                 ok = False
+            elif type(value) is _Cited:
+                values[key] = value.ids
+                if value.quotes:
+                    values["quotes"] = value.quotes
             else:
                 values[key] = value
         for key in _REQUIRED[record_type]:
@@ -595,6 +633,16 @@ class _Reader:
                 self.report(file, mark, f"'{key}' cannot be {_shown(raw)}{hint}")
                 return _FAILED
             return text
+        if kind == "citations":
+            pairs = zip(raw, raw.item_marks, strict=True) if isinstance(raw, YList) else [(raw, mark)]
+            cited = [
+                self.build(file, "quote", v, m) if isinstance(v, YMap) else self.convert_one(file, _id, v, m, key)
+                for v, m in pairs
+            ]
+            if any(c is None or c is _FAILED for c in cited):
+                return _FAILED
+            quotes = tuple(c for c in cited if isinstance(c, model.Quote))
+            return _Cited(tuple(c.source if isinstance(c, model.Quote) else c for c in cited), quotes)
         if kind in _LISTS:
             item_of = _LISTS[kind]
             pairs = zip(raw, raw.item_marks, strict=True) if isinstance(raw, YList) else [(raw, mark)]
@@ -662,6 +710,14 @@ class _Reader:
 
 
 _FAILED = object()
+
+
+@dataclass(frozen=True, slots=True)
+class _Cited:
+    """A `sources` list as read: the source ids in order, and the quotes given with some of them."""
+
+    ids: tuple[str, ...]
+    quotes: tuple[model.Quote, ...]
 
 
 def check_folder(folder: str | os.PathLike[str], label: str | None = None) -> tuple[Dataset, list[Problem]]:
@@ -793,6 +849,12 @@ def _check_references(reader: _Reader) -> None:
         ordered(holding, "since", "until", "holding")
         if holding.owner == holding.owned:
             problem(holding, "owned", f"'{holding.owner}' cannot hold itself: correct the owner or the owned")
+        _check_range(reader, holding)
+        if holding.nominee_for is not None:
+            if holding.nominee_for not in entities:
+                known(holding, "nominee_for", holding.nominee_for, "entities", "entity")
+            elif holding.nominee_for == holding.owner:
+                problem(holding, "nominee_for", f"'{holding.owner}' cannot hold as a nominee for itself")
     _check_stakes(reader)
     _check_group_roots(reader)
     for role in data.roles:
@@ -825,6 +887,11 @@ def _check_references(reader: _Reader) -> None:
         known(licence, "category", licence.category, "categories", "category")
         sourced(licence, "licence '{}' of '{}'", licence.category, licence.holder)
         ordered(licence, "granted", "revoked", "licence")
+    for event in data.events:
+        for index, entity_id in enumerate(event.entities):
+            if entity_id not in entities:
+                known(event, "entities", entity_id, "entities", "entity", index)
+        sourced(event, "event '{}'", event.title)
     for claim in data.claims:
         known(claim, "group", claim.group, "groups", "group")
         known(claim, "family", claim.family, "families", "family")
@@ -835,6 +902,34 @@ def _period(since: PartialDate | None, until: PartialDate | None) -> str:
     """A holding's period as its dates say it: 'since 2019-05 until 2020', or 'with no dates'."""
     parts = ([f"since {since}"] if since else []) + ([f"until {until}"] if until else [])
     return " ".join(parts) or "with no dates"
+
+
+def _check_range(reader: _Reader, holding: model.Holding) -> None:
+    """A disclosed range has a lower and an upper bound in order, and goes without an exact stake."""
+    problem = reader.problem_at
+    low, high = holding.stake_min, holding.stake_max
+    if holding.stake is not None and (low is not None or high is not None):
+        key = "stake_min" if low is not None else "stake_max"
+        problem(holding, key, "a holding has an exact 'stake' or a range ('stake_min'/'stake_max'), not both")
+        return
+    for flag, bound in (("stake_min_exclusive", low), ("stake_max_exclusive", high)):
+        if getattr(holding, flag) and bound is None:
+            problem(holding, flag, f"'{flag}' needs '{flag.removesuffix('_exclusive')}'")
+    if low is not None and high is not None:
+        empty = low > high or (low == high and (holding.stake_min_exclusive or holding.stake_max_exclusive))
+        if empty:
+            problem(holding, "stake_max", f"the range {low:g} to {high:g} is empty: 'stake_min' must be below the max")
+    if high is not None and high <= 0:
+        problem(holding, "stake_max", "'stake_max' must be above 0: a holding is a stake of more than 0%")
+    if low == 100 and holding.stake_min_exclusive:
+        problem(holding, "stake_min", "no stake is more than 100%")
+
+
+def stake_floor(holding: model.Holding) -> float:
+    """The least equity a holding certainly stands for: its stake, the lower bound of its range, or 0."""
+    if holding.stake is not None:
+        return holding.stake
+    return holding.stake_min or 0.0
 
 
 def _check_stakes(reader: _Reader) -> None:
@@ -853,7 +948,8 @@ def _check_stakes(reader: _Reader) -> None:
                 for second in same[i + 1 :]:
                     if overlap(first.since, first.until, second.since, second.until):
                         _report_overlap(reader, owned, first, second)
-        _check_equity_total(reader, owned, [h for h in holdings if h.control == "equity" and h.stake])
+        counted = [h for h in holdings if h.control == "equity" and not h.pending and stake_floor(h) > 0]
+        _check_equity_total(reader, owned, counted)
 
 
 def _report_overlap(reader: _Reader, owned: str, first: model.Holding, second: model.Holding) -> None:
@@ -880,12 +976,14 @@ def _report_overlap(reader: _Reader, owned: str, first: model.Holding, second: m
 
 
 def _check_equity_total(reader: _Reader, owned: str, holdings: list[model.Holding]) -> None:
-    if math.fsum(h.stake or 0.0 for h in holdings) <= _FULL:
+    if math.fsum(stake_floor(h) for h in holdings) <= _FULL:
         return  # even all at once they fit
     # A sweep over the days stakes start and stop: a stake counts from the first day of `since` to the last day
     # of `until`, so it stops counting the day after.
     changes: list[tuple[dt.date, bool, int, model.Holding]] = []
     for number, holding in enumerate(holdings):
+        if holding.since and holding.until and holding.until.last < holding.since.first:
+            continue  # ends before it starts (reported as such): it holds on no day
         changes.append((holding.since.first if holding.since else dt.date.min, True, number, holding))
         if holding.until is not None and holding.until.last < dt.date.max:
             changes.append((holding.until.last + dt.timedelta(days=1), False, number, holding))
@@ -896,11 +994,12 @@ def _check_equity_total(reader: _Reader, owned: str, holdings: list[model.Holdin
             del current[number]
             continue
         current[number] = holding
-        total = math.fsum(h.stake or 0.0 for h in current.values())
+        total = math.fsum(stake_floor(h) for h in current.values())
         if total > _FULL:
             when = "when none has a start date" if day == dt.date.min else f"from {day.isoformat()}"
             together = ", ".join(
-                f"{h.owner} {h.stake:g}% (line {reader.line_of(h)}, {_period(h.since, h.until)})"
+                f"{h.owner} {'at least ' if h.stake is None else ''}{stake_floor(h):g}% "
+                f"(line {reader.line_of(h)}, {_period(h.since, h.until)})"
                 for h in current.values()
             )
             reader.problem_at(

@@ -37,6 +37,7 @@ _KINDS: dict[str, dict[str, Any]] = {
     "id": {"anyOf": [_ID, {"type": "integer", "minimum": 0}], "description": "An id: [a-z0-9][a-z0-9-]*."},
     "number": {"type": "number"},
     "stake": {"type": "number", "exclusiveMinimum": 0, "maximum": 100},
+    "bound": {"type": "number", "minimum": 0, "maximum": 100},
     "bool": {"type": "boolean"},
     "date": {
         "anyOf": [{"type": "string", "pattern": _DATE_TEXT}, {"type": "integer", "minimum": 1, "maximum": 9999}],
@@ -48,6 +49,8 @@ _KINDS: dict[str, dict[str, Any]] = {
 # A single value where a list is expected is read as a list of one (loading._list).
 _KINDS["ids"] = {"anyOf": [{"type": "array", "items": _KINDS["id"]}, _KINDS["id"]]}
 _KINDS["texts"] = {"anyOf": [{"type": "array", "items": _KINDS["text"]}, _KINDS["text"]]}
+_CITATION = {"anyOf": [_KINDS["id"], {"$ref": "#/$defs/quote"}]}
+_KINDS["citations"] = {"anyOf": [{"type": "array", "items": _CITATION}, _CITATION]}
 
 
 def field_schema(spec: Field) -> dict[str, Any]:
@@ -95,6 +98,8 @@ def _nested(record_type: str) -> set[str]:
     for spec in FIELDS[record_type].values():
         if spec.kind.startswith("records:"):
             found |= _nested(spec.kind.split(":", 1)[1])
+        elif spec.kind == "citations":
+            found.add("quote")
     return found
 
 

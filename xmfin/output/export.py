@@ -58,6 +58,7 @@ def select(graph: OwnershipGraph, group: Group | None) -> Dataset:
         entities={key: entity for key, entity in data.entities.items() if key in chosen},
         holdings=[h for h in data.holdings if h.owned in members and h.owner in chosen],
         roles=roles,
+        events=[e for e in data.events if any(entity in members for entity in e.entities)],
         families=dict(data.families),
         categories=dict(data.categories),
         licences=[lic for lic in data.licences if lic.holder in members],
@@ -65,7 +66,7 @@ def select(graph: OwnershipGraph, group: Group | None) -> Dataset:
     )
     cited: set[str] = set()
     record: Any
-    for record in (*part.entities.values(), *part.holdings, *part.roles, *part.licences, *part.claims):
+    for record in (*part.entities.values(), *part.holdings, *part.roles, *part.events, *part.licences, *part.claims):
         cited.update(record.sources)
     for entity in part.entities.values():
         for figure in entity.figures:
