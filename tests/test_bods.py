@@ -189,13 +189,14 @@ def effective_everywhere(data: Dataset, days: list[dt.date]) -> dict[tuple[str, 
     for day in days:
         graph = OwnershipGraph(data, day)
         for root in data.entities:
-            controlled = graph.controlled_from(root)
+            control = graph.control_from(root)
             for target, value in graph.effective_from(root).items():
                 found[(day.isoformat(), root, target)] = (
                     None if value.value is None else round(value.value, 6),
-                    None if value.minimum is None else round(value.minimum, 6),
+                    round(value.minimum, 6),
+                    None if value.maximum is None else round(value.maximum, 6),
                     value.via_vie,
-                    target in controlled,
+                    control[target],
                 )
     return found
 

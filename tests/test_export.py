@@ -134,7 +134,7 @@ def test_graphml_read_back_by_networkx(xmfin: Invoke, tmp_path: Path) -> None:
     export(xmfin, "-f", "graphml", "--as-of", "2020", "-o", str(path))
     graph = nx.read_graphml(path)
     assert graph.is_directed()
-    assert graph.number_of_nodes() == 10
+    assert graph.number_of_nodes() == 9  # old-sub was dissolved in 2018: no node in 2020
     assert graph.number_of_edges() == ACTIVE_2020
     assert graph.graph["as_of"] == "2020-12-31"
     top = graph.nodes["top-co"]
@@ -165,7 +165,7 @@ def test_gexf_read_back_by_networkx(xmfin: Invoke, tmp_path: Path) -> None:
     path = tmp_path / "graph.gexf"
     export(xmfin, "-f", "gexf", "--as-of", "2020", "-o", str(path))
     graph = nx.read_gexf(path)
-    assert graph.number_of_nodes() == 10
+    assert graph.number_of_nodes() == 9  # old-sub was dissolved in 2018: no node in 2020
     assert graph.number_of_edges() == ACTIVE_2020
     top = graph.nodes["top-co"]
     assert top["label"] == TOP_NAME
@@ -236,7 +236,7 @@ def test_mermaid_is_a_flowchart_with_escaped_labels(xmfin: Invoke) -> None:
     edges = [line for line in lines if re.fullmatch(r"  n\d+ (-->|-\.->|==>)\|\"[^\"]*\"\| n\d+", line)]
     assert len(edges) == ACTIVE_2020
     nodes = [line for line in lines if re.fullmatch(r'  n\d+(\["[^"]*"\]|\(\["[^"]*"\]\))', line)]
-    assert len(nodes) == 10
+    assert len(nodes) == 9  # old-sub was dissolved in 2018
 
 
 def test_mermaid_text_escapes_every_special_character() -> None:

@@ -162,16 +162,29 @@ def tree(
     root = (
         find_entity(session.data, target) if target else session.data.entities[default_group(session.data, None).root]
     )
+    direction = "up" if up else "down"
+    absent = session.absence(root.id)
+    if absent is not None:
+        # Nothing stood there on the day: say so, as an answer (exit 0), not as an error.
+        if json:
+            from xmfin.output.jsonout import document, emit
+
+            emit(document(session.day, direction=direction, root=None, entity=root.id, absent=absent))
+        else:
+            from xmfin.output.render import console, not_there
+
+            not_there(console(), root, absent, session.day)
+        return
     top = session.graph.tree(root.id, up=up, depth=depth, min_stake=min_stake)
-    licences = licences_by_holder(session.data, session.day)
+    licences = licences_by_holder(session.graph.data, session.day)
     if json:
         from xmfin.output.jsonout import document, emit, tree_json
 
-        emit(document(session.day, direction="up" if up else "down", root=tree_json(top, licences)))
+        emit(document(session.day, direction=direction, root=tree_json(top, licences, session.graph)))
         return
     from xmfin.output.render import console, render_tree
 
-    render_tree(console(), top, licences, up)
+    render_tree(console(), top, licences, up, session.graph)
 
 
 @app.command()
@@ -189,39 +202,14 @@ def chain(
     """
     session = open_session(data, as_of)
     found = session.chain(entity, from_)
-    graph, tops, above = session.graph, found.tops, found.effective
     if json:
-        from xmfin.output.jsonout import chain_paths, document, effective_fields, emit
+        from xmfin.output.jsonout import chain_json, emit
 
-        by_owner = {top: effective_fields(above[top], found.controls[top]) for top in tops}
-        first = by_owner[tops[0]]
-        emit(
-            document(
-                session.day,
-                entity=found.entity,
-                **{"from": tops},
-                paths=chain_paths(graph, found.paths),
-                paths_truncated=found.truncated,
-                effective_stake=first["effective_stake"],
-                **({"effective_stake_min": first["effective_stake_min"]} if "effective_stake_min" in first else {}),
-                controlled=first["controlled"],
-                via_vie=first["via_vie"],
-                by_owner=by_owner,
-            )
-        )
+        emit(chain_json(found, session.graph))
         return
-    from rich.markup import escape
+    from xmfin.output.render import console, render_chain
 
-    from xmfin.output.render import console, effective_label, render_paths
-
-    out = console()
-    render_paths(out, graph, found.paths)
-    if found.truncated:
-        out.print(f"[yellow]only the first {len(found.paths)} paths are shown[/]")
-    for top in tops:
-        name = escape(session.data.entities[top].name)
-        control = "controls it" if found.controls[top] else "does not control it"
-        out.print(f"{name}: {effective_label(above[top])}, {control}")
+    render_chain(console(), found, session.graph)
 
 
 @app.command()
@@ -272,11 +260,11 @@ def gaps(
     if json:
         from xmfin.output.jsonout import emit, gaps_json
 
-        emit(gaps_json(table, session.data, session.day))
+        emit(gaps_json(table, session.graph))
         return
     from xmfin.output.render import console, render_gaps
 
-    render_gaps(console(), table, session.data, session.day)
+    render_gaps(console(), table, session.graph)
 
 
 @app.command()
@@ -337,11 +325,11 @@ def matrix(
     if json:
         from xmfin.output.jsonout import emit, matrix_json
 
-        emit(matrix_json(table, session.data, session.day))
+        emit(matrix_json(table, session.graph))
         return
     from xmfin.output.render import console, render_matrix
 
-    render_matrix(console(), table, session.data, session.day)
+    render_matrix(console(), table, session.graph)
 
 
 @app.command()
@@ -576,7 +564,12 @@ def diagram(
     root = (
         find_entity(session.data, target) if target else session.data.entities[default_group(session.data, None).root]
     )
-    held = licences_by_holder(session.data, session.day) if licences else None
+    absent = session.absence(root.id)
+    if absent is not None:
+        from xmfin.errors import UsageError
+
+        raise UsageError(f"'{root.id}' is not there on {session.day.isoformat()} ({absent}): try another --as-of")
+    held = licences_by_holder(session.graph.data, session.day) if licences else None
     chart = build_chart(session.graph, root.id, up=up, depth=depth, licences=held)
     write_output(svg_document(chart), output)
 

@@ -37,15 +37,20 @@ CSV_TABLES: tuple[str, ...] = (*RECORD_TYPES, "former_names", "figures")
 LIST_SEPARATOR = "; "
 
 
-def select(graph: OwnershipGraph, group: Group | None) -> Dataset:
+# Formats that carry the records as kept (every date, every name): the whole data, not the view of the day.
+RECORD_FORMATS = frozenset({"json", "jsonl", "csv", "bods"})
+
+
+def select(graph: OwnershipGraph, group: Group | None, records: bool = True) -> Dataset:
     """The records one export holds: everything, or one group on the graph's day.
 
     A group's export holds its members (the root and all it reaches through holdings active that day), the
     direct owners of members (nominee shareholders of a VIE, outside investors) and the holders of roles in
     members, with every holding, licence and role among them (whatever their dates), the group itself, its
     claims, the sources they cite, and the whole licence taxonomy. The result is itself a valid data folder.
+    With `records` false (graph formats), only the entities of the day, under their names of the day.
     """
-    data = graph.data
+    data = graph.full if records else graph.data
     if group is None:
         return data
     members = graph.members(group.root)
@@ -186,7 +191,7 @@ def check_format(fmt: str, table: str | None, output: Path | None) -> None:
 def export(graph: OwnershipGraph, group: Group | None, fmt: str, output: Path | None, table: str | None) -> None:
     """Write the export of `fmt` to `output` (a file, or a folder for CSV tables) or to stdout."""
     check_format(fmt, table, output)
-    part = select(graph, group)
+    part = select(graph, group, fmt in RECORD_FORMATS)
     try:
         _write(graph, part, group, fmt, output, table)
     except OSError as error:
