@@ -269,20 +269,41 @@ def gaps(
 
 @app.command()
 @reports_errors
-def check(data: DataOption = None, json: JsonOption = False) -> None:
+def check(
+    years: Annotated[
+        int | None,
+        typer.Argument(metavar="[YEARS]", min=0, help="With --stale: how old is stale (default 3 years)."),
+    ] = None,
+    data: DataOption = None,
+    json: JsonOption = False,
+    stale: Annotated[
+        bool,
+        typer.Option("--stale", help="Also list facts in force whose sources are all older than YEARS, or undated."),
+    ] = False,
+) -> None:
     """Validate the data folder: every problem as FILE:LINE:COL: error|warning: message; exit 1 on errors.
 
-    Example: xmfin check --data my-research/
+    With --stale, facts last confirmed more than YEARS ago are listed too, as `stale` (never an error).
+
+    Example: xmfin check --data my-research/ --stale 3
     """
     from xmfin.errors import UsageError
     from xmfin.loading import check_folder
 
+    if years is not None and not stale:
+        raise UsageError(f"YEARS ({years}) goes with --stale: xmfin check --stale {years}")
     folder, label = data_folder(data)
     if not folder.is_dir():
         raise UsageError(f"data folder '{folder}' {'is not a folder' if folder.exists() else 'does not exist'}")
     dataset, problems = check_folder(folder, label)
     errors = sum(p.severity == "error" for p in problems)
-    warnings = len(problems) - errors
+    warnings = sum(p.severity == "warning" for p in problems)
+    if stale and errors == 0:
+        import datetime as dt
+
+        from xmfin.freshness import STALE_YEARS, stale_facts
+
+        problems = [*problems, *stale_facts(dataset, dt.date.today(), STALE_YEARS if years is None else years)]
     if json:
         from xmfin.output.jsonout import document, emit, problem_json
 
@@ -292,7 +313,8 @@ def check(data: DataOption = None, json: JsonOption = False) -> None:
             sys.stdout.write(f"{problem}\n")
         counts = ", ".join(f"{n} {name}" for name, n in _counts(dataset).items())
         verdict = "invalid" if errors else "ok"
-        sys.stderr.write(f"{label}: {verdict}: {errors} errors, {warnings} warnings ({counts})\n")
+        old = f", {len(problems) - errors - warnings} stale" if stale else ""
+        sys.stderr.write(f"{label}: {verdict}: {errors} errors, {warnings} warnings{old} ({counts})\n")
     if errors:
         raise typer.Exit(1)
 

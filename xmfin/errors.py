@@ -8,7 +8,8 @@ from typing import Literal
 
 from xmfin.model import Location
 
-Severity = Literal["error", "warning"]
+# "stale": a fact whose sources are all older than `check --stale YEARS` allows; never counted as an error.
+Severity = Literal["error", "warning", "stale"]
 
 
 @dataclass(frozen=True, slots=True)
