@@ -26,6 +26,7 @@ TEMP_SUFFIX = ".xmfin-tmp"
 Fill = Callable[[IO[Any]], object]
 _FIRST_READ_MAX = 1 << 30  # one read() of the whole file up to this size; larger files in chunks
 _CHUNK = 1 << 24
+_SMALL_CHUNK = 1 << 16
 
 
 class NotRegularFile(Exception):
@@ -52,28 +53,32 @@ def read_regular(path: str | os.PathLike[str], limit: int | None = None) -> byte
     for anything but a regular file, TooLarge when the file is, or grows while read, larger than limit.
     """
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    with open(fd, "rb", buffering=0) as raw:
+    try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise NotRegularFile("a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file")
         if limit is not None and info.st_size > limit:
             raise TooLarge(info.st_size, limit)
-        bound = limit if limit is not None else -1
-        # The whole file in one read (one more byte shows a file that grew), then chunks until the end.
+    except BaseException:
+        os.close(fd)
+        raise
+    with open(fd, "rb", buffering=0) as raw:
+        # The whole file in one read (one more byte shows a file that grew), then growing chunks until the end:
+        # a buffer is allocated at the size asked for, so the read that finds the end asks for little.
         want = min(info.st_size + 1, _FIRST_READ_MAX)
         parts: list[bytes] = []
         total = 0
         while True:
-            if bound >= 0:
-                want = min(want, bound - total + 1)
+            if limit is not None:
+                want = min(want, limit - total + 1)
             chunk = raw.read(want)
             if not chunk:
                 break
             total += len(chunk)
-            if bound >= 0 and total > bound:
-                raise TooLarge(total, bound)
+            if limit is not None and total > limit:
+                raise TooLarge(total, limit)
             parts.append(chunk)
-            want = _CHUNK
+            want = _SMALL_CHUNK if len(parts) == 1 else min(2 * want, _CHUNK)
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
