@@ -261,3 +261,92 @@ def test_a_real_write_limit_leaves_the_old_file(tmp_path: Path, argv: list[str])
     assert "cannot write: File too large" in result.stderr
     assert "Traceback" not in result.stderr
     assert everything(tmp_path) == {"out": OLD}
+
+
+# --- reading: regular files only, of bounded size ----------------------------------------------------------------
+
+
+def xmfin_process(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m xmfin ARGV` with a generous timeout: a test of something that used to hang never hangs."""
+    full = {**os.environ, "XMFIN_NO_CACHE": "1", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "xmfin", *argv],
+        capture_output=True,
+        text=True,
+        env=full,
+        cwd=ROOT,
+        check=False,
+        timeout=60,
+    )
+
+
+def test_import_of_a_fifo_is_refused_not_waited_on(tmp_path: Path) -> None:
+    fifo = tmp_path / "statements.json"
+    os.mkfifo(fifo)
+    result = xmfin_process("import", "bods", str(fifo), "-o", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert result.stderr == f"xmfin: error: {fifo} is not a regular file (a pipe, device or socket): give a BODS file\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_import_of_a_device_is_refused_not_read_forever(tmp_path: Path) -> None:
+    result = xmfin_process("import", "bods", "/dev/zero", "-o", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert "/dev/zero is not a regular file" in result.stderr
+
+
+def test_import_size_is_bounded(tmp_path: Path) -> None:
+    result = xmfin_process("import", "bods", BODS, "-o", str(tmp_path / "out"), env={"XMFIN_MAX_IMPORT_BYTES": "100"})
+    assert result.returncode == 2
+    assert (
+        result.stderr == f"xmfin: error: {BODS} is larger than 100 bytes: raise XMFIN_MAX_IMPORT_BYTES to import it\n"
+    )
+    bad = xmfin_process("import", "bods", BODS, "-o", str(tmp_path / "out"), env={"XMFIN_MAX_IMPORT_BYTES": "2GB"})
+    assert bad.returncode == 2
+    assert "XMFIN_MAX_IMPORT_BYTES='2GB' is not a number of bytes" in bad.stderr
+    fits = xmfin_process("import", "bods", BODS, "-o", str(tmp_path / "out"), env={"XMFIN_MAX_IMPORT_BYTES": "99999"})
+    assert fits.returncode == 0, fits.stderr
+
+
+def test_the_size_is_checked_while_reading_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file that grows after it was measured (here: one whose size the system under-reports)."""
+    path = tmp_path / "grows"
+    path.write_bytes(b"x" * 5000)
+    real = os.fstat
+
+    def smaller(fd: int) -> os.stat_result:
+        found = list(real(fd))
+        found[stat.ST_SIZE] = 10
+        return os.stat_result(found)
+
+    monkeypatch.setattr(os, "fstat", smaller)
+    with pytest.raises(fileio.TooLarge):
+        fileio.read_regular(path, limit=100)
+    assert fileio.read_regular(path, limit=5000) == b"x" * 5000
+    assert fileio.read_regular(path) == b"x" * 5000
+
+
+@pytest.mark.parametrize("name", ["entities.yaml", "licences.yaml"])
+def test_a_fifo_in_a_data_folder_is_reported_not_waited_on(tmp_path: Path, name: str) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    for file in ("entities.yaml", "licences.yaml"):
+        (data / file).write_bytes((Path(BASIC) / file).read_bytes())
+    (data / name).unlink()
+    os.mkfifo(data / name)
+    result = xmfin_process("check", "--data", str(data))
+    assert result.returncode == 1
+    assert f"{data}/{name}:1:1: error: is not a regular file: {name} must be a YAML file" in result.stdout
+
+
+def test_a_fifo_swapped_in_after_a_look_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file is judged by what was opened, not by a look at its name first: a look that says "a regular
+    file" (as a file replaced by a FIFO a moment later would) changes nothing."""
+    from xmfin import loading
+
+    fifo = tmp_path / "entities.yaml"
+    os.mkfifo(fifo)
+    monkeypatch.setattr(Path, "is_file", lambda self: True)
+    monkeypatch.setattr(os.path, "isfile", lambda path: True)
+    found = loading.read_data_files(tmp_path)
+    assert isinstance(found["entities.yaml"], fileio.NotRegularFile)
