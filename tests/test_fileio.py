@@ -350,3 +350,47 @@ def test_a_fifo_swapped_in_after_a_look_is_not_read(tmp_path: Path, monkeypatch:
     monkeypatch.setattr(os.path, "isfile", lambda path: True)
     found = loading.read_data_files(tmp_path)
     assert isinstance(found["entities.yaml"], fileio.NotRegularFile)
+
+
+# --- data folders that cannot be looked into ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["check", "tree", "export"])
+def test_a_data_folder_name_over_255_characters(tmp_path: Path, command: str) -> None:
+    long = tmp_path / ("a" * 300)
+    result = run(command, *(["-f", "json"] if command == "export" else []), "--data", str(long))
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.stderr == f"xmfin: error: data folder '{long}': File name too long\n"
+
+
+def test_a_data_folder_without_the_execute_bit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its files cannot be opened or even looked at. Root may do both, so there the system's refusal is
+    simulated on every call that looks at a path inside the folder."""
+    data = tmp_path / "data"
+    data.mkdir()
+    for file in ("entities.yaml", "licences.yaml"):
+        (data / file).write_bytes((Path(BASIC) / file).read_bytes())
+    if os.geteuid() == 0:
+        for name in ("open", "stat", "lstat"):
+            real = getattr(os, name)
+
+            def refusing(path: Any, *args: Any, real: Any = real, **kwargs: Any) -> Any:
+                if isinstance(path, (str, os.PathLike)) and Path(os.fsdecode(path)).parent == data:
+                    raise PermissionError(errno.EACCES, "Permission denied", os.fsdecode(path))
+                return real(path, *args, **kwargs)
+
+            monkeypatch.setattr(os, name, refusing)
+    data.chmod(0o600)
+    try:
+        checked = run("check", "--data", str(data))
+        shown = run("tree", "--data", str(data))
+    finally:
+        data.chmod(0o755)
+    for result in (checked, shown):
+        assert result.exit_code == 1, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert checked.stdout == "".join(
+        f"{data}/{name}:1:1: error: cannot be read: Permission denied\n" for name in ("entities.yaml", "licences.yaml")
+    )
+    assert shown.stderr.endswith("xmfin: error: the data is invalid; run 'xmfin check' for every problem\n")

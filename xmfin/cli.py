@@ -373,12 +373,10 @@ def check(data: DataOption = None, json: JsonOption = False) -> None:
 
     Example: xmfin check --data my-research/
     """
-    from xmfin.errors import UsageError
-    from xmfin.loading import check_folder
+    from xmfin.loading import check_data_folder, check_folder
 
     folder, label = data_folder(data)
-    if not folder.is_dir():
-        raise UsageError(f"data folder '{folder}' {'is not a folder' if folder.exists() else 'does not exist'}")
+    check_data_folder(folder)
     dataset, problems = check_folder(folder, label)
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors

@@ -13,6 +13,7 @@ import gc
 import math
 import os
 import re
+import stat
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -740,13 +741,23 @@ def _read_whole(path: Path, label: str, files: Files | None = None) -> _Reader:
     return reader
 
 
+def check_data_folder(folder: Path) -> None:
+    """UsageError unless folder is a folder: one that does not exist, is a file, or cannot even be looked at (a
+    name too long, a loop of links, a parent that may not be searched) is bad usage, not a crash."""
+    try:
+        info = os.stat(folder)
+    except FileNotFoundError:
+        raise UsageError(f"data folder '{folder}' does not exist") from None
+    except OSError as error:
+        raise UsageError(f"data folder '{folder}': {error.strerror or error}") from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise UsageError(f"data folder '{folder}' is not a folder")
+
+
 def load(folder: str | os.PathLike[str], label: str | None = None) -> Dataset:
     """Load a data folder; raise DataError listing every error if it is invalid. Warnings are ignored."""
     path = Path(folder)
-    if not path.exists():
-        raise UsageError(f"data folder '{folder}' does not exist")
-    if not path.is_dir():
-        raise UsageError(f"data folder '{folder}' is not a folder")
+    check_data_folder(path)
     dataset, problems = check_folder(path, label)
     if any(p.severity == "error" for p in problems):
         raise DataError(problems)
