@@ -47,6 +47,17 @@ class UsageError(XmfinError):
     exit_code = 2
 
 
+class OutputError(XmfinError):
+    """Standard output cannot be written: a full disk, or a closed stream (exit 1). `pipe_closed` when the
+    reader went away (`| head`): not an error, the command stops quietly."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, pipe_closed: bool = False) -> None:
+        self.pipe_closed = pipe_closed
+        super().__init__(message)
+
+
 class UnknownName(UsageError):
     """A name that matches no entity or group, or several; carries the candidates to suggest."""
 
