@@ -29,6 +29,7 @@ from grandalf.layouts import Layer, SugiyamaLayout
 
 from xmfin.graph import OwnershipGraph, format_stake
 from xmfin.model import Dataset, Entity, Holding, Licence
+from xmfin.textsafe import safe_tree, xml_text
 
 SVG_NS = "http://www.w3.org/2000/svg"
 # CJK fonts first so that Chinese names render on every platform; DejaVu before the generic family because it
@@ -358,10 +359,11 @@ def family_colours(data: Dataset) -> dict[str, str]:
 def make_box(
     entity: Entity, band: str, licences: list[Licence], data: Dataset, colours: dict[str, str], hidden: int
 ) -> Box:
-    """The box of one entity, sized to its text and badges."""
-    lines = [TextLine(text, NAME_SIZE, "name") for text in wrap(entity.name, NAME_SIZE, MAX_TEXT, bold=True)]
+    """The box of one entity, sized to its text (as the SVG will show it) and badges."""
+    name = wrap(xml_text(entity.name), NAME_SIZE, MAX_TEXT, bold=True)
+    lines = [TextLine(text, NAME_SIZE, "name") for text in name]
     if entity.name_zh:
-        lines += [TextLine(text, ZH_SIZE, "name-zh") for text in wrap(entity.name_zh, ZH_SIZE, MAX_TEXT)]
+        lines += [TextLine(text, ZH_SIZE, "name-zh") for text in wrap(xml_text(entity.name_zh), ZH_SIZE, MAX_TEXT)]
     jurisdiction = entity.jurisdiction or ("person" if entity.kind == "person" else "jurisdiction unknown")
     lines.append(TextLine(jurisdiction, SMALL_SIZE, "jurisdiction"))
     if hidden:
@@ -748,7 +750,8 @@ def build_chart(
         band_area = {only: (first, last)}
     entity = data.entities[target]
     direction = "owners above" if up else "holdings below"
-    title = f"{entity.name}{' ' + entity.name_zh if entity.name_zh else ''}: {direction}, {graph.day.isoformat()}"
+    names = f"{entity.name}{' ' + entity.name_zh if entity.name_zh else ''}"
+    title = xml_text(f"{names}: {direction}, {graph.day.isoformat()}")
     width = max(right, MARGIN + GUTTER + text_width(title, 14, bold=True) + MARGIN, 560.0)
     used = {
         data.family_of(lic.category) for box in boxes.values() for row in box.badges for b in row for lic in [b.licence]
@@ -900,7 +903,8 @@ def _path(points: list[tuple[float, float]]) -> str:
 
 
 def chart_svg(chart: Chart) -> ET.Element:
-    """The chart as an <svg> element (SVG namespace declared as a plain attribute, so it can be inlined)."""
+    """The chart as an <svg> element (SVG namespace declared as a plain attribute, so it can be inlined); every
+    text and attribute in it made safe by `safe_tree` (valid XML, bidirectional controls shown escaped)."""
     svg = ET.Element(
         "svg",
         {
@@ -976,7 +980,7 @@ def chart_svg(chart: Chart) -> ET.Element:
     for box in chart.boxes.values():
         _draw_box(entities, box)
     _draw_legend(svg, chart)
-    return svg
+    return safe_tree(svg)
 
 
 def _draw_link(parent: ET.Element, link: Link, chart: Chart) -> None:
