@@ -8,9 +8,12 @@ controls, bidirectional overrides, markup, `]]>` and quotes (issue 15).
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
+import shutil
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,7 +27,7 @@ from xmfin.output.export import _chunks, select
 from xmfin.output.report import report_html
 from xmfin.textsafe import safe_tree, terminal_text, xml_escape, xml_text
 
-from .conftest import Invoke, load_case
+from .conftest import Invoke, fixture_path, load_case
 
 ANY_TEXT = st.text(st.characters(exclude_categories=()))
 # What XML 1.0 cannot hold, and what must not reach a display raw.
@@ -148,3 +151,89 @@ def test_graph_exports_of_hostile_names_are_valid_xml(xmfin: Invoke) -> None:
         assert "Mid \u202egnp.exe\u202c Ltd  -  Class A" in names
         graph = hostile(surrogates=True)
         ET.fromstring("".join(_chunks(graph, select(graph, None), None, fmt, None)))
+
+
+# --- the terminal ---------------------------------------------------------------------------------------------
+
+HUMAN_COMMANDS = [
+    ["tree"],
+    ["tree", "low", "--up"],
+    ["tree", "--depth", "1"],
+    ["chain", "low"],
+    ["chain", "low", "--from", "top"],
+    ["show", "top"],
+    ["show", "mid"],
+    ["show", "low"],
+    ["search", "top"],
+    ["search", "al\x1b[5mias"],
+    ["search", "iso"],
+    ["sources"],
+    ["sources", "top"],
+    ["timeline"],
+    ["timeline", "g"],
+    ["licences"],
+    ["licences", "--all"],
+    ["gaps"],
+    ["gaps", "--strict"],
+    ["matrix"],
+    ["matrix", "--strict"],
+    ["check"],
+    # Errors that quote what was typed.
+    ["show", "\x1b[31mnobody\u202e"],
+    ["show", "o"],
+    ["tree", "\x1b]8;;http://evil.example/\x1b\\x"],
+    ["gaps", "--vs", "\x1b[1mpeer"],
+    ["gaps", "\x1b[2J"],
+    ["licences", "--family", "\x1b[2K"],
+    ["licences", "--category", "\u202ebank"],
+    ["licences", "--jurisdiction", "\x1b[2K"],
+    ["search", "\x1b[2Jzzzz\u202e"],
+    ["tree", "--as-of", "\x1b[2K"],
+    ["export", "-f", "\x1b[2K"],
+]
+
+
+def assert_terminal_safe(text: str) -> None:
+    found = NOT_FOR_TERMINAL.search(text)
+    assert found is None, f"raw {found.group()!r} in output: {text[max(0, found.start() - 60) : found.end() + 60]!r}"
+
+
+def test_no_control_or_bidi_character_reaches_the_terminal(xmfin: Invoke) -> None:
+    for args in HUMAN_COMMANDS:
+        result = xmfin(*args, "--as-of", DAY, case="hostile") if "--as-of" not in args else xmfin(*args, case="hostile")
+        assert result.exit_code in (0, 1, 2), (args, result.exception)
+        assert "Traceback" not in result.stderr
+        assert result.stdout or result.stderr, args
+        assert_terminal_safe(result.stdout)
+        assert_terminal_safe(result.stderr)
+
+
+def test_names_are_shown_escaped(xmfin: Invoke) -> None:
+    result = xmfin("tree", "--as-of", DAY, case="hostile")
+    assert "Top \\x1b[2K\\r\\x1b[1A<script>alert('x')</script>" in result.stdout
+    assert "Mid \\u202egnp.exe\\u202c Ltd" in result.stdout
+    result = xmfin("show", "\x1b[31mnobody", case="hostile")
+    assert result.exit_code == 2
+    assert "no entity matches '\\x1b[31mnobody'" in result.stderr
+
+
+def test_problems_that_quote_keys_and_ids_are_shown_escaped(xmfin: Invoke, tmp_path: Path) -> None:
+    folder = tmp_path / "bad"
+    shutil.copytree(fixture_path("hostile"), folder)
+    with (folder / "entities.yaml").open("a", encoding="utf-8") as file:
+        file.write(
+            '  - {holder: "\\e[2Kghost\\u202e", of: low, title: x, sources: [src], "\\e]0;key\\a": 1}\n'
+            '"extra_\\e[2K": 1\n'
+        )
+    for args in (["check"], ["tree"], ["show", "top"]):
+        result = xmfin(*args, "--data", str(folder), case=None)
+        assert result.exit_code == 1, args
+        assert "ghost" in result.stdout + result.stderr
+        assert_terminal_safe(result.stdout)
+        assert_terminal_safe(result.stderr)
+
+
+def test_json_keeps_the_data_exact(xmfin: Invoke) -> None:
+    result = xmfin("show", "top", "--json", "--as-of", DAY, case="hostile")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["entity"]["name"] == "Top \x1b[2K\r\x1b[1A<script>alert('x')</script> & \"q\" ]]>"

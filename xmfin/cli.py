@@ -92,7 +92,10 @@ def open_session(data: Path | None, as_of: str | None) -> Explorer:
 
 
 def fail(message: str, code: int) -> typer.Exit:
-    sys.stderr.write(f"xmfin: error: {message}\n")
+    """`xmfin: error: message` on stderr (data quoted in it shown safe for a terminal), and the exit to raise."""
+    from xmfin.textsafe import terminal_text
+
+    sys.stderr.write(f"xmfin: error: {terminal_text(message)}\n")
     return typer.Exit(code)
 
 
@@ -102,13 +105,14 @@ def reports_errors(command: F) -> F:
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
         from xmfin.errors import DataError, XmfinError
+        from xmfin.textsafe import terminal_text
 
         try:
             return command(*args, **kwargs)
         except DataError as error:
             errors = [p for p in error.problems if p.severity == "error"]
             for problem in errors[:10]:
-                sys.stderr.write(f"{problem}\n")
+                sys.stderr.write(f"{terminal_text(str(problem))}\n")
             more = f" ({len(errors) - 10} more)" if len(errors) > 10 else ""
             raise fail(f"the data is invalid{more}; run 'xmfin check' for every problem", 1) from None
         except XmfinError as error:
@@ -210,9 +214,7 @@ def chain(
             )
         )
         return
-    from rich.markup import escape
-
-    from xmfin.output.render import console, effective_label, render_paths
+    from xmfin.output.render import console, effective_label, escape, render_paths
 
     out = console()
     render_paths(out, graph, found.paths)
@@ -288,6 +290,7 @@ def check(data: DataOption = None, json: JsonOption = False) -> None:
     """
     from xmfin.errors import UsageError
     from xmfin.loading import check_folder
+    from xmfin.textsafe import terminal_text
 
     folder, label = data_folder(data)
     if not folder.is_dir():
@@ -301,10 +304,10 @@ def check(data: DataOption = None, json: JsonOption = False) -> None:
         emit(document(ok=errors == 0, problems=[problem_json(p) for p in problems], counts=_counts(dataset)))
     else:
         for problem in problems:
-            sys.stdout.write(f"{problem}\n")
+            sys.stdout.write(f"{terminal_text(str(problem))}\n")
         counts = ", ".join(f"{n} {name}" for name, n in _counts(dataset).items())
         verdict = "invalid" if errors else "ok"
-        sys.stderr.write(f"{label}: {verdict}: {errors} errors, {warnings} warnings ({counts})\n")
+        sys.stderr.write(f"{terminal_text(label)}: {verdict}: {errors} errors, {warnings} warnings ({counts})\n")
     if errors:
         raise typer.Exit(1)
 
@@ -398,7 +401,9 @@ def search(
         emit(search_json(text, matches, session.day))
         return
     if not matches:
-        sys.stderr.write(f"xmfin: no match for '{text}'\n")
+        from xmfin.textsafe import terminal_text
+
+        sys.stderr.write(f"xmfin: no match for '{terminal_text(text)}'\n")
         return
     from xmfin.output.render import console, render_search
 
@@ -520,11 +525,12 @@ def import_bods(
     Example: xmfin import bods statements.jsonl -o research/ && xmfin check --data research/
     """
     from xmfin.bods_import import import_file
+    from xmfin.textsafe import terminal_text
 
     report = import_file(file, output, force=force)
     for line in report.lines():
-        sys.stderr.write(f"{line}\n")
-    sys.stderr.write(f"{report.summary()}\n")
+        sys.stderr.write(f"{terminal_text(line)}\n")
+    sys.stderr.write(f"{terminal_text(report.summary())}\n")
 
 
 @app.command()

@@ -1,4 +1,9 @@
-"""Human output with Rich: trees, tables and one-line summaries. User text is always escaped."""
+"""Human output with Rich: trees, tables and one-line summaries.
+
+User text is always escaped: control and bidirectional characters are shown as `\x1b` or `\u202e`
+(`textsafe.terminal_text`), and `[` so that it is never read as markup. Use `escape` for markup strings and
+`plain` for `Text`.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import os
 from collections.abc import Iterable
 
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as markup_escape
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
@@ -20,6 +25,7 @@ from xmfin.model import Dataset, Entity, Holding, Licence
 from xmfin.profile import Profile
 from xmfin.search import Match
 from xmfin.sources import SourceUse
+from xmfin.textsafe import terminal_text
 from xmfin.timeline import Event
 
 PIPE_WIDTH = 160
@@ -35,6 +41,21 @@ def console() -> Console:
     if not out.is_terminal and "COLUMNS" not in os.environ:
         out.width = PIPE_WIDTH
     return out
+
+
+def escape(text: str) -> str:
+    """Data text for Rich markup: controls and bidirectional characters shown escaped, markup escaped."""
+    return markup_escape(terminal_text(text))
+
+
+def plain(text: str) -> str:
+    """Data text for a `Text` (which reads no markup): controls and bidirectional characters shown escaped."""
+    return terminal_text(text)
+
+
+def lines(texts: Iterable[str]) -> str:
+    """Data texts for Rich markup, escaped each, one per line."""
+    return "\n".join(escape(text) for text in texts)
 
 
 def entity_label(entity: Entity) -> str:
@@ -112,7 +133,7 @@ def held_cell(held: list[HeldLicence], data: Dataset, claimed: bool) -> Text:
     # A holder with several licences of one family is named once.
     lines = list(
         dict.fromkeys(
-            f"{data.entities[h.licence.holder].name} {h.effective.label()}"
+            f"{plain(data.entities[h.licence.holder].name)} {h.effective.label()}"
             + (" via VIE" if h.effective.via_vie else "")
             + ("" if h.controlled or h.effective.value is None else " (minority)")
             for h in held
@@ -134,7 +155,7 @@ def render_gaps(out: Console, table: GapTable, data: Dataset, day: dt.date) -> N
         grid.add_column(escape(data.groups[group].name))
     grid.add_column("Gap")
     for row in table.rows:
-        cells: list[Text | str] = [Text(row.name + (" *" if row.core else ""))]
+        cells: list[Text | str] = [Text(plain(row.name) + (" *" if row.core else ""))]
         cells.extend(held_cell(row.held[g], data, bool(row.claimed[g])) for g in columns)
         cells.append(Text("GAP", style="bold red") if row.gap else Text(""))
         grid.add_row(*cells, style="on grey19" if row.gap else None)
@@ -271,7 +292,7 @@ def render_matrix(out: Console, matrix: Matrix, data: Dataset, day: dt.date) -> 
     for group in matrix.groups:
         grid.add_column(escape(data.groups[group].name))
     for row in matrix.rows:
-        cells: list[Text | str] = [Text(row.name + (" *" if row.core else ""))]
+        cells: list[Text | str] = [Text(plain(row.name) + (" *" if row.core else ""))]
         cells.extend(held_cell(row.held[g], data, bool(row.claimed[g])) for g in matrix.groups)
         grid.add_row(*cells)
     out.print(grid)
@@ -285,17 +306,17 @@ def render_licences(out: Console, rows: list[LicenceRow], data: Dataset, day: dt
         table.add_column(name)
     for row in rows:
         licence = row.licence
-        groups = "\n".join(f"{data.groups[g.group].name} {g.effective.label()}" for g in row.groups)
         cells = [
             data.categories[licence.category].name + ("" if row.active else " (not active)"),
             data.entities[licence.holder].name,
-            groups,
             row.jurisdiction or "",
             licence.regulator or "",
             licence.granted.text if licence.granted else "",
             licence.revoked.text if licence.revoked else "",
         ]
-        table.add_row(*[escape(cell) for cell in cells], style=None if row.active else "dim")
+        shown = [escape(cell) for cell in cells]
+        shown.insert(2, lines(f"{data.groups[g.group].name} {g.effective.label()}" for g in row.groups))
+        table.add_row(*shown, style=None if row.active else "dim")
     out.print(table)
     out.print(f"[dim]{len(rows)} licence{'' if len(rows) == 1 else 's'}[/]")
 
@@ -338,9 +359,9 @@ def render_sources(out: Console, uses: list[SourceUse], data: Dataset, shown: in
         more = len(use.entities) - shown
         if more > 0:
             about.append(f"and {more} more")
-        title = source.title + (f"\n{source.publisher}" if source.publisher else "")
-        cells = [source.id, title, str(source.published or ""), citation_counts(use.counts), "\n".join(about)]
-        table.add_row(*[escape(cell) for cell in cells])
+        title = lines([source.title] + ([source.publisher] if source.publisher else []))
+        cells = [escape(source.id), title, escape(str(source.published or "")), citation_counts(use.counts)]
+        table.add_row(*cells, lines(about))
     out.print(table)
 
 
