@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
+import shutil
 from collections.abc import Iterable
 
 from rich.console import Console
 from rich.markup import escape as markup_escape
 from rich.table import Table
 from rich.text import Text
-from rich.tree import Tree
 
 from xmfin.dates import PartialDate, active
 from xmfin.graph import Effective, OwnershipGraph, TreeNode, format_stake
@@ -29,17 +29,22 @@ from xmfin.textsafe import terminal_text
 from xmfin.timeline import Event
 
 PIPE_WIDTH = 160
+MIN_WIDTH = 20  # a narrower $COLUMNS counts as this: below it, every word would be broken
 
 
 def console() -> Console:
     """The stdout console, made when a command runs; Rich turns colour off for pipes and NO_COLOR.
 
     Piped into a file or a pager, tables get PIPE_WIDTH columns (or $COLUMNS) rather than Rich's 80, so
-    that names are not broken over many lines.
+    that names are not broken over many lines. A $COLUMNS that is not a whole number of at least 1 (`0`,
+    `-5`, `wide`) is ignored: the terminal's width, or PIPE_WIDTH for a pipe; one below MIN_WIDTH counts as
+    MIN_WIDTH.
     """
-    out = Console(highlight=False)
-    if not out.is_terminal and "COLUMNS" not in os.environ:
-        out.width = PIPE_WIDTH
+    columns = os.environ.get("COLUMNS", "").strip()
+    wanted = int(columns) if columns.isdigit() else 0
+    out = Console(highlight=False, width=max(wanted, MIN_WIDTH) if wanted else None)
+    if not wanted:
+        out.width = shutil.get_terminal_size((PIPE_WIDTH, 25)).columns if out.is_terminal else PIPE_WIDTH
     return out
 
 
@@ -87,7 +92,16 @@ def period(since: PartialDate | None, until: PartialDate | None) -> str:
     return f"{since.text if since else '…'} to {until.text if until else 'now'}".rstrip()
 
 
+GUIDE_WIDTH = 4  # columns of one level's guide: "├── ", "│   "
+
+
 def render_tree(out: Console, top: TreeNode, licences: dict[str, list[Licence]], up: bool) -> None:
+    """The tree with guides as Rich draws them, every node at any depth and width.
+
+    The guides take at most half the width (`tree_levels`); a node nested deeper is drawn at that indentation
+    with its level in front, `(level 41)`, so that nothing is cut off. Each label wraps within what is left.
+    """
+
     def label(node: TreeNode) -> str:
         parts = [entity_label(node.entity)]
         if node.holding is not None:
@@ -102,15 +116,32 @@ def render_tree(out: Console, top: TreeNode, licences: dict[str, list[Licence]],
             parts.append("[dim]…[/]")
         return "  ".join(parts)
 
-    tree = Tree(label(top))
-    pending: list[tuple[TreeNode, Tree]] = [(top, tree)]
-    while pending:
-        node, branch = pending.pop()
-        for child in node.children:
-            pending.append((child, branch.add(label(child))))
     if up:
         out.print("[dim]owners above, each with its effective stake in the entity at the top[/]")
-    out.print(tree)
+    levels = tree_levels(out.width)
+    lines: list[Text] = []
+    # Depth first, in order: (node, its level, the guides of its ancestors' levels, whether it is the last child).
+    pending: list[tuple[TreeNode, int, tuple[str, ...], bool]] = [(top, 0, (), True)]
+    while pending:
+        node, level, guides, last = pending.pop()
+        shown = guides[: levels - 1]
+        first = "".join(shown) + ("" if level == 0 else "└── " if last else "├── ")
+        after = "".join(shown) + ("" if level == 0 else "    " if last else "│   ")
+        text = Text.from_markup(("" if level <= levels else f"[dim](level {level})[/] ") + label(node))
+        wrapped = text.wrap(out, max(out.width - len(first), GUIDE_WIDTH))
+        for i, line in enumerate(wrapped):
+            lines.append(Text(first if i == 0 else after).append_text(line))
+        inner = guides + (() if level == 0 else ("    " if last else "│   ",))
+        children = node.children
+        pending.extend(
+            (child, level + 1, inner, i == len(children) - 1) for i, child in reversed(list(enumerate(children)))
+        )
+    out.print(Text("\n").join(lines), no_wrap=True, crop=False, overflow="ignore")
+
+
+def tree_levels(width: int) -> int:
+    """How many levels of guides a tree draws at width: as many as fit in half of it, at least one."""
+    return max(1, width // 2 // GUIDE_WIDTH)
 
 
 def place(entity: Entity) -> str:
