@@ -97,7 +97,10 @@ def open_session(data: Path | None, as_of: str | None) -> Explorer:
 
 
 def fail(message: str, code: int) -> typer.Exit:
-    sys.stderr.write(f"xmfin: error: {message}\n")
+    """`xmfin: error: message` on stderr (data quoted in it shown safe for a terminal), and the exit to raise."""
+    from xmfin.textsafe import terminal_text
+
+    sys.stderr.write(f"xmfin: error: {terminal_text(message)}\n")
     return typer.Exit(code)
 
 
@@ -173,6 +176,7 @@ def reports_errors(command: F) -> F:
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
         from xmfin.errors import DataError, OutputError, XmfinError
+        from xmfin.textsafe import terminal_text
 
         real = sys.stdout
         guarded = real if isinstance(real, GuardedStdout) else GuardedStdout(real)
@@ -189,7 +193,7 @@ def reports_errors(command: F) -> F:
         except DataError as error:
             errors = [p for p in error.problems if p.severity == "error"]
             for problem in errors[:10]:
-                sys.stderr.write(f"{problem}\n")
+                sys.stderr.write(f"{terminal_text(str(problem))}\n")
             more = f" ({len(errors) - 10} more)" if len(errors) > 10 else ""
             raise fail(f"the data is invalid{more}; run 'xmfin check' for every problem", 1) from None
         except XmfinError as error:
@@ -376,6 +380,7 @@ def check(
     """
     from xmfin.errors import UsageError
     from xmfin.loading import check_data_folder, check_folder
+    from xmfin.textsafe import terminal_text
 
     if years is not None and not stale:
         raise UsageError(f"YEARS ({years}) goes with --stale: xmfin check --stale {years}")
@@ -396,11 +401,11 @@ def check(
         emit(document(ok=errors == 0, problems=[problem_json(p) for p in problems], counts=_counts(dataset)))
     else:
         for problem in problems:
-            sys.stdout.write(f"{problem}\n")
+            sys.stdout.write(f"{terminal_text(str(problem))}\n")
         counts = ", ".join(f"{n} {name}" for name, n in _counts(dataset).items())
         verdict = "invalid" if errors else "ok"
         old = f", {len(problems) - errors - warnings} stale" if stale else ""
-        sys.stderr.write(f"{label}: {verdict}: {errors} errors, {warnings} warnings{old} ({counts})\n")
+        sys.stderr.write(f"{terminal_text(label)}: {verdict}: {errors} errors, {warnings} warnings{old} ({counts})\n")
     if errors:
         raise typer.Exit(1)
 
@@ -494,7 +499,9 @@ def search(
         emit(search_json(text, matches, session.day))
         return
     if not matches:
-        sys.stderr.write(f"xmfin: no match for '{text}'\n")
+        from xmfin.textsafe import terminal_text
+
+        sys.stderr.write(f"xmfin: no match for '{terminal_text(text)}'\n")
         return
     from xmfin.output.render import console, render_search
 
@@ -617,11 +624,12 @@ def import_bods(
     Example: xmfin import bods statements.jsonl -o research/ && xmfin check --data research/
     """
     from xmfin.bods_import import import_file
+    from xmfin.textsafe import terminal_text
 
     report = import_file(file, output, force=force)
     for line in report.lines():
-        sys.stderr.write(f"{line}\n")
-    sys.stderr.write(f"{report.summary()}\n")
+        sys.stderr.write(f"{terminal_text(line)}\n")
+    sys.stderr.write(f"{terminal_text(report.summary())}\n")
 
 
 @app.command()
