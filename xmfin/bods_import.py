@@ -452,6 +452,8 @@ class _Converter:
             self.notice(statement, "dissolutionDate before foundingDate: the dissolution is left out", partly=True)
         native = _PARTY_NATIVE if names["name"] is not None else ("isComponent", "foundingDate", "dissolutionDate")
         kept = {key: value for key, value in details.items() if key not in native}
+        if details.get("isComponent") is True:
+            kept["isComponent"] = True  # a component of an indirect chain: kept for the export
         if "foundingDate" in details and founded is None and not person:
             kept["foundingDate"] = details["foundingDate"]
         if "dissolutionDate" in details and dissolved is None and not person:
@@ -589,6 +591,7 @@ class _Converter:
             self.notice(statement, "an entity cannot hold itself")
             return None
         interests = details.get("interests")
+        stated = isinstance(interests, list) and bool(interests)
         if not isinstance(interests, list) or not interests:
             interests = [{}]  # a relationship of unknown nature is still a link
         sources = self.sources_of(statement)
@@ -630,9 +633,10 @@ class _Converter:
                 }
                 found.append((slot, "role", role))
                 continue
-            found.append(
-                (slot, "holding", self.holding(statement, label, owner, owned, interest, since, until, sources))
-            )
+            made = self.holding(statement, label, owner, owned, interest, since, until, sources)
+            if not stated:
+                made["extra"]["bods"]["interests"] = "none stated"  # written back without interests
+            found.append((slot, "holding", made))
         # Of several interests at once, the first by kind (equity, VIE, voting, other) is the holding.
         found.sort(key=lambda item: -1 if item[1] == "role" else _CONTROL_ORDER.index(item[2]["control"]))
         if found:
@@ -666,6 +670,7 @@ class _Converter:
             {
                 "statementId": statement.get("statementId"),
                 "recordId": statement.get("recordId"),
+                "isComponent": True if statement["recordDetails"].get("isComponent") is True else None,
                 "interestType": kind,
                 "directOrIndirect": interest.get("directOrIndirect"),
                 "beneficialOwnershipOrControl": interest.get("beneficialOwnershipOrControl"),

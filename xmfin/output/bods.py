@@ -70,6 +70,7 @@ ENTITY_TYPE_OF_KIND = {
 }
 # The recordDetails keys of BODS 0.4 that xmfin has no field for, written back from extra.bods.
 PERSON_KEYS = (
+    "isComponent",
     "personType",
     "unspecifiedPersonDetails",
     "names",
@@ -83,6 +84,7 @@ PERSON_KEYS = (
     "politicalExposure",
 )
 ENTITY_KEYS = (
+    "isComponent",
     "entityType",
     "unspecifiedEntityDetails",
     "jurisdiction",
@@ -525,12 +527,15 @@ class _Builder:
         for other in kept.get("otherInterests", []) if isinstance(kept.get("otherInterests"), list) else []:
             if isinstance(other, dict):
                 interests.append(_folded_interest(other))
-        details = {
-            "isComponent": False,
-            "subject": self.rid(holding.owned),
-            "interestedParty": self.rid(holding.owner),
-            "interests": interests,
-        }
+        unstated = kept.get("interests") == "none stated" and holding.stake is None and holding.control == "other"
+        details = _compact(
+            {
+                "isComponent": kept.get("isComponent") is True,
+                "subject": self.rid(holding.owned),
+                "interestedParty": self.rid(holding.owner),
+                "interests": None if unstated and not holding.note and not holding.since else interests,
+            }
+        )
         record = ("holding", data_fields(holding))
         return self.body(record_id, "relationship", self.rid(holding.owned), details, holding.sources, [], record)
 
@@ -548,9 +553,10 @@ class _Builder:
         if share is None and isinstance(kept.get("share"), dict):
             share = kept["share"]
         directness = kept.get("directOrIndirect")
+        untyped = "recordId" in kept and "interestType" not in kept and holding.control == "other"
         return _compact(
             {
-                "type": interest_type,
+                "type": None if untyped else interest_type,  # another publisher gave no type: none is made up
                 "directOrIndirect": directness if directness in ("direct", "unknown") else "direct",
                 "beneficialOwnershipOrControl": kept.get("beneficialOwnershipOrControl")
                 if isinstance(kept.get("beneficialOwnershipOrControl"), bool)
