@@ -675,6 +675,7 @@ class _Converter:
                 "directOrIndirect": interest.get("directOrIndirect"),
                 "beneficialOwnershipOrControl": interest.get("beneficialOwnershipOrControl"),
                 "share": interest.get("share") if unrepresented else None,
+                "annotations": _foreign_annotations(statement) or None,
             }
         )
         return {
@@ -948,6 +949,8 @@ def _bounded(value: Any, depth: int = 0) -> Any:
         if depth >= MAX_DEPTH:
             return json.dumps(value, ensure_ascii=False)
         return [_bounded(item, depth + 1) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return json.dumps(value)  # 1e400 reads as infinity, which no data file holds: kept as its text
     return value
 
 

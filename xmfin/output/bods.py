@@ -243,6 +243,8 @@ def _citations(sources: tuple[str, ...], quotes: tuple[Quote, ...]) -> list[Any]
 def _plain(value: Any) -> Any:
     if isinstance(value, PartialDate):
         return value.text
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return int(value)  # as the data file writes it back (1.5e9 and 1500000000 are one number)
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
@@ -537,7 +539,8 @@ class _Builder:
             }
         )
         record = ("holding", data_fields(holding))
-        return self.body(record_id, "relationship", self.rid(holding.owned), details, holding.sources, [], record)
+        notes = _foreign(kept.get("annotations"))
+        return self.body(record_id, "relationship", self.rid(holding.owned), details, holding.sources, notes, record)
 
     @staticmethod
     def interest(holding: Holding, kept: dict[str, Any]) -> dict[str, Any]:
@@ -550,7 +553,7 @@ class _Builder:
         ):
             interest_type = given
         share = _share(holding)
-        if share is None and isinstance(kept.get("share"), dict):
+        if share is None and _valid_share(kept.get("share")):
             share = kept["share"]
         directness = kept.get("directOrIndirect")
         untyped = "recordId" in kept and "interestType" not in kept and holding.control == "other"
@@ -623,10 +626,23 @@ def _folded_interest(other: dict[str, Any]) -> dict[str, Any]:
             if isinstance(other.get("beneficialOwnershipOrControl"), bool)
             else None,
             "details": other.get("note") if isinstance(other.get("note"), str) else None,
-            "share": share or (other["share"] if isinstance(other.get("share"), dict) else None),
+            "share": share or (other["share"] if _valid_share(other.get("share")) else None),
             "startDate": date(since, False),
             "endDate": date(until, True),
         }
+    )
+
+
+def _valid_share(share: Any) -> bool:
+    """Whether a share kept by `import bods` can be written back as valid BODS (numbers from 0 to 100)."""
+    keys = ("exact", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+    return (
+        isinstance(share, dict)
+        and bool(share)
+        and all(
+            key in keys and isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 100
+            for key, value in share.items()
+        )
     )
 
 

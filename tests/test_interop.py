@@ -1,0 +1,267 @@
+"""Interop that loses nothing: BODS history, round trips both ways, idempotence (issue 14)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from xmfin.bods_import import import_file
+from xmfin.bods_read import read_statements
+from xmfin.loading import check_folder, load
+from xmfin.model import Dataset
+from xmfin.output import bods
+from xmfin.output.export import to_json
+
+from .conftest import FIXTURES
+from .test_bods import BODS_EXAMPLES, BUNDLED, bods_errors, example_files, valid_fixtures
+
+HISTORY = FIXTURES / "bods_history"
+LATE = dt.date(2100, 1, 1)  # an export day after every date: everything is known
+
+
+def imported(tmp_path: Path, source: Path, name: str = "out") -> tuple[Any, Dataset]:
+    report = import_file(source, tmp_path / name)
+    data, problems = check_folder(tmp_path / name)
+    assert [str(p) for p in problems if p.severity == "error"] == []
+    return report, data
+
+
+def periods(data: Dataset) -> list[tuple[Any, ...]]:
+    return [
+        (
+            h.owner,
+            h.owned,
+            h.stake,
+            h.stake_min,
+            h.stake_max,
+            str(h.since) if h.since else None,
+            str(h.until) if h.until else None,
+        )
+        for h in data.holdings
+    ]
+
+
+def records_json(data: Dataset) -> dict[str, Any]:
+    """`export -f json` without its day: the records as xmfin compares them."""
+    document = json.loads(to_json(data, LATE, None))
+    del document["as_of"]
+    return document
+
+
+# --- history --------------------------------------------------------------------------------------------------
+
+
+def test_share_changed_ends_one_holding_and_starts_the_next(tmp_path: Path) -> None:
+    report, data = imported(tmp_path, HISTORY / "share-changed.json")
+    assert report.notices == []
+    assert periods(data) == [
+        ("holder-a", "target-co", 50.0, None, None, "2019-01-01", "2021-05-31"),
+        ("holder-b", "target-co", 50.0, None, None, "2019-01-01", "2021-05-31"),
+        ("holder-b", "target-co", 100.0, None, None, "2021-06-01", None),
+    ]
+
+
+def test_owner_replaced_in_one_record(tmp_path: Path) -> None:
+    report, data = imported(tmp_path, HISTORY / "owner-replaced.json")
+    assert report.notices == []
+    assert periods(data) == [
+        ("holder-a", "target-co", 100.0, None, None, "2018-05-01", "2020-02-29"),
+        ("pat-owner", "target-co", 100.0, None, None, "2020-03-01", None),
+    ]
+
+
+def test_closed_relationship_ends_the_day_before_its_closing_statement(tmp_path: Path) -> None:
+    report, data = imported(tmp_path, HISTORY / "relationship-closed.json")
+    assert report.notices == []
+    assert periods(data) == [("holder-a", "target-co", 75.0, None, None, "2019-01-01", "2022-01-14")]
+
+
+def test_replaced_statements_are_superseded_by_statement_date(tmp_path: Path) -> None:
+    report, data = imported(tmp_path, HISTORY / "replaced-statements.json")
+    assert periods(data) == [("holder-a", "target-company-ltd", 45.0, None, None, "2019-01-01", None)]
+    assert [n.message for n in report.notices] == [
+        "its equity interest replaced by the later statement "
+        f"{read_statements(HISTORY / 'replaced-statements.json')[-1]['statementId']} of record r"
+    ]
+    (former,) = data.entities["target-company-ltd"].former_names
+    assert (former.name, str(former.until)) == ("Target Co", "2021-01-31")
+
+
+def test_ranges_become_stake_bounds(tmp_path: Path) -> None:
+    report, data = imported(tmp_path, HISTORY / "ranges.json")
+    assert report.notices == []
+    bounds = [
+        (h.owner, h.control, h.stake_min, h.stake_min_exclusive, h.stake_max, h.stake_max_exclusive)
+        for h in data.holdings
+    ]
+    assert bounds == [
+        ("holder-a", "equity", 75.0, False, 100.0, True),
+        ("holder-b", "equity", 25.0, True, 50.0, False),
+        ("holder-c", "voting", 10.0, False, None, False),
+    ]
+    shares = [
+        s["recordDetails"]["interests"][0].get("share")
+        for s in bods.statements(data, LATE)
+        if s["recordType"] == "relationship"
+    ]
+    assert shares == [
+        {"minimum": 75.0, "exclusiveMaximum": 100.0},
+        {"exclusiveMinimum": 25.0, "maximum": 50.0},
+        {"minimum": 10.0},
+    ]
+
+
+# --- issue 15 items 6 and 8: shares that are not numbers ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("exact", "why"),
+    [
+        ('"50"', 'share.exact "50" is text, not a number'),
+        ("true", "share.exact true is not a number, not a number"),
+        ("1" + "0" * 400, "share.exact a 401-digit number is too large to be a percentage"),
+        ("1e400", "share.exact Infinity is too large to be a percentage"),
+        ("150", "share.exact 150 is not a percentage (0 to 100)"),
+    ],
+)
+def test_a_share_that_is_not_a_percentage_is_a_notice(tmp_path: Path, exact: str, why: str) -> None:
+    statements = read_statements(HISTORY / "relationship-closed.json")[:3]
+    text = json.dumps(statements).replace('"exact": 75', f'"exact": {exact}')
+    source = tmp_path / "in.json"
+    source.write_text(text, encoding="utf-8")
+    report, data = imported(tmp_path, source)
+    sid = statements[2]["statementId"]
+    assert [(n.statement, n.partly, n.message) for n in report.notices] == [
+        (sid, True, f"interest 1 (shareholding): {why}: the stake is left undisclosed")
+    ]
+    assert [h.stake for h in data.holdings] == [None]
+    # The value survives for the export to write back as it was (when it is a JSON value BODS can hold).
+    assert data.holdings[0].extra["bods"]["share"] is not None
+
+
+# --- round trips --------------------------------------------------------------------------------------------
+
+
+def xmfin_folders() -> list[Path]:
+    return [BUNDLED, *(FIXTURES / name for name in valid_fixtures())]
+
+
+@pytest.mark.parametrize("folder", xmfin_folders(), ids=lambda p: p.name)
+def test_xmfin_to_bods_to_xmfin_gives_back_the_same_records(tmp_path: Path, folder: Path) -> None:
+    data = load(folder)
+    exported = tmp_path / "statements.json"
+    exported.write_text(bods.to_json(data, LATE), encoding="utf-8")
+    assert bods_errors(exported) == []
+    report, back = imported(tmp_path, exported)
+    assert report.notices == []
+    assert records_json(back) == records_json(data)
+    # Exporting the imported folder gives the same statements: export and import change nothing more.
+    assert bods.to_json(back, LATE) == exported.read_text(encoding="utf-8")
+
+
+def direct_interests(statements: list[Any]) -> set[tuple[Any, ...]]:
+    """Every direct (or unknown) interest a file states: parties by name, the share's numbers as floats."""
+    names = {}
+    for s in statements:
+        details = s["recordDetails"]
+        if s["recordType"] == "entity":
+            names[s["recordId"]] = details.get("name")
+        elif s["recordType"] == "person":
+            names[s["recordId"]] = next((n.get("fullName") for n in details.get("names", [])), None)
+    found = set()
+    for s in statements:
+        details = s["recordDetails"]
+        if s["recordType"] != "relationship" or not isinstance(details["interestedParty"], str):
+            continue
+        for i in details.get("interests", [{}]):
+            if i.get("directOrIndirect") != "indirect":
+                share = json.dumps({k: float(v) for k, v in i.get("share", {}).items()}, sort_keys=True)
+                party, subject = names[details["interestedParty"]], names[details["subject"]]
+                found.add((party, subject, i.get("type"), share, i.get("startDate"), i.get("endDate")))
+    return found
+
+
+def party_details(statements: list[Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The details of every entity and person statement, without xmfin's own identifier."""
+    found = []
+    for s in statements:
+        if s["recordType"] in ("entity", "person"):
+            details = dict(s["recordDetails"])
+            details["identifiers"] = [i for i in details.get("identifiers", []) if i.get("schemeName") != "xmfin"]
+            found.append((s["recordId"], {k: v for k, v in details.items() if v != []}))
+    return sorted(found, key=lambda item: item[0])
+
+
+@pytest.mark.parametrize("path", example_files(), ids=lambda p: p.name)
+def test_every_bods_example_survives_bods_to_xmfin_to_bods(tmp_path: Path, path: Path) -> None:
+    _, data = imported(tmp_path, path)
+    again = tmp_path / "again.json"
+    again.write_text(bods.to_json(data, LATE), encoding="utf-8")
+    assert bods_errors(again) == []
+    original, back = read_statements(path), read_statements(again)
+    assert direct_interests(original) <= direct_interests(back)  # every current stake the example states
+    # Entity types and subtypes, unknown persons, identifiers, nationalities, PEP details, birth dates.
+    assert party_details(back) == party_details(original)
+    # Another publisher's annotations come back.
+    given = [a for s in original for a in s.get("annotations", [])]
+    assert all(any(a in s.get("annotations", []) for s in back) for a in given)
+    # And importing that again gives the same records.
+    _, twice = imported(tmp_path, again, "twice")
+    assert records_json(twice) == records_json(data)
+
+
+@pytest.mark.parametrize("path", sorted(HISTORY.glob("*.json")), ids=lambda p: p.name)
+def test_every_history_fixture_round_trips(tmp_path: Path, path: Path) -> None:
+    assert bods_errors(path) == []
+    _, data = imported(tmp_path, path)
+    again = tmp_path / "again.json"
+    again.write_text(bods.to_json(data, LATE), encoding="utf-8")
+    assert bods_errors(again) == []
+    _, back = imported(tmp_path, again, "back")
+    assert records_json(back) == records_json(data)
+
+
+def test_import_twice_and_export_twice_change_nothing(tmp_path: Path) -> None:
+    for path in [*example_files(), *sorted(HISTORY.glob("*.json"))]:
+        import_file(path, tmp_path / "one", force=True)
+        import_file(path, tmp_path / "two", force=True)
+        for name in ("entities.yaml", "licences.yaml"):
+            assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), path
+    data = load(BUNDLED)
+    assert bods.to_json(data, LATE) == bods.to_json(data, LATE)
+
+
+def test_a_changed_statement_is_read_from_its_bods_fields(tmp_path: Path) -> None:
+    data = load(FIXTURES / "interop")
+    statements = bods.statements(data, LATE)
+    relationship = next(s for s in statements if s["recordId"] == "holding:opco:lender")
+    relationship["recordDetails"]["interests"][0]["share"] = {"exact": 55}
+    source = tmp_path / "edited.json"
+    source.write_text(json.dumps(statements), encoding="utf-8")
+    report, back = imported(tmp_path, source)
+    assert [n.message for n in report.notices] == [
+        "its xmfin record annotation does not match its details (changed after the export): imported from the "
+        "BODS fields"
+    ]
+    assert next(h.stake for h in back.holdings if (h.owner, h.owned) == ("opco", "lender")) == 55.0
+
+
+def test_a_bods_export_for_a_past_day_states_only_what_was_known(tmp_path: Path) -> None:
+    data = load(BUNDLED)
+    day = dt.date(2016, 6, 30)
+    statements = bods.statements(data, day)
+    for s in statements:
+        for interest in s["recordDetails"].get("interests", []):
+            assert interest.get("startDate", "0000") <= day.isoformat()
+            assert interest.get("endDate", "0000") <= (day + dt.timedelta(days=1)).isoformat()
+        founded = s["recordDetails"].get("foundingDate")
+        assert founded is None or founded <= day.isoformat()
+    assert len(statements) < len(bods.statements(data, LATE))
+
+
+def test_examples_are_all_there() -> None:
+    assert len(example_files()) == 13, BODS_EXAMPLES
