@@ -98,11 +98,12 @@ class ImportReport:
     folder: str
     counts: dict[str, int] = field(default_factory=dict)
     notices: list[Notice] = field(default_factory=list)
+    unit: str = "statement"  # what the file is made of: BODS statements, FtM entities
 
     def lines(self) -> list[str]:
         """One line per notice: `FILE: statement ID: not imported: why`."""
         return [
-            f"{self.file}: statement {n.statement}: {'partly imported' if n.partly else 'not imported'}: {n.message}"
+            f"{self.file}: {self.unit} {n.statement}: {'partly imported' if n.partly else 'not imported'}: {n.message}"
             for n in self.notices
         ]
 
@@ -122,9 +123,9 @@ class ImportReport:
 
     def summary(self) -> str:
         made = ", ".join(f"{n} {name}" for name, n in self.counts.items())
-        return (
-            f"wrote {self.folder}: {made}; {self.skipped} statements not imported, {self.partly} imported in part"
-            + (f" ({self.left_out} parts left out)" if self.left_out > self.partly else "")
+        units = "entities" if self.unit == "entity" else f"{self.unit}s"
+        return f"wrote {self.folder}: {made}; {self.skipped} {units} not imported, {self.partly} imported in part" + (
+            f" ({self.left_out} parts left out)" if self.left_out > self.partly else ""
         )
 
 
