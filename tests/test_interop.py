@@ -265,3 +265,190 @@ def test_a_bods_export_for_a_past_day_states_only_what_was_known(tmp_path: Path)
 
 def test_examples_are_all_there() -> None:
     assert len(example_files()) == 13, BODS_EXAMPLES
+
+
+# --- FollowTheMoney -----------------------------------------------------------------------------------------
+
+
+def ftm_problems(lines: list[dict[str, Any]]) -> list[str]:
+    """Every way the lines break the followthemoney package's own model: unknown schema or property, a value
+    its type refuses, a missing required property, or a reference to an entity of the wrong schema."""
+    from followthemoney import model
+
+    problems = []
+    schemas = {}
+    for line in lines:
+        schema = model.get(line["schema"])
+        if schema is None:
+            problems.append(f"{line['id']}: no schema {line['schema']}")
+            continue
+        schemas[line["id"]] = schema
+    for line in lines:
+        schema = model.get(line["schema"])
+        if schema is None:
+            continue
+        error = schema.validate(line)
+        if error:
+            problems.append(f"{line['id']}: {error}")
+        for name in schema.required:
+            if not line["properties"].get(name):
+                problems.append(f"{line['id']}: no {name}")
+        for name, values in line["properties"].items():
+            prop = schema.get(name)
+            if prop is None:
+                problems.append(f"{line['id']}: {schema.name} has no property {name}")
+                continue
+            for value in values:
+                if not isinstance(value, str) or prop.type.clean(value, proxy=None) is None:
+                    problems.append(f"{line['id']}: {name} {value!r} is not a {prop.type.name}")
+                if prop.type.name == "entity":
+                    target = schemas.get(value)
+                    if target is None or not target.is_a(prop.range):
+                        problems.append(f"{line['id']}: {name} {value} is not a {prop.range}")
+        proxy = model.get_proxy(line, cleaned=False)
+        assert proxy.id == line["id"]
+    return problems
+
+
+@pytest.mark.parametrize("folder", xmfin_folders(), ids=lambda p: p.name)
+def test_ftm_export_is_valid_followthemoney_and_imports_back(tmp_path: Path, folder: Path) -> None:
+    from xmfin import ftm_import
+    from xmfin.output import ftm
+
+    data = load(folder)
+    text = "".join(ftm.lines(data, LATE))
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert ftm_problems(lines) == []
+    schemas = {line["schema"] for line in lines}
+    assert schemas <= {"Company", "Person", "LegalEntity", "PublicBody", "Ownership", "Directorship"}
+    source = tmp_path / "entities.ftm.json"
+    source.write_text(text, encoding="utf-8")
+    report = ftm_import.import_file(source, tmp_path / "out")
+    back, problems = check_folder(tmp_path / "out")
+    assert [str(p) for p in problems if p.severity == "error"] == []
+    assert report.notices == []
+    assert list(back.entities) == list(data.entities)
+    assert [e.kind for e in back.entities.values()] == [e.kind for e in data.entities.values()]
+    keep = ("owner", "owned", "stake", "stake_min", "stake_max", "control", "since", "until", "pending")
+    assert [[str(getattr(h, k)) for k in keep] for h in back.holdings] == [
+        [str(getattr(h, k)) for k in keep] for h in data.holdings
+    ]
+    # Exported again, the imported folder gives the same entities apart from what FtM cannot hold.
+    again = [json.loads(line) for line in "".join(ftm.lines(back, LATE)).splitlines()]
+    assert [(x["id"], x["schema"]) for x in again] == [(x["id"], x["schema"]) for x in lines]
+
+
+def test_ftm_ownership_carries_percentage_dates_and_sources() -> None:
+    from xmfin.output import ftm
+
+    lines = ftm.entities(load(FIXTURES / "interop"))
+    ownership = next(x for x in lines if x["id"] == "holding-opco-lender")
+    assert ownership["schema"] == "Ownership"
+    props = ownership["properties"]
+    assert (props["owner"], props["asset"], props["percentage"], props["startDate"]) == (
+        ["opco"],
+        ["lender"],
+        ["60"],
+        ["2015-06"],
+    )
+    assert props["ownershipType"] == ["equity"]
+    assert props.get("publisher") or props.get("sourceUrl")
+
+
+def test_ftm_percentages_read_back() -> None:
+    from xmfin.ftm_import import parse_percentage
+
+    assert parse_percentage("60") == {"stake": 60.0}
+    assert parse_percentage("60%") == {"stake": 60.0}
+    assert parse_percentage("75-<100") == {
+        "stake_min": 75.0,
+        "stake_max": 100.0,
+        "stake_min_exclusive": None,
+        "stake_max_exclusive": True,
+    }
+    assert parse_percentage(">25-50")["stake_min_exclusive"] is True  # type: ignore[index]
+    for bad in ("0", "150", "abc", "50-25", "-", "1e400"):
+        assert parse_percentage(bad) is None, bad
+
+
+def test_ftm_import_reports_what_it_cannot_represent(tmp_path: Path) -> None:
+    from xmfin import ftm_import
+
+    lines = [
+        {"id": "a", "schema": "Company", "properties": {"name": ["A"], "jurisdiction": ["zz-notacode!"]}},
+        {"id": "b", "schema": "Person", "properties": {"name": ["B"]}},
+        {"id": "v", "schema": "Vessel", "properties": {"name": ["V"]}},
+        {"id": "o", "schema": "Ownership", "properties": {"owner": ["b"], "asset": ["a"], "percentage": ["lots"]}},
+        {"id": "o2", "schema": "Ownership", "properties": {"owner": ["x"], "asset": ["a"]}},
+        42,
+    ]
+    source = tmp_path / "in.ftm.json"
+    source.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    report = ftm_import.import_file(source, tmp_path / "out")
+    check_folder(tmp_path / "out")
+    assert [(n.statement, n.partly) for n in report.notices] == [
+        ("#6", False),
+        ("a", True),
+        ("v", False),
+        ("o", True),
+        ("o2", False),
+    ]
+    assert report.summary().endswith("3 entities not imported, 2 imported in part")
+
+
+# --- CSV and GEXF -------------------------------------------------------------------------------------------
+
+HOSTILE = ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1", "'=1", '=HYPERLINK("http://x")', "a; b", "中文"]
+
+
+def test_csv_cells_never_run_as_formulas(tmp_path: Path) -> None:
+    import csv
+    import io
+
+    from xmfin.model import Entity, Figure
+    from xmfin.output.export import FORMULA_STARTS, csv_text
+
+    entities = {
+        f"e{n}": Entity(f"e{n}", text, aliases=(text, "plain"), note=text, figures=(Figure("loss", -5.5),))
+        for n, text in enumerate(HOSTILE)
+    }
+    data = Dataset(entities=entities)
+    for table in ("entities", "figures"):
+        rows = list(csv.reader(io.StringIO(csv_text(data, table))))
+        for row in rows[1:]:
+            for cell in row:
+                number = cell.lstrip("-").replace(".", "", 1).isdigit()
+                assert number or not cell.startswith(FORMULA_STARTS[:-1]), cell
+    rows = list(csv.DictReader(io.StringIO(csv_text(data, "entities"))))
+    # A reader gets the text back by removing one leading apostrophe.
+    assert [row["name"].removeprefix("'") if row["name"][:2] != "a;" else row["name"] for row in rows] == HOSTILE
+    # Lists are JSON: "a; b" is one alias, not two.
+    assert json.loads(rows[HOSTILE.index("a; b")]["aliases"]) == ["a; b", "plain"]
+    # Numbers are numbers, a negative one too.
+    figures = list(csv.DictReader(io.StringIO(csv_text(data, "figures"))))
+    assert {row["value"] for row in figures} == {"-5.5"}
+
+
+def test_csv_for_excel_starts_with_a_byte_order_mark(tmp_path: Path) -> None:
+    from xmfin.output.export import csv_text
+
+    data = load(BUNDLED)
+    plain = csv_text(data, "entities")
+    excel = csv_text(data, "entities", excel=True)
+    assert excel == "\ufeff" + plain
+    assert "小米集团" in excel.encode("utf-8").decode("utf-8-sig")
+
+
+def test_gexf_says_its_day(tmp_path: Path) -> None:
+    import networkx as nx
+
+    from xmfin.graph import OwnershipGraph
+    from xmfin.output import graphs
+    from xmfin.output.export import gexf_lines
+
+    data = load(BUNDLED)
+    day = dt.date(2019, 5, 15)
+    text = "".join(gexf_lines(graphs.export_graph(OwnershipGraph(data, day), data, None), day, None))
+    assert 'lastmodifieddate="2019-05-15"' in text
+    assert "as of 2019-05-15" in text
+    assert nx.read_gexf(__import__("io").BytesIO(text.encode())).number_of_nodes() > 0
