@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
 
 from xmfin.bods_import import import_file
 from xmfin.bods_read import read_statements
@@ -16,8 +18,9 @@ from xmfin.model import Dataset
 from xmfin.output import bods
 from xmfin.output.export import to_json
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, Invoke
 from .test_bods import BODS_EXAMPLES, BUNDLED, bods_errors, example_files, valid_fixtures
+from .test_properties import SETTINGS, data_folder, to_yaml, valid_folders
 
 HISTORY = FIXTURES / "bods_history"
 LATE = dt.date(2100, 1, 1)  # an export day after every date: everything is known
@@ -452,3 +455,76 @@ def test_gexf_says_its_day(tmp_path: Path) -> None:
     assert 'lastmodifieddate="2019-05-15"' in text
     assert "as of 2019-05-15" in text
     assert nx.read_gexf(__import__("io").BytesIO(text.encode())).number_of_nodes() > 0
+
+
+# --- for all valid folders ------------------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(folder=valid_folders())
+def test_any_valid_folder_round_trips_through_bods_and_exports_valid_ftm(folder: tuple[Any, Any]) -> None:
+    from xmfin.output import ftm
+
+    entities_file, licences_file = folder
+    with data_folder(to_yaml(entities_file), to_yaml(licences_file)) as path:
+        data = load(path)
+        with tempfile.TemporaryDirectory() as work:
+            exported = Path(work) / "statements.json"
+            exported.write_text(bods.to_json(data, LATE), encoding="utf-8")
+            report = import_file(exported, Path(work) / "out")
+            assert report.notices == []
+            assert records_json(load(Path(work) / "out")) == records_json(data)
+        assert ftm_problems([json.loads(line) for line in ftm.lines(data, LATE)]) == []
+
+
+# --- the command line ------------------------------------------------------------------------------------------
+
+
+def test_cli_ftm_export_and_import(xmfin: Invoke, tmp_path: Path) -> None:
+    exported = xmfin("export", "-f", "ftm", "--as-of", "2100", case="interop")
+    assert exported.exit_code == 0, exported.stderr
+    source = tmp_path / "x.ftm.json"
+    source.write_text(exported.stdout, encoding="utf-8")
+    result = xmfin("import", "ftm", str(source), "-o", str(tmp_path / "out"), case=None)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.endswith("0 entities not imported, 0 imported in part\n")
+    assert xmfin("check", "--data", str(tmp_path / "out"), case=None).exit_code == 0
+    bad = tmp_path / "bad.ftm.json"
+    bad.write_text('{"id": "a", "schema": "Company", "properties": {}}\n{"id": \n', encoding="utf-8")
+    refused = xmfin("import", "ftm", str(bad), "-o", str(tmp_path / "bad"), case=None)
+    assert (refused.exit_code, refused.stderr.splitlines()[-1]) == (
+        1,
+        f"xmfin: error: {bad}:2:8: not valid JSON: Expecting value",
+    )
+
+
+def test_cli_excel_csv_and_its_misuse(xmfin: Invoke, tmp_path: Path) -> None:
+    result = xmfin("export", "-f", "csv", "--table", "entities", "--excel", case="interop")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("\ufeffid,name,")
+    folder = tmp_path / "tables"
+    assert xmfin("export", "-f", "csv", "--excel", "-o", str(folder), case="interop").exit_code == 0
+    assert (folder / "holdings.csv").read_bytes().startswith(b"\xef\xbb\xbfowner,")
+    misuse = xmfin("export", "-f", "json", "--excel", case="interop")
+    assert (misuse.exit_code, misuse.stderr.strip()) == (2, "xmfin: error: --excel goes with --format csv")
+
+
+def test_cli_gexf_is_the_same_file_for_the_same_day(xmfin: Invoke) -> None:
+    first = xmfin("export", "-f", "gexf", "--as-of", "2019-05-15", case="interop").stdout
+    assert 'lastmodifieddate="2019-05-15"' in first
+    assert first == xmfin("export", "-f", "gexf", "--as-of", "2019-05-15", case="interop").stdout
+
+
+def test_cli_a_share_of_10_to_the_400_is_one_notice(xmfin: Invoke, tmp_path: Path) -> None:
+    statements = read_statements(HISTORY / "relationship-closed.json")[:3]
+    source = tmp_path / "huge.json"
+    source.write_text(json.dumps(statements).replace('"exact": 75', '"exact": 1' + "0" * 400), encoding="utf-8")
+    result = xmfin("import", "bods", str(source), "-o", str(tmp_path / "out"), case=None)
+    assert result.exit_code == 0, result.stderr
+    assert "share.exact a 401-digit number is too large to be a percentage" in result.stderr
+    assert "Traceback" not in result.stderr
+    longer = tmp_path / "longer.json"
+    longer.write_text(json.dumps(statements).replace('"exact": 75', '"exact": 1' + "0" * 5000), encoding="utf-8")
+    refused = xmfin("import", "bods", str(longer), "-o", str(tmp_path / "out2"), case=None)
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith(f"xmfin: error: {longer}:1: not valid JSON: ")
