@@ -528,3 +528,14 @@ def test_cli_a_share_of_10_to_the_400_is_one_notice(xmfin: Invoke, tmp_path: Pat
     refused = xmfin("import", "bods", str(longer), "-o", str(tmp_path / "out2"), case=None)
     assert refused.exit_code == 1
     assert refused.stderr.startswith(f"xmfin: error: {longer}:1: not valid JSON: ")
+
+
+def test_plain_scalars_under_extra_keep_their_yaml_types(tmp_path: Path) -> None:
+    (tmp_path / "entities.yaml").write_text(
+        "entities:\n  a:\n    name: A\n"
+        '    extra: {t: true, f: false, n: 7, x: 1.5, q: "true", no: NO, inf: .inf, z: ~}\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "licences.yaml").write_text("families: {}\n", encoding="utf-8")
+    extra = load(tmp_path).entities["a"].extra
+    assert extra == {"t": True, "f": False, "n": 7, "x": 1.5, "q": "true", "no": "NO", "inf": ".inf", "z": None}
