@@ -539,3 +539,55 @@ def test_plain_scalars_under_extra_keep_their_yaml_types(tmp_path: Path) -> None
     (tmp_path / "licences.yaml").write_text("families: {}\n", encoding="utf-8")
     extra = load(tmp_path).entities["a"].extra
     assert extra == {"t": True, "f": False, "n": 7, "x": 1.5, "q": "true", "no": "NO", "inf": ".inf", "z": None}
+
+
+def test_a_damaged_xmfin_annotation_cannot_make_a_folder_that_fails_check(tmp_path: Path) -> None:
+    statements = bods.statements(load(FIXTURES / "interop"), LATE)
+    for statement in statements:
+        for annotation in statement.get("annotations", []):
+            if "xmfinRecord" in annotation and annotation["xmfinRecord"]["type"] == "holding":
+                annotation["xmfinRecord"]["record"]["stake"] = 500  # the digest still matches the details
+            if "xmfinDataset" in annotation:
+                annotation["xmfinDataset"]["licences"] = [{"holder": "nobody", "category": "nothing"}]
+    source = tmp_path / "damaged.json"
+    source.write_text(json.dumps(statements), encoding="utf-8")
+    report, data = imported(tmp_path, source)  # checks the folder
+    assert report.notices[-1].message.startswith("the xmfin annotations make records that do not pass `xmfin check`")
+    assert len(data.holdings) == len(load(FIXTURES / "interop").holdings)
+
+
+def test_unknown_persons_and_trusts_stay_what_they_are(tmp_path: Path) -> None:
+    head = {
+        "statementDate": "2020-01-01",
+        "publicationDetails": {"publicationDate": "2020-01-01", "bodsVersion": "0.4", "publisher": {"name": "P"}},
+    }
+    person = {
+        **head,
+        "statementId": "a" * 32,
+        "recordId": "p",
+        "recordType": "person",
+        "recordDetails": {
+            "isComponent": False,
+            "personType": "unknownPerson",
+            "unspecifiedPersonDetails": {"reason": "informationUnknownToPublisher"},
+        },
+    }
+    trust = {
+        **head,
+        "statementId": "b" * 32,
+        "recordId": "t",
+        "recordType": "entity",
+        "recordDetails": {
+            "isComponent": False,
+            "entityType": {"type": "arrangement", "subtype": "trust", "details": "Family trust"},
+            "name": "The Trust",
+        },
+    }
+    source = tmp_path / "in.json"
+    source.write_text(json.dumps([person, trust]), encoding="utf-8")
+    _, data = imported(tmp_path, source)
+    again = {s["recordId"]: s["recordDetails"] for s in bods.statements(data, LATE)}
+    assert again["p"]["personType"] == "unknownPerson"
+    assert "names" not in again["p"]
+    assert again["p"]["unspecifiedPersonDetails"] == {"reason": "informationUnknownToPublisher"}
+    assert again["t"]["entityType"] == {"type": "arrangement", "subtype": "trust", "details": "Family trust"}

@@ -136,6 +136,25 @@ def import_file(path: Path, folder: Path, *, force: bool = False) -> ImportRepor
     converter = _Converter(str(path), str(folder))
     converter.convert(statements)
     write_folder(folder, converter.entities_text(), converter.licences_text())
+    if converter.restored_any:
+        # Records restored from xmfin annotations are trusted only as far as `check` passes them: a damaged or
+        # hand-made annotation must not make a folder that does not check. Then everything is read again from
+        # the BODS fields alone.
+        from xmfin.loading import check_folder
+
+        _, problems = check_folder(folder)
+        errors = [problem for problem in problems if problem.severity == "error"]
+        if errors:
+            again = _Converter(str(path), str(folder), trust_xmfin=False)
+            again.convert(statements)
+            again.notice(
+                None,
+                f"the xmfin annotations make records that do not pass `xmfin check` ({errors[0].message}): "
+                "every statement is read from its BODS fields instead",
+                partly=True,
+            )
+            write_folder(folder, again.entities_text(), again.licences_text())
+            return again.report
     return converter.report
 
 
@@ -223,7 +242,9 @@ def _interest_label(index: int, interest: Any) -> str:
 
 
 class _Converter:
-    def __init__(self, file: str, folder: str) -> None:
+    def __init__(self, file: str, folder: str, trust_xmfin: bool = True) -> None:
+        self.trust_xmfin = trust_xmfin  # read the records xmfin's own annotations carry
+        self.restored_any = False
         self.report = ImportReport(file, folder)
         self.given_notices: set[Notice] = set()
         self.sources: dict[str, dict[str, Any]] = {}
@@ -304,11 +325,14 @@ class _Converter:
 
     def restore_dataset(self, records: dict[str, list[dict[str, Any]]]) -> None:
         """The sections of an xmfin export's xmfinDataset annotation (the first found), sources first."""
+        if not self.trust_xmfin:
+            return
         for series in records.values():
             for statement in series:
                 for annotation in _array(statement.get("annotations")):
                     given = _object(annotation).get(XMFIN_DATASET)
                     if isinstance(given, dict):
+                        self.restored_any = True
                         for section in (*DATASET_SECTIONS, "pendingHoldings"):
                             value = given.get(section)
                             if isinstance(value, (dict, list)):
@@ -321,6 +345,8 @@ class _Converter:
 
     def restored(self, statement: dict[str, Any], record_type: str) -> dict[str, Any] | None:
         """The record an xmfin export carried with the statement, when its digest matches the details."""
+        if not self.trust_xmfin:
+            return None
         for annotation in _array(statement.get("annotations")):
             given = _object(annotation).get(XMFIN_RECORD)
             if not isinstance(given, dict) or given.get("type") != record_type:
@@ -337,15 +363,17 @@ class _Converter:
                 )
                 return None
             known = FIELDS[record_type]
+            self.restored_any = True
             return {key: value for key, value in record.items() if key in known or key == "id"}
         return None
 
     def sources_of(self, statement: dict[str, Any]) -> list[str]:
         """The xmfin sources an xmfin export carried in annotations; else one made of the BODS source."""
         found = []
-        for annotation in _array(statement.get("annotations")):
+        for annotation in _array(statement.get("annotations")) if self.trust_xmfin else []:
             given = _object(annotation).get(XMFIN_SOURCE)
             if isinstance(given, dict) and isinstance(given.get("id"), str) and _text(given.get("title")):
+                self.restored_any = True
                 found.append(self.xmfin_source(given))
         return found or self.source(statement)
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -81,8 +82,20 @@ def _sourced(part: Dataset, sources: tuple[str, ...]) -> dict[str, list[str]]:
     }
 
 
+# What FtM's text cleaning removes (C0 and C1 controls but tab and line breaks, surrogates): a value left empty
+# by it, such as a name of spaces, is not a value there.
+_UNCLEAN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _clean(value: str) -> str:
+    return _UNCLEAN.sub("", value).strip()
+
+
 def _made(entity_id: str, schema: str, properties: dict[str, list[str]]) -> dict[str, Any]:
-    return {"id": entity_id, "schema": schema, "properties": {k: v for k, v in properties.items() if v}}
+    cleaned = {key: [c for c in dict.fromkeys(_clean(v) for v in values) if c] for key, values in properties.items()}
+    if schema in SCHEMA_OF_KIND.values() and not cleaned.get("name"):
+        cleaned["name"] = [entity_id]  # FtM requires a name: the id stands in for a name of spaces
+    return {"id": entity_id, "schema": schema, "properties": {k: v for k, v in cleaned.items() if v}}
 
 
 def _entity(part: Dataset, entity: Entity, schema: str) -> dict[str, Any]:
