@@ -609,6 +609,10 @@ class _Converter:
             end = details.get(key)
             if isinstance(end, dict):
                 reason = end.get("reason", "no reason given")
+                subject = details.get("subject")
+                if key == "interestedParty" and isinstance(subject, str) and subject in self.ids:
+                    self.keep_unspecified(statement, self.ids[subject], reason)
+                    return None
                 self.notice(statement, f"the {key} is unspecified ({reason}): xmfin needs a named entity")
                 return None
             if not isinstance(end, str) or end not in self.ids:
@@ -675,6 +679,40 @@ class _Converter:
             reasons = "".join(dict.fromkeys(why for _, why in left_out))
             self.notice(statement, "left out " + "; ".join(what for what, _ in left_out) + reasons)
         return found
+
+    def keep_unspecified(self, statement: dict[str, Any], subject: str, reason: Any) -> None:
+        """A relationship with an unspecified owner (exempt from disclosure, unknown) is no holding: it is kept
+        under the subject's extra.bods.unspecifiedRelationships, from where the export writes it back."""
+        entity = self.entities[subject]
+        if not isinstance(entity.get("extra"), dict):
+            entity["extra"] = {}
+        if not isinstance(entity["extra"].get("bods"), dict):
+            entity["extra"]["bods"] = {}
+        kept = entity["extra"]["bods"].setdefault("unspecifiedRelationships", [])
+        if not isinstance(kept, list):
+            return
+        record = _bounded(
+            _compact(
+                {
+                    "recordId": statement["recordId"],
+                    "statementId": statement.get("statementId"),
+                    "recordStatus": statement.get("recordStatus"),
+                    "recordDetails": statement["recordDetails"],
+                    "annotations": _foreign_annotations(statement) or None,
+                }
+            )
+        )
+        same = [n for n, k in enumerate(kept) if _object(k).get("recordId") == statement["recordId"]]
+        if not same:
+            kept.append(record)
+        elif _without_subject(_object(kept[same[0]]).get("recordDetails")) != _without_subject(record["recordDetails"]):
+            kept[same[0]] = record  # a later statement of the record changed it (not one read back from an export)
+        self.notice(
+            statement,
+            f"the interestedParty is unspecified ({reason}): no holding; kept under the subject's "
+            "extra.bods.unspecifiedRelationships",
+            partly=True,
+        )
 
     def holding(
         self,
@@ -853,6 +891,10 @@ class _Converter:
             *yamltext.list_section("claims", _records(self.sections.get("claims"))),
         ]
         return head + "\n".join(lines) + "\n"
+
+
+def _without_subject(details: Any) -> Any:
+    return {k: v for k, v in details.items() if k != "subject"} if isinstance(details, dict) else details
 
 
 def _records(value: Any) -> list[dict[str, Any]]:

@@ -196,6 +196,8 @@ def statements(part: Dataset, day: dt.date, group: Group | None = None) -> list[
     bodies = [builder.party(entity) for entity in known.entities.values()]
     bodies.extend(builder.holding(holding, record_id) for holding, record_id in _numbered_holdings(known))
     bodies.extend(builder.role(role, record_id) for role, record_id in _numbered_roles(known))
+    for entity in known.entities.values():
+        bodies.extend(builder.unspecified(entity))
     if bodies:
         bodies[0]["annotations"] = [*bodies[0].get("annotations", []), builder.dataset_annotation()]
     return [builder.finish(body) for body in bodies]
@@ -345,14 +347,20 @@ class _Builder:
         details: dict[str, Any],
         sources: tuple[str, ...],
         notes: list[dict[str, Any]],
-        record: tuple[str, dict[str, Any]],
+        record: tuple[str, dict[str, Any]] | None,
     ) -> dict[str, Any]:
-        kept_annotation = {
-            "statementPointerTarget": "/recordDetails",
-            "motivation": "commenting",
-            "description": "The record as xmfin holds it (read back by `xmfin import bods`; other tools ignore it).",
-            XMFIN_RECORD: {"type": record[0], "digest": record_digest(details), "record": record[1]},
-        }
+        kept_annotation = (
+            [
+                {
+                    "statementPointerTarget": "/recordDetails",
+                    "motivation": "commenting",
+                    "description": "The record as xmfin holds it (read by `xmfin import bods`; other tools ignore it).",
+                    XMFIN_RECORD: {"type": record[0], "digest": record_digest(details), "record": record[1]},
+                }
+            ]
+            if record is not None
+            else []
+        )
         return _compact(
             {
                 "declarationSubject": self.root or subject,
@@ -360,9 +368,28 @@ class _Builder:
                 "recordType": record_type,
                 "recordDetails": details,
                 "source": self.source(sources),
-                "annotations": [*self.source_annotations(sources), *notes, kept_annotation],
+                "annotations": [*self.source_annotations(sources), *notes, *kept_annotation],
             }
         )
+
+    def unspecified(self, entity: Entity) -> list[dict[str, Any]]:
+        """The relationships with an unspecified owner that `import bods` kept with their subject."""
+        found = []
+        kept = _kept(entity).get("unspecifiedRelationships")
+        for number, item in enumerate(kept if isinstance(kept, list) else [], start=1):
+            details = _object(_object(item).get("recordDetails"))
+            if not isinstance(details.get("interestedParty"), dict):
+                continue
+            record_id = item.get("recordId")
+            if not isinstance(record_id, str) or record_id in self.record_ids.values():
+                record_id = f"unspecified:{entity.id}:{number}"
+            details = {**details, "subject": self.rid(entity.id)}
+            notes = _foreign(item.get("annotations"))
+            body = self.body(record_id, "relationship", self.rid(entity.id), details, entity.sources, notes, None)
+            if item.get("recordStatus") in ("new", "updated", "closed"):
+                body["recordStatus"] = item["recordStatus"]
+            found.append(body)
+        return found
 
     def finish(self, body: dict[str, Any]) -> dict[str, Any]:
         content = json.dumps(body, sort_keys=True, ensure_ascii=False)
