@@ -271,6 +271,7 @@ MESSAGE_CALLS = {
     "DataError": 0,
     "BodsError": 0,
     "OutputError": 0,
+    "FtmError": 0,
     "DateError": 0,
     "_Invalid": 0,
     "fail": 0,

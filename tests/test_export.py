@@ -96,7 +96,7 @@ def test_csv_folder_has_one_table_per_record_type(xmfin: Invoke, tmp_path: Path)
     top = entities[0]
     assert top["id"] == "top-co"
     assert top["name"] == TOP_NAME
-    assert top["aliases"] == "Top; 顶"
+    assert top["aliases"] == '["Top", "顶"]'  # lists are JSON arrays: unambiguous whatever an item holds
     assert top["description"] == 'Line one.\nLine two, with a "quote".'
     assert top["dissolved"] == ""
     assert "figures" not in top
@@ -110,7 +110,7 @@ def test_csv_folder_has_one_table_per_record_type(xmfin: Invoke, tmp_path: Path)
             "unit": "CNY",
             "period": "2019",
             "as_of": "",
-            "sources": "filing",
+            "sources": '["filing"]',
             "note": "",
             "quotes": "",
         }

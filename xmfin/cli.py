@@ -570,7 +570,10 @@ def export(
     format_: Annotated[
         str,
         typer.Option(
-            "--format", "-f", metavar="F", help="json, jsonl, csv, graphml, gexf, dot, mermaid or bods (BODS 0.4)."
+            "--format",
+            "-f",
+            metavar="F",
+            help="json, jsonl, csv, graphml, gexf, dot, mermaid, bods (BODS 0.4) or ftm (FollowTheMoney).",
         ),
     ],
     output: Annotated[
@@ -584,10 +587,14 @@ def export(
         str | None,
         typer.Option("--table", metavar="TABLE", help="With csv: print this one table (entities, holdings, ...)."),
     ] = None,
+    excel: Annotated[
+        bool,
+        typer.Option("--excel", help="With csv: UTF-8 with a byte order mark, for Excel on Windows (Chinese intact)."),
+    ] = False,
     data: DataOption = None,
     as_of: AsOfOption = None,
 ) -> None:
-    """The data (or one group) as JSON, JSON Lines, CSV, a graph file, a diagram, or BODS statements.
+    """The data (or one group) as JSON, JSON Lines, CSV, a graph file, a diagram, BODS or FtM entities.
 
     Examples: xmfin export -f jsonl | jq 'select(.type == "holding")'
 
@@ -596,15 +603,16 @@ def export(
     from xmfin.lookup import find_group
     from xmfin.output.export import check_format, export
 
-    check_format(format_, table, output)
+    check_format(format_, table, output, excel)
     session = open_session(data, as_of)
     chosen = find_group(session.data, group) if group is not None else None
-    export(session.graph, chosen, format_, output, table)
+    export(session.graph, chosen, format_, output, table, excel)
 
 
 import_app = typer.Typer(
     name="import",
-    help="Turn another tool's files into a data folder.\n\nExample: xmfin import bods statements.json -o research/",
+    help="Turn another tool's files into a data folder.\n\nExamples: xmfin import bods statements.json -o research/\n\n"
+    "  xmfin import ftm entities.ftm.json -o research/",
     no_args_is_help=True,
     rich_markup_mode=None,  # plain Click errors: one "Error: ..." line, no boxes; --help stays light
     pretty_exceptions_enable=False,
@@ -630,6 +638,25 @@ def import_bods(
     for line in report.lines():
         sys.stderr.write(f"{terminal_text(line)}\n")
     sys.stderr.write(f"{terminal_text(report.summary())}\n")
+
+
+@import_app.command("ftm")
+@reports_errors
+def import_ftm(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="FollowTheMoney entities: JSON Lines (or an array).")],
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="DIR", help="The data folder to write.")],
+    force: Annotated[bool, typer.Option("--force", help="Write into a folder that is not empty.")] = False,
+) -> None:
+    """FollowTheMoney entities (Aleph, OpenSanctions, `xmfin export -f ftm`) as a data folder.
+
+    Example: xmfin import ftm entities.ftm.json -o research/ && xmfin check --data research/
+    """
+    from xmfin.ftm_import import import_file
+
+    report = import_file(file, output, force=force)
+    for line in report.lines():
+        sys.stderr.write(f"{line}\n")
+    sys.stderr.write(f"{report.summary()}\n")
 
 
 @app.command()

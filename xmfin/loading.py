@@ -318,7 +318,20 @@ def _plain(value: Any) -> Any:
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, YList):
         return [_plain(v) for v in value]
-    return None if _is_null(value) else str(value)
+    if _is_null(value):
+        return None
+    if type(value) is str:  # a plain scalar: typed as YAML 1.2's core schema does (a quoted one stays text)
+        if value in ("true", "True", "TRUE", "false", "False", "FALSE"):
+            return value.lower() == "true"
+        if _CORE_INT.fullmatch(value):
+            return int(value)
+        if _CORE_FLOAT.fullmatch(value) and math.isfinite(float(value)):
+            return float(value)  # .inf and .nan stay text: no JSON output could hold them
+    return str(value)
+
+
+_CORE_INT = re.compile(r"[-+]?[0-9]+")
+_CORE_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 
 
 _CONVERTERS: dict[str, Callable[[Any], Any]] = {
