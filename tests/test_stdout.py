@@ -34,6 +34,7 @@ COMMANDS = [
     ["gaps", "--json", "--data", BASIC],
     ["check", "--data", BASIC],
     ["check", "--json", "--data", BASIC],
+    ["check", "--data", str(fixture_path("invalid"))],
     ["matrix", "--data", BASIC],
     ["matrix", "--json", "--data", BASIC],
     ["licences", "--data", BASIC],

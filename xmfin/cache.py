@@ -91,8 +91,15 @@ def through_cache(
     if where is None or key is None:
         return compute()
     entry = where / f"{key}{ENTRY}"
-    found = _read(entry, key)
-    if found is not None:
+    payload = _payload(entry, key)
+    if payload is not None:
+        files.clear()  # not needed now, and the records about to be unpickled take as much memory again
+        found = _loaded(entry, payload)
+        if found is None:  # a sound entry that does not unpickle into a result: dropped; load the folder again
+            from xmfin.loading import read_data_files
+
+            files.update(read_data_files(folder))
+            return compute()  # not stored: these bytes were read after the key was made
         dataset, problems = found
         dataset.path = folder
         with contextlib.suppress(OSError, NotImplementedError):
@@ -199,18 +206,20 @@ def sealed(key: str, payload: bytes) -> bytes:
 def unsealed(data: bytes, key: str) -> bytes | None:
     """The payload of an entry's bytes, or None when they are not a whole, unchanged entry of this key."""
     head = len(MAGIC) + _KEY_BYTES + _SUM_BYTES
-    if len(data) < head or not data.startswith(MAGIC):
-        return None
-    raw_key = data[len(MAGIC) : len(MAGIC) + _KEY_BYTES]
-    checksum = data[len(MAGIC) + _KEY_BYTES : head]
-    payload = memoryview(data)[head:]
+    payload = data[head:]
+    return payload if _verified(data[:head], payload, key) else None
+
+
+def _verified(head: bytes, payload: bytes, key: str) -> bool:
+    """An entry's head (MAGIC, key, checksum) is this key's, and the checksum is that of key and payload."""
+    if len(head) != len(MAGIC) + _KEY_BYTES + _SUM_BYTES or not head.startswith(MAGIC):
+        return False
+    raw_key = head[len(MAGIC) : len(MAGIC) + _KEY_BYTES]
     if raw_key != bytes.fromhex(key):
-        return None  # another key's entry, copied or renamed to this name
+        return False  # another key's entry, copied or renamed to this name
     digest = hashlib.blake2b(raw_key, digest_size=_SUM_BYTES)
     digest.update(payload)
-    if not hmac.compare_digest(digest.digest(), checksum):
-        return None
-    return bytes(payload)
+    return hmac.compare_digest(digest.digest(), head[len(MAGIC) + _KEY_BYTES :])
 
 
 def _write(entry: Path, key: str, result: Result) -> None:
@@ -219,7 +228,7 @@ def _write(entry: Path, key: str, result: Result) -> None:
         entry.parent.mkdir(parents=True, exist_ok=True)
         # Whole entries only: written beside (a name that is not an entry's), flushed, renamed into place; a
         # link planted at the entry's name is replaced, not followed.
-        write_file(entry, lambda out: out.write(data), binary=True, follow_links=False)
+        write_file(entry, lambda out: out.write(data), binary=True, follow_links=False, mode=0o600)
     except (OSError, pickle.PicklingError):
         return  # a cache that cannot be written is only slower
 
@@ -247,6 +256,13 @@ class _RecordsOnly(pickle.Unpickler):
 def _read(entry: Path, key: str) -> Result | None:
     """The result stored in entry for key; None, with the entry removed, when it cannot be read, is not a regular
     file (a link is not followed), is not this key's, fails its checksum, or does not unpickle into a result."""
+    payload = _payload(entry, key)
+    return None if payload is None else _loaded(entry, payload)
+
+
+def _payload(entry: Path, key: str) -> bytes | None:
+    """The payload of the entry, checked against key and checksum; None, with the entry removed, when there is no
+    such regular file (a link is not followed), or it cannot be read, is not this key's, or is damaged."""
     try:
         fd = os.open(entry, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
@@ -255,18 +271,28 @@ def _read(entry: Path, key: str) -> Result | None:
         _drop(entry)  # a link (ELOOP) or an entry that cannot be opened
         return None
     try:
-        with open(fd, "rb") as stream:
+        with open(fd, "rb", buffering=0) as stream:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise ValueError("not a regular file")
-            payload = unsealed(stream.read(), key)
-        if payload is None:
+            head = stream.read(len(MAGIC) + _KEY_BYTES + _SUM_BYTES)
+            payload = stream.readall()  # apart from the head, in one read: unpickled from this object, no copy
+        if head is None or payload is None or not _verified(head, payload, key):
             raise ValueError("not an entry of this key, or damaged")
+    except (OSError, ValueError):
+        _drop(entry)
+        return None
+    return payload
+
+
+def _loaded(entry: Path, payload: bytes) -> Result | None:
+    """The result a verified payload holds; None, with the entry removed, when it is not one."""
+    try:
         dataset, problems = _RecordsOnly(io.BytesIO(payload)).load()
         if not isinstance(dataset, model.Dataset) or not isinstance(problems, list):
             raise ValueError("not a result")
         if not all(isinstance(problem, errors.Problem) for problem in problems):
             raise ValueError("not a list of problems")
-    except Exception:  # a damaged, foreign or broken entry: drop it and check the folder again
+    except Exception:  # a foreign or broken entry, whatever it raises: drop it and check the folder again
         _drop(entry)
         return None
     return dataset, problems

@@ -182,7 +182,11 @@ def reports_errors(command: F) -> F:
         guarded = real if isinstance(real, GuardedStdout) else GuardedStdout(real)
         sys.stdout = guarded
         try:
-            result = command(*args, **kwargs)
+            try:
+                result = command(*args, **kwargs)
+            except typer.Exit:  # `check` exits 1 after its lines: they are flushed here too
+                guarded.flush()
+                raise
             guarded.flush()
             return result
         except OutputError as error:
@@ -770,7 +774,8 @@ def main() -> None:
     try:
         guarded.flush()  # what is left in the buffer, here rather than in the interpreter's exit
     except OutputError as error:
-        code = code or _output_failed(error, real)
+        failed = _output_failed(error, real)
+        code = code or failed
     sys.stdout = real
     sys.exit(code)
 

@@ -129,13 +129,14 @@ def write_file(
     binary: bool = False,
     newline: str | None = None,
     follow_links: bool = True,
+    mode: int | None = None,
 ) -> None:
     """Write the file at path with fill(stream) (UTF-8 text, or bytes), whole or not at all.
 
-    An existing file keeps its permissions; a new one gets those of open(). A path that names a device or a
-    FIFO (`-o /dev/stdout`) is written directly: there is nothing there to keep. A symbolic link is followed
-    (the file it points to is replaced and the link stays) unless follow_links is False, when the link itself
-    is replaced. OSError on failure, with path left as it was and no temporary file left behind.
+    An existing file keeps its permissions; a new one gets `mode`, by default those of open(). A path that
+    names a device or a FIFO (`-o /dev/stdout`) is written directly: there is nothing there to keep. A symbolic
+    link is followed (the file it points to is replaced and the link stays) unless follow_links is False, when
+    the link itself is replaced. OSError on failure, with path left as it was and no temporary file left behind.
     """
     target = Path(os.path.realpath(path)) if follow_links and os.path.islink(path) else path
     try:
@@ -148,7 +149,8 @@ def write_file(
         with _direct(target, binary, newline) as out:
             fill(out)
         return
-    mode = stat.S_IMODE(info.st_mode) if info is not None and stat.S_ISREG(info.st_mode) else None
+    if info is not None and stat.S_ISREG(info.st_mode):
+        mode = stat.S_IMODE(info.st_mode)
     temporary = _write_temporary(target, fill, binary, newline, mode)
     try:
         os.replace(temporary, target)
