@@ -367,3 +367,10 @@ def test_didi_bought_19pay_in_december_2017(xmfin_json: Json) -> None:
     assert set(held(xmfin_json, "didi", "payment", "2018-06-30")["held"]) == {"yijiufu"}
     before = xmfin_json("chain", "yijiufu", "--as-of", "2017-06-30", case=None)
     assert path_ids(before) == [["gaoyang-jiexun", "yijiufu"]]
+
+
+def test_ants_offeror_chain_appears_with_the_2025_offer(xmfin: Invoke) -> None:
+    early = xmfin("tree", "ant", "--as-of", "2013-06", case=None)
+    assert early.exit_code == 0 and "Wealthiness" not in early.stdout and "Shanghai Yunjin" not in early.stdout
+    late = xmfin("tree", "ant", "--as-of", "2025-06", case=None)
+    assert "Wealthiness and Prosperity Holding Limited" in late.stdout
