@@ -4,12 +4,18 @@ committed picture."""
 
 from __future__ import annotations
 
+import itertools
+import math
 import random
 import shlex
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from xmfin.graph import OwnershipGraph
 from xmfin.licensing import licences_by_holder
@@ -400,6 +406,75 @@ def test_wrap_keeps_lines_within_the_limit() -> None:
     lines = wrap(zh, 12, 165)
     assert "".join(lines) == zh and all(text_width(line, 12) <= 165 for line in lines)
     assert wrap("", 12, 100) == [""]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Tencent Holdings Ltd. - Class A",
+        "Hong Kong  Monetary Authority",
+        " Leading space",
+        "Trailing space ",
+        "A B C D E F G H I J K L M N O P Q R S T U V W X Y Z",
+        "Xiaomi\tCommunications\nCo., Ltd.",
+    ],
+)
+def test_wrap_takes_ordinary_names(name: str) -> None:
+    """Double, leading and trailing spaces and short words once crashed the wrapping (issue 15)."""
+    lines = wrap(name, 12.5, 165, bold=True)
+    assert " ".join(lines) == " ".join(name.split())
+    assert all(text_width(line, 12.5, True) <= 165 for line in lines)
+
+
+def test_wrap_balances_lines() -> None:
+    assert wrap("Xiaomi Communications Co., Ltd.", 12.5, 165, bold=True) == ["Xiaomi", "Communications", "Co., Ltd."]
+    assert wrap("北京小米电子软件技术有限公司", 12, 165) == ["北京小米电子软", "件技术有限公司"]
+
+
+WIDTHS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-50, 400).map(float),
+    st.just(0.0),
+)
+WORDS = st.sampled_from(["A", "Co.,", "Ltd.", "-", "Xiaomi", "小米金融", "Communications", "i", "W" * 30, "北" * 40])
+NAMES = st.lists(st.tuples(WORDS, st.sampled_from([" ", "  ", "\t", " \n "])), max_size=30).map(
+    lambda parts: "".join(word + space for word, space in parts)
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.text(st.characters(exclude_categories=())), NAMES), WIDTHS, st.booleans())
+def test_wrap_is_total(text: str, limit: float, bold: bool) -> None:
+    """Any text, any width: lines, no exception; nothing lost but whitespace; within the width where the words
+    allow, and otherwise only a character wider than the width alone on its line."""
+    lines = wrap(text, 12.5, limit, bold)
+    assert lines and all(isinstance(line, str) for line in lines)
+    assert "".join("".join(line.split()) for line in lines) == "".join(text.split())
+    assert all(line == " ".join(line.split()) for line in lines)
+
+    def fits(line: str) -> bool:
+        return text_width(line, 12.5, bold) <= limit
+
+    assert all(line == "" or fits(line) or len(line) == 1 for line in lines)
+    if text.split() and all(fits(word) for word in text.split()):
+        assert all(fits(line) for line in lines)
+        if not math.isinf(limit) and len(lines) > 1:
+            # Balanced, never more lines than greedy filling: no two neighbours could share a line.
+            assert not any(fits(f"{a} {b}") for a, b in itertools.pairwise(lines))
+
+
+def test_wrap_is_linear_on_long_text() -> None:
+    """100,000 words and a 100,000-character word are wrapped in a bounded time (the old wrapping was cubic:
+    400 words took 14 s). A generous timeout, not a timed assertion."""
+    script = (
+        "from xmfin.output.diagram import wrap\n"
+        "words = ' '.join(['Alpha', 'Co.', 'Ltd', '-', 'Holdings'] * 20000)\n"
+        "assert len(wrap(words, 12.5, 165, True)) > 1000\n"
+        "assert len(wrap('北' * 100000, 12, 165)) > 1000\n"
+        "assert len(wrap(words, 12.5, 0)) > 100000\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], timeout=120, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
 
 
 def test_chinese_is_measured_wider_than_latin() -> None:

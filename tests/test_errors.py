@@ -270,6 +270,7 @@ MESSAGE_CALLS = {
     "UnknownName": 0,
     "DataError": 0,
     "BodsError": 0,
+    "OutputError": 0,
     "DateError": 0,
     "_Invalid": 0,
     "fail": 0,

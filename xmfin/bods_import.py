@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xmfin import yamltext
+from xmfin import fileio, yamltext
 from xmfin.bods_read import read_statements
 from xmfin.dates import DateError, PartialDate, active, overlap, parse_date
 from xmfin.errors import UsageError
@@ -95,10 +95,10 @@ def import_file(path: Path, folder: Path, *, force: bool = False) -> ImportRepor
     statements = read_statements(path)
     converter = _Converter(str(path), str(folder))
     converter.convert(statements)
+    texts = {ENTITIES_FILE: converter.entities_text(), LICENCES_FILE: converter.licences_text()}
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / ENTITIES_FILE).write_text(converter.entities_text(), encoding="utf-8")
-        (folder / LICENCES_FILE).write_text(converter.licences_text(), encoding="utf-8")
+        # Both files, or neither (fileio.write_folder): a folder half written would check as a wrong dataset.
+        fileio.write_folder(folder, [(name, fileio.text(content)) for name, content in texts.items()])
     except OSError as error:
         raise UsageError(f"-o {folder}: cannot write: {error.strerror or error}") from None
     return converter.report

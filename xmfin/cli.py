@@ -7,11 +7,13 @@ stay light. Errors from the core are turned into one line on stderr and the docu
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import functools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TextIO, TypeVar
 
 import typer
 
@@ -19,6 +21,7 @@ from xmfin import __version__
 
 if TYPE_CHECKING:
     from xmfin.api import Explorer
+    from xmfin.errors import OutputError
     from xmfin.model import Dataset
 
 app = typer.Typer(
@@ -30,6 +33,8 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain Click errors: one "Error: ..." line, no boxes; --help stays light
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
+    # Typer's pretty tracebacks print local variables, that is data; no traceback is ever shown (see main()).
+    pretty_exceptions_enable=False,
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -92,27 +97,113 @@ def open_session(data: Path | None, as_of: str | None) -> Explorer:
 
 
 def fail(message: str, code: int) -> typer.Exit:
-    sys.stderr.write(f"xmfin: error: {message}\n")
+    """`xmfin: error: message` on stderr (data quoted in it shown safe for a terminal), and the exit to raise."""
+    from xmfin.textsafe import terminal_text
+
+    sys.stderr.write(f"xmfin: error: {terminal_text(message)}\n")
     return typer.Exit(code)
 
 
+def stdout_error(error: OSError) -> OutputError:
+    from xmfin.errors import OutputError
+
+    reason = error.strerror or str(error)
+    return OutputError(f"cannot write to standard output: {reason}", isinstance(error, BrokenPipeError))
+
+
+class GuardedStdout:
+    """sys.stdout while xmfin runs: an error writing it is raised as OutputError, so that it is told apart from
+    an error reading or writing a file. A standard output closed before the start (`>&-`) cannot be written."""
+
+    def __init__(self, inner: TextIO | None) -> None:
+        self.inner = inner
+
+    def write(self, text: str) -> int:
+        try:
+            if self.inner is None:
+                raise OSError(errno.EBADF, "standard output is closed")
+            return self.inner.write(text)
+        except OSError as error:
+            raise stdout_error(error) from None
+
+    def flush(self) -> None:
+        try:
+            if self.inner is not None:
+                self.inner.flush()
+        except OSError as error:
+            raise stdout_error(error) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def quiet_stdout(stream: TextIO | None) -> None:
+    """After the reader of a pipe went away: point stdout at the null device, so that the flush at exit finds
+    somewhere to put what is left in the buffer instead of complaining."""
+    try:
+        if stream is not None:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, stream.fileno())
+            os.close(null)
+    except (OSError, ValueError):
+        return  # not a file descriptor (a test's captured stream): nothing will be flushed at exit
+
+
+def printable(text: str, limit: int = 300) -> str:
+    """text on one line, safe for a terminal: control, format and separator characters shown as escapes."""
+    shown = "".join(
+        c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}" for c in text[:limit]
+    )
+    return shown + ("..." if len(text) > limit else "")
+
+
+def internal_error(error: BaseException) -> typer.Exit:
+    """The last resort: one line naming the unexpected exception, exit 70 (EX_SOFTWARE). XMFIN_DEBUG=1 re-raises."""
+    if os.environ.get("XMFIN_DEBUG", "") not in ("", "0"):
+        raise error
+    what = printable(f"{type(error).__name__}: {error}")
+    sys.stderr.write(f"xmfin: internal error: {what}, please report it with `xmfin --version`\n")
+    return typer.Exit(70)
+
+
 def reports_errors(command: F) -> F:
-    """Turn xmfin's errors into one line each on stderr and the documented exit code; never a traceback."""
+    """Turn xmfin's errors into one line each on stderr and the documented exit code; never a traceback.
+
+    Standard output is flushed before the command ends, so that a full disk is reported here; a reader that
+    went away (`| head`) ends the command quietly with exit 0.
+    """
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
-        from xmfin.errors import DataError, XmfinError
+        from xmfin.errors import DataError, OutputError, XmfinError
+        from xmfin.textsafe import terminal_text
 
+        real = sys.stdout
+        guarded = real if isinstance(real, GuardedStdout) else GuardedStdout(real)
+        sys.stdout = guarded
         try:
-            return command(*args, **kwargs)
+            result = command(*args, **kwargs)
+            guarded.flush()
+            return result
+        except OutputError as error:
+            if error.pipe_closed:
+                quiet_stdout(guarded.inner)
+                raise typer.Exit(0) from None
+            raise fail(str(error), error.exit_code) from None
         except DataError as error:
             errors = [p for p in error.problems if p.severity == "error"]
             for problem in errors[:10]:
-                sys.stderr.write(f"{problem}\n")
+                sys.stderr.write(f"{terminal_text(str(problem))}\n")
             more = f" ({len(errors) - 10} more)" if len(errors) > 10 else ""
             raise fail(f"the data is invalid{more}; run 'xmfin check' for every problem", 1) from None
         except XmfinError as error:
             raise fail(str(error), error.exit_code) from None
+        except (typer.Exit, typer.Abort):  # the command's own exit code, or Ctrl-C
+            raise
+        except Exception as error:
+            raise internal_error(error) from None
+        finally:
+            sys.stdout = real
 
     return run  # type: ignore[return-value]
 
@@ -269,30 +360,52 @@ def gaps(
 
 @app.command()
 @reports_errors
-def check(data: DataOption = None, json: JsonOption = False) -> None:
+def check(
+    years: Annotated[
+        int | None,
+        typer.Argument(metavar="[YEARS]", min=0, help="With --stale: how old is stale (default 3 years)."),
+    ] = None,
+    data: DataOption = None,
+    json: JsonOption = False,
+    stale: Annotated[
+        bool,
+        typer.Option("--stale", help="Also list facts in force whose sources are all older than YEARS, or undated."),
+    ] = False,
+) -> None:
     """Validate the data folder: every problem as FILE:LINE:COL: error|warning: message; exit 1 on errors.
 
-    Example: xmfin check --data my-research/
+    With --stale, facts last confirmed more than YEARS ago are listed too, as `stale` (never an error).
+
+    Example: xmfin check --data my-research/ --stale 3
     """
     from xmfin.errors import UsageError
-    from xmfin.loading import check_folder
+    from xmfin.loading import check_data_folder, check_folder
+    from xmfin.textsafe import terminal_text
 
+    if years is not None and not stale:
+        raise UsageError(f"YEARS ({years}) goes with --stale: xmfin check --stale {years}")
     folder, label = data_folder(data)
-    if not folder.is_dir():
-        raise UsageError(f"data folder '{folder}' {'is not a folder' if folder.exists() else 'does not exist'}")
+    check_data_folder(folder)
     dataset, problems = check_folder(folder, label)
     errors = sum(p.severity == "error" for p in problems)
-    warnings = len(problems) - errors
+    warnings = sum(p.severity == "warning" for p in problems)
+    if stale and errors == 0:
+        import datetime as dt
+
+        from xmfin.freshness import STALE_YEARS, stale_facts
+
+        problems = [*problems, *stale_facts(dataset, dt.date.today(), STALE_YEARS if years is None else years)]
     if json:
         from xmfin.output.jsonout import document, emit, problem_json
 
         emit(document(ok=errors == 0, problems=[problem_json(p) for p in problems], counts=_counts(dataset)))
     else:
         for problem in problems:
-            sys.stdout.write(f"{problem}\n")
+            sys.stdout.write(f"{terminal_text(str(problem))}\n")
         counts = ", ".join(f"{n} {name}" for name, n in _counts(dataset).items())
         verdict = "invalid" if errors else "ok"
-        sys.stderr.write(f"{label}: {verdict}: {errors} errors, {warnings} warnings ({counts})\n")
+        old = f", {len(problems) - errors - warnings} stale" if stale else ""
+        sys.stderr.write(f"{terminal_text(label)}: {verdict}: {errors} errors, {warnings} warnings{old} ({counts})\n")
     if errors:
         raise typer.Exit(1)
 
@@ -386,7 +499,9 @@ def search(
         emit(search_json(text, matches, session.day))
         return
     if not matches:
-        sys.stderr.write(f"xmfin: no match for '{text}'\n")
+        from xmfin.textsafe import terminal_text
+
+        sys.stderr.write(f"xmfin: no match for '{terminal_text(text)}'\n")
         return
     from xmfin.output.render import console, render_search
 
@@ -492,6 +607,7 @@ import_app = typer.Typer(
     help="Turn another tool's files into a data folder.\n\nExample: xmfin import bods statements.json -o research/",
     no_args_is_help=True,
     rich_markup_mode=None,  # plain Click errors: one "Error: ..." line, no boxes; --help stays light
+    pretty_exceptions_enable=False,
 )
 app.add_typer(import_app, name="import")
 
@@ -508,11 +624,12 @@ def import_bods(
     Example: xmfin import bods statements.jsonl -o research/ && xmfin check --data research/
     """
     from xmfin.bods_import import import_file
+    from xmfin.textsafe import terminal_text
 
     report = import_file(file, output, force=force)
     for line in report.lines():
-        sys.stderr.write(f"{line}\n")
-    sys.stderr.write(f"{report.summary()}\n")
+        sys.stderr.write(f"{terminal_text(line)}\n")
+    sys.stderr.write(f"{terminal_text(report.summary())}\n")
 
 
 @app.command()
@@ -606,7 +723,35 @@ _one_command = False
 
 
 def main() -> None:
-    """The console script."""
+    """The console script: every exception ends as one line and a documented exit code, never a traceback."""
+    from xmfin.errors import OutputError
+
     global _one_command
     _one_command = True
-    app()
+    real = sys.stdout
+    guarded = GuardedStdout(real)
+    sys.stdout = guarded
+    code: Any = 0
+    try:
+        app()
+    except SystemExit as done:
+        code = done.code
+    except OutputError as error:  # written outside a command (--version, --help)
+        code = _output_failed(error, real)
+    except Exception as error:
+        code = internal_error(error).exit_code
+    try:
+        guarded.flush()  # what is left in the buffer, here rather than in the interpreter's exit
+    except OutputError as error:
+        code = code or _output_failed(error, real)
+    sys.stdout = real
+    sys.exit(code)
+
+
+def _output_failed(error: OutputError, real: TextIO | None) -> int:
+    """The exit code of a failed write to stdout: 0 for a reader that went away, else 1 with one line."""
+    if error.pipe_closed:
+        quiet_stdout(real)
+        return 0
+    sys.stderr.write(f"xmfin: error: {error}\n")
+    return 1

@@ -7,8 +7,10 @@ since ..." in every output (JSON `confirmed` and `stale`), and listed by `xmfin 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from xmfin.dates import PartialDate
+from xmfin.dates import PartialDate, active
+from xmfin.errors import Problem
 from xmfin.model import Dataset
 
 STALE_YEARS = 3
@@ -43,3 +45,41 @@ def freshness(data: Dataset, sources: tuple[str, ...], day: dt.date) -> tuple[Pa
     """A fact's last confirmation and whether it is stale on day."""
     last = confirmed(data, sources)
     return last, is_stale(last, day)
+
+
+def stale_facts(data: Dataset, day: dt.date, years: int = STALE_YEARS) -> list[Problem]:
+    """The facts in force on day (holdings, licences, roles) and the claims made by then, whose sources are all
+    more than `years` older than day or have no date: `xmfin check --stale`, one problem of severity `stale`
+    each. Ended facts (a holding of a dissolved company too), figures and events describe their own time and
+    are never stale."""
+    from xmfin.dated import on_day
+
+    data = on_day(data, day)
+    found: list[Problem] = []
+
+    def judge(record: Any, what: str) -> None:
+        last = confirmed(data, record.sources)
+        if last is None:
+            message = f"{what}: no source has a date, so its age is unknown: date its sources"
+        elif is_stale(last, day, years):
+            message = (
+                f"{what}: last confirmed {last}, more than {years} years before {day.isoformat()}: "
+                "confirm it with a newer source, or end it"
+            )
+        else:
+            return
+        found.append(Problem(record.loc, "stale", message))
+
+    for h in data.holdings:
+        if active(h.since, h.until, day):
+            judge(h, f"holding {h.owner} -> {h.owned}")
+    for lic in data.licences:
+        if active(lic.granted, lic.revoked, day):
+            judge(lic, f"licence '{lic.category}' of '{lic.holder}'")
+    for role in data.roles:
+        if active(role.since, role.until, day):
+            judge(role, f"role '{role.title}' of '{role.of}'")
+    for claim in data.claims:
+        if claim.as_of is None or claim.as_of.first <= day:
+            judge(claim, f"claim '{claim.family}' of '{claim.group}'")
+    return found

@@ -13,6 +13,7 @@ import gc
 import math
 import os
 import re
+import stat
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from typing import Any
 from xmfin import model
 from xmfin.dates import DateError, PartialDate, active, overlap, parse_date
 from xmfin.errors import DataError, Problem, UsageError, did_you_mean
+from xmfin.fileio import NotRegularFile, read_regular
 from xmfin.model import Dataset, Location
 from xmfin.yamlread import LINE_BREAKS, Quoted, YList, YMap, read_yaml
 
@@ -425,6 +427,10 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
 }
 
 
+# Each data file's bytes, or the error that kept it from being read (see read_data_files).
+Files = dict[str, bytes | Exception]
+
+
 class _Reader:
     """Builds the records of one data folder and collects the problems found on the way."""
 
@@ -444,6 +450,8 @@ class _Reader:
         self.unread: set[str] = set()
         # Mappings read again by reread_origin, by file and 0-based (line, column).
         self.reread: dict[str, dict[tuple[int, int], YMap]] = {}
+        # The bytes of each file as read once (read_data_files): what reread_origin reads again.
+        self.contents: dict[str, bytes] = {}
 
     def report(self, file: str, mark: Any, message: str, severity: str = "error") -> None:
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
@@ -453,22 +461,21 @@ class _Reader:
     def file_label(self, name: str) -> str:
         return os.path.join(self.label, name) if self.label else name
 
-    def read_file(self, name: str) -> YMap | None:
-        path = self.folder / name
+    def read_file(self, name: str, content: bytes | Exception) -> YMap | None:
+        """The top-level mapping of one file, from its bytes as read_data_files read them, or None with the
+        problem reported."""
         file = self.file_label(name)
-        if not path.exists():
+        if isinstance(content, FileNotFoundError):
             self.report(file, None, f"file not found: a data folder needs {ENTITIES_FILE} and {LICENCES_FILE}")
             return None
-        if not path.is_file():
-            kind = "a folder" if path.is_dir() else "not a regular file"
-            self.report(file, None, f"is {kind}: {name} must be a YAML file")
+        if isinstance(content, NotRegularFile):
+            self.report(file, None, f"is {content.kind}: {name} must be a YAML file")
             return None
-        try:
-            data = path.read_bytes()
-        except OSError as error:
-            self.report(file, None, f"cannot be read: {error.strerror or error}")
+        if isinstance(content, Exception):
+            reason = content.strerror if isinstance(content, OSError) and content.strerror else content
+            self.report(file, None, f"cannot be read: {reason}")
             return None
-        return self.parse_file(name, data)
+        return self.parse_file(name, content)
 
     def parse_file(self, name: str, data: bytes) -> YMap | None:
         """The top-level mapping of one file's bytes, or None with the problem reported."""
@@ -682,9 +689,9 @@ class _Reader:
             self.reread[file] = {}
             name = next((name for name in SECTIONS if self.file_label(name) == file), None)
             root = None
-            if name is not None:
-                with contextlib.suppress(OSError, DataError):
-                    root = read_yaml((self.folder / name).read_bytes(), file)
+            if name is not None and name in self.contents:
+                with contextlib.suppress(DataError):
+                    root = read_yaml(self.contents[name], file)
             pending = [root]
             while pending:  # every mapping in the file, by its position
                 value = pending.pop()
@@ -730,8 +737,22 @@ def check_folder(folder: str | os.PathLike[str], label: str | None = None) -> tu
 
     path, shown = Path(folder), str(folder) if label is None else label
     jobs = jobs_wanted()
+    # Each file is read once: the cache's key is the hash of these bytes, and these bytes are what is parsed.
+    files = read_data_files(path)
     with _no_collection():
-        return through_cache(path, shown, lambda: _check_folder(path, shown, jobs))
+        return through_cache(path, shown, files, lambda: _check_folder(path, shown, jobs, files))
+
+
+def read_data_files(folder: Path) -> Files:
+    """Each data file's bytes, or the error that kept it from being read (OSError, NotRegularFile): only regular
+    files are read, so a FIFO or device in a file's place is reported, never waited on or read forever."""
+    found: Files = {}
+    for name in SECTIONS:
+        try:
+            found[name] = read_regular(folder / name)
+        except (OSError, NotRegularFile) as error:
+            found[name] = error
+    return found
 
 
 @contextlib.contextmanager
@@ -747,11 +768,14 @@ def _no_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _check_folder(path: Path, label: str, jobs: int = 1) -> tuple[Dataset, list[Problem]]:
+def _check_folder(path: Path, label: str, jobs: int = 1, files: Files | None = None) -> tuple[Dataset, list[Problem]]:
+    """Read and check the folder whose files are `files` (as read_data_files read them; by default read here)."""
     from xmfin.pieces import read_in_pieces
 
+    files = read_data_files(path) if files is None else files
+    contents = {name: data for name, data in files.items() if isinstance(data, bytes)}
     try:
-        reader = read_in_pieces(path, label, jobs) or _read_whole(path, label)
+        reader = read_in_pieces(path, label, jobs, contents=contents) or _read_whole(path, label, files)
     finally:
         _forget_memos()
     _check_references(reader)
@@ -759,10 +783,12 @@ def _check_folder(path: Path, label: str, jobs: int = 1) -> tuple[Dataset, list[
     return reader.dataset, ordered
 
 
-def _read_whole(path: Path, label: str) -> _Reader:
+def _read_whole(path: Path, label: str, files: Files | None = None) -> _Reader:
     """The first pass over both files, each read whole in this process."""
+    files = read_data_files(path) if files is None else files
     reader = _Reader(path, label)
-    roots = {name: reader.read_file(name) for name in SECTIONS}
+    reader.contents = {name: data for name, data in files.items() if isinstance(data, bytes)}
+    roots = {name: reader.read_file(name, files[name]) for name in SECTIONS}
     for name, root in roots.items():
         if root is not None:
             reader.read_sections(name, root)
@@ -771,13 +797,23 @@ def _read_whole(path: Path, label: str) -> _Reader:
     return reader
 
 
+def check_data_folder(folder: Path) -> None:
+    """UsageError unless folder is a folder: one that does not exist, is a file, or cannot even be looked at (a
+    name too long, a loop of links, a parent that may not be searched) is bad usage, not a crash."""
+    try:
+        info = os.stat(folder)
+    except FileNotFoundError:
+        raise UsageError(f"data folder '{folder}' does not exist") from None
+    except OSError as error:
+        raise UsageError(f"data folder '{folder}': {error.strerror or error}") from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise UsageError(f"data folder '{folder}' is not a folder")
+
+
 def load(folder: str | os.PathLike[str], label: str | None = None) -> Dataset:
     """Load a data folder; raise DataError listing every error if it is invalid. Warnings are ignored."""
     path = Path(folder)
-    if not path.exists():
-        raise UsageError(f"data folder '{folder}' does not exist")
-    if not path.is_dir():
-        raise UsageError(f"data folder '{folder}' is not a folder")
+    check_data_folder(path)
     dataset, problems = check_folder(path, label)
     if any(p.severity == "error" for p in problems):
         raise DataError(problems)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from xmfin.errors import UsageError, did_you_mean
+from xmfin.fileio import text, write_file, write_folder
 from xmfin.loading import (
     ENTITIES_FILE,
     FIELDS,
@@ -156,13 +157,13 @@ def _write(name: str | None, output: Path | None) -> None:
         if output is None:
             sys.stdout.write(_text(file_schema(name)))
         else:
-            output.write_text(_text(file_schema(name)), encoding="utf-8")
+            write_file(output, text(_text(file_schema(name))))
         return
     if output is None:
         sys.stdout.write(_text({key: file_schema(key) for key in FILES}))
         return
     if output.exists() and not output.is_dir():
         raise UsageError(f"-o {output}: both schemas go into a folder, and this is a file")
-    output.mkdir(parents=True, exist_ok=True)
-    for key in FILES:
-        (output / f"{key}.schema.json").write_text(_text(file_schema(key)), encoding="utf-8")
+    texts = {f"{key}.schema.json": _text(file_schema(key)) for key in FILES}
+    # Both files, or neither: see fileio.write_folder.
+    write_folder(output, [(name, text(content)) for name, content in texts.items()])

@@ -20,7 +20,7 @@ import math
 import unicodedata
 import xml.etree.ElementTree as ET
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,7 @@ from grandalf.layouts import Layer, SugiyamaLayout
 
 from xmfin.graph import OwnershipGraph, format_stake
 from xmfin.model import Dataset, Entity, Holding, Licence
+from xmfin.textsafe import safe_tree, xml_text
 
 SVG_NS = "http://www.w3.org/2000/svg"
 # CJK fonts first so that Chinese names render on every platform; DejaVu before the generic family because it
@@ -90,79 +91,123 @@ BADGE_COLOURS = (
 )
 
 
+# Widths in hundredths of an em, so that the width of a line is exactly the sum of its parts.
+_NARROW = frozenset("il.,:;'|!()[]{}/-Ijft")
+_WIDE = frozenset("mwMW@%&")
+SPACE_UNITS = 33
+BALANCE_MAX = 100  # items (words, or characters of a word) up to which lines are balanced
+
+
+def _char_units(char: str) -> int:
+    if unicodedata.east_asian_width(char) in "WF":
+        return 100
+    if char == " ":
+        return SPACE_UNITS
+    if char in _NARROW:
+        return 38
+    if char.isupper() or char in _WIDE:
+        return 78
+    return 62
+
+
+def _units(text: str) -> int:
+    return sum(_char_units(char) for char in text)
+
+
+def _measure(units: int, size: float, bold: bool) -> float:
+    return units / 100 * size * (1.08 if bold else 1.0)
+
+
 def text_width(text: str, size: float, bold: bool = False) -> float:
     """An estimate of the rendered width of text, on the generous side (DejaVu Sans is the widest fallback)."""
-    em = 0.0
-    for char in text:
-        if unicodedata.east_asian_width(char) in "WF":
-            em += 1.0
-        elif char in " ":
-            em += 0.33
-        elif char in "il.,:;'|!()[]{}/-Ijft":
-            em += 0.38
-        elif char.isupper() or char in "mwMW@%&":
-            em += 0.78
-        else:
-            em += 0.62
-    return em * size * (1.08 if bold else 1.0)
+    return _measure(_units(text), size, bold)
 
 
 def wrap(text: str, size: float, limit: float, bold: bool = False) -> list[str]:
-    """text broken into lines no wider than limit: at spaces, or anywhere in a word that is too long alone.
+    """text broken into lines no wider than limit: at whitespace, or anywhere in a word that is too long alone.
 
-    Lines are balanced: as few as greedy filling needs, but as narrow as that many lines can be, so that a
-    name does not end with one short word on a line of its own.
+    Total and linear: any text and any limit (zero, negative, NaN, infinite) give lines, in time linear in the
+    length of the text. Runs of whitespace count as one space and are dropped at the ends of lines; nothing else
+    is lost. A word wider than the limit is cut by characters into the fewest pieces that fit, of about equal
+    width; a single character wider than the limit stands alone. Lines are balanced: as few as greedy filling
+    needs, but as narrow as that many lines can be, so that a name does not end with one short word on a line
+    of its own (for up to BALANCE_MAX words, or characters of a cut word; longer text is filled greedily).
     """
-    words = text.split(" ")
-    if len(words) > 1 and all(text_width(word, size, bold) <= limit for word in words):
-        count = len(_fill(words, size, limit, bold))
-        spans = {
-            text_width(" ".join(words[i:j]), size, bold)
-            for i in range(len(words))
-            for j in range(i + 1, len(words) + 1)
-        }
-        narrowest = min(w for w in spans if w <= limit and len(_fill(words, size, w, bold)) == count)
-        return _fill(words, size, narrowest, bold)
-    return _fill(words, size, limit, bold)
 
+    def fits(units: int) -> bool:
+        return _measure(units, size, bold) <= limit
 
-def _fill(words: list[str], size: float, limit: float, bold: bool) -> list[str]:
-    """words put on lines greedily, a word too wide for a line of its own cut by characters."""
+    words = text.split()
+    if not words:
+        return [""]
+    widths = [_units(word) for word in words]
+    if all(fits(units) for units in widths):
+        spans = _fill(widths, SPACE_UNITS, fits)
+        if len(spans) > 1 and len(words) <= BALANCE_MAX:
+            spans = _balance(widths, SPACE_UNITS, spans, fits)
+        return [" ".join(words[a:b]) for a, b in spans]
     lines: list[str] = []
-    current = ""
-    for token in words:
-        candidate = f"{current} {token}" if current else token
-        if text_width(candidate, size, bold) <= limit:
-            current = candidate
+    current: list[str] = []
+    used = 0
+    for word, units in zip(words, widths, strict=True):
+        if current and fits(used + SPACE_UNITS + units):
+            current.append(word)
+            used += SPACE_UNITS + units
             continue
         if current:
-            lines.append(current)
-        current = ""
-        # A token too wide for a line of its own (a long word, or Chinese without spaces) is cut by characters
+            lines.append(" ".join(current))
+        if fits(units):
+            current, used = [word], units
+            continue
+        # A word too wide for a line of its own (a long word, or Chinese without spaces) is cut by characters
         # into pieces of about equal width, so that no line is left with one character.
-        pieces = _balanced(token, size, limit, bold)
-        lines.extend(pieces[:-1])
-        current = pieces[-1]
-    if current:
-        lines.append(current)
-    return lines or [""]
+        chars = [_char_units(char) for char in word]
+        pieces = _fill(chars, 0, fits)
+        if len(pieces) > 1 and len(word) <= BALANCE_MAX:
+            pieces = _balance(chars, 0, pieces, fits)
+        lines.extend(word[a:b] for a, b in pieces[:-1])
+        a, b = pieces[-1]
+        current, used = [word[a:b]], sum(chars[a:b])
+    lines.append(" ".join(current))
+    return lines
 
 
-def _balanced(token: str, size: float, limit: float, bold: bool) -> list[str]:
-    """token cut into the fewest pieces no wider than limit, the cuts where they make the pieces most equal."""
-    widths = [0.0]
-    for char in token:
-        widths.append(widths[-1] + text_width(char, size, bold))
-    count = math.ceil(widths[-1] / limit)
-    while True:
-        cuts = [0]
-        for j in range(1, count):
-            target = widths[-1] * j / count
-            cuts.append(min(range(cuts[-1] + 1, len(token)), key=lambda i: abs(widths[i] - target)))
-        cuts.append(len(token))
-        if all(widths[b] - widths[a] <= limit for a, b in itertools.pairwise(cuts)) or count >= len(token):
-            return [token[a:b] for a, b in itertools.pairwise(cuts) if b > a]
-        count += 1
+def _fill(items: list[int], gap: int, fits: Callable[[int], bool]) -> list[tuple[int, int]]:
+    """Items (widths) put on lines greedily, gap between two on a line, at least one on each: (start, end)s."""
+    spans: list[tuple[int, int]] = []
+    start, used = 0, items[0]
+    for i in range(1, len(items)):
+        if fits(used + gap + items[i]):
+            used += gap + items[i]
+        else:
+            spans.append((start, i))
+            start, used = i, items[i]
+    spans.append((start, len(items)))
+    return spans
+
+
+def _balance(
+    items: list[int], gap: int, spans: list[tuple[int, int]], fits: Callable[[int], bool]
+) -> list[tuple[int, int]]:
+    """The greedy filling of items into as many lines as spans (a greedy filling under fits), under the narrowest
+    width that allows it; a line of one item may be wider than fits allows, as in spans.
+
+    Greedy filling gives the fewest lines under any width, so the narrowest width for len(spans) lines lies
+    between the widest item and the widest of spans: bisect for it (about 20 fillings for a name).
+    """
+
+    def within(cap: int) -> Callable[[int], bool]:
+        return lambda units: units <= cap and fits(units)
+
+    low = max(items)
+    high = max(sum(items[a:b]) + gap * (b - a - 1) for a, b in spans)
+    while low < high:
+        middle = (low + high) // 2
+        if len(_fill(items, gap, within(middle))) <= len(spans):
+            high = middle
+        else:
+            low = middle + 1
+    return _fill(items, gap, within(high))
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,10 +359,11 @@ def family_colours(data: Dataset) -> dict[str, str]:
 def make_box(
     entity: Entity, band: str, licences: list[Licence], data: Dataset, colours: dict[str, str], hidden: int
 ) -> Box:
-    """The box of one entity, sized to its text and badges."""
-    lines = [TextLine(text, NAME_SIZE, "name") for text in wrap(entity.name, NAME_SIZE, MAX_TEXT, bold=True)]
+    """The box of one entity, sized to its text (as the SVG will show it) and badges."""
+    name = wrap(xml_text(entity.name), NAME_SIZE, MAX_TEXT, bold=True)
+    lines = [TextLine(text, NAME_SIZE, "name") for text in name]
     if entity.name_zh:
-        lines += [TextLine(text, ZH_SIZE, "name-zh") for text in wrap(entity.name_zh, ZH_SIZE, MAX_TEXT)]
+        lines += [TextLine(text, ZH_SIZE, "name-zh") for text in wrap(xml_text(entity.name_zh), ZH_SIZE, MAX_TEXT)]
     jurisdiction = entity.jurisdiction or ("person" if entity.kind == "person" else "jurisdiction unknown")
     lines.append(TextLine(jurisdiction, SMALL_SIZE, "jurisdiction"))
     if hidden:
@@ -704,7 +750,8 @@ def build_chart(
         band_area = {only: (first, last)}
     entity = data.entities[target]
     direction = "owners above" if up else "holdings below"
-    title = f"{entity.name}{' ' + entity.name_zh if entity.name_zh else ''}: {direction}, {graph.day.isoformat()}"
+    names = f"{entity.name}{' ' + entity.name_zh if entity.name_zh else ''}"
+    title = xml_text(f"{names}: {direction}, {graph.day.isoformat()}")
     width = max(right, MARGIN + GUTTER + text_width(title, 14, bold=True) + MARGIN, 560.0)
     used = {
         data.family_of(lic.category) for box in boxes.values() for row in box.badges for b in row for lic in [b.licence]
@@ -856,7 +903,8 @@ def _path(points: list[tuple[float, float]]) -> str:
 
 
 def chart_svg(chart: Chart) -> ET.Element:
-    """The chart as an <svg> element (SVG namespace declared as a plain attribute, so it can be inlined)."""
+    """The chart as an <svg> element (SVG namespace declared as a plain attribute, so it can be inlined); every
+    text and attribute in it made safe by `safe_tree` (valid XML, bidirectional controls shown escaped)."""
     svg = ET.Element(
         "svg",
         {
@@ -932,7 +980,7 @@ def chart_svg(chart: Chart) -> ET.Element:
     for box in chart.boxes.values():
         _draw_box(entities, box)
     _draw_legend(svg, chart)
-    return svg
+    return safe_tree(svg)
 
 
 def _draw_link(parent: ET.Element, link: Link, chart: Chart) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import functools
 import io
 import json
 import sys
@@ -201,21 +202,20 @@ def export(graph: OwnershipGraph, group: Group | None, fmt: str, output: Path | 
 def _write(
     graph: OwnershipGraph, part: Dataset, group: Group | None, fmt: str, output: Path | None, table: str | None
 ) -> None:
+    from xmfin.fileio import write_file, write_folder
+
     if fmt == "csv" and table is None:
         assert output is not None  # check_format refuses csv without either
-        output.mkdir(parents=True, exist_ok=True)
-        for name in CSV_TABLES:
-            with (output / f"{name}.csv").open("w", encoding="utf-8", newline="") as stream:
-                write_csv(part, name, stream)
+        # Every table, or none: see fileio.write_folder.
+        tables = [(f"{name}.csv", functools.partial(write_csv, part, name)) for name in CSV_TABLES]
+        write_folder(output, tables, newline="")
         return
     chunks = _chunks(graph, part, group, fmt, table)
     if output is None:
         for chunk in chunks:
             sys.stdout.write(chunk)
         return
-    with output.open("w", encoding="utf-8", newline="") as stream:
-        for chunk in chunks:
-            stream.write(chunk)
+    write_file(output, lambda stream: stream.writelines(chunks), newline="")
 
 
 def _chunks(graph: OwnershipGraph, part: Dataset, group: Group | None, fmt: str, table: str | None) -> Iterable[str]:

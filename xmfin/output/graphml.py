@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from itertools import count
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
 
 from xmfin.graph import OwnershipGraph
 from xmfin.model import Dataset, Group
-from xmfin.output.graphs import EDGE_ATTRIBUTES, ExportAttributes, xml_text
+from xmfin.output.graphs import EDGE_ATTRIBUTES, ExportAttributes
+from xmfin.textsafe import xml_escape
 
 HEADER = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -24,8 +24,6 @@ HEADER = (
     ' xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns'
     ' http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">\n'
 )
-# An XML reader turns a raw carriage return in text into a line feed; as a character reference it stays.
-_TEXT_ESCAPES = {"\r": "&#13;"}
 
 
 def graphml_lines(graph: OwnershipGraph, part: Dataset, group: Group | None) -> Iterator[str]:
@@ -38,7 +36,7 @@ def graphml_lines(graph: OwnershipGraph, part: Dataset, group: Group | None) -> 
     yield HEADER
     for scope, types in scopes.items():
         for name, kind in types.items():
-            yield f'  <key id="{keys[scope][name]}" for="{scope}" attr.name={quoteattr(name)} attr.type="{kind}" />\n'
+            yield f'  <key id="{keys[scope][name]}" for="{scope}" attr.name={_attribute(name)} attr.type="{kind}" />\n'
     yield '  <graph edgedefault="directed">\n'
     yield "".join(_data(keys["graph"], attributes.graph(), "    "))
     node_keys, edge_keys = keys["node"], keys["edge"]
@@ -64,10 +62,10 @@ def _value(value: Any) -> str:
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, str):
-        return escape(value, _TEXT_ESCAPES)
+        return xml_escape(value, display=False)
     raise TypeError(f"no GraphML type for {type(value).__name__} {value!r}")
 
 
 def _attribute(text: str) -> str:
     """An XML attribute value with its quotes (ids come from the data: make them XML-safe too)."""
-    return quoteattr(xml_text(text))
+    return f'"{xml_escape(text, display=False)}"'

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from xmfin import textsafe
 from xmfin.graph import Effective, OwnershipGraph, format_stake
 from xmfin.licensing import licences_by_holder
 from xmfin.model import Dataset, Entity, Group, Holding
@@ -173,17 +174,14 @@ def _scalars(attributes: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-# Characters XML 1.0 cannot hold at all (not even as &#...;): C0 controls other than tab, line feed and
-# carriage return, surrogates, U+FFFE and U+FFFF. networkx's writers would write them raw, and no XML reader
-# would read the file back.
-_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # Line breaks besides \n that a diagram label must not carry raw.
 _LINE_BREAKS = re.compile(r"\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
 
 
 def xml_text(text: str) -> str:
-    """Text with every character XML 1.0 cannot hold replaced by U+FFFD."""
-    return _NOT_XML.sub("\ufffd", text)
+    """Text with every character XML 1.0 cannot hold replaced by U+FFFD; bidirectional controls are kept, as
+    in every export (`textsafe.xml_text` without display)."""
+    return textsafe.xml_text(text, display=False)
 
 
 def _label(text: str) -> str:
@@ -193,9 +191,13 @@ def _label(text: str) -> str:
 
 def gexf_lines(graph: Any) -> Iterator[str]:
     """GEXF 1.2 text, by networkx's writer, of a graph from `export_graph`."""
-    import networkx as nx
+    from networkx.readwrite.gexf import GEXFWriter
 
-    for line in nx.generate_gexf(graph, encoding="utf-8", prettyprint=True):
+    # networkx's generate_gexf, with every text and attribute of the tree made XML-safe before it is written.
+    writer = GEXFWriter(encoding="utf-8", prettyprint=True)
+    writer.add_graph(graph)
+    textsafe.safe_tree(writer.xml, display=False)
+    for line in str(writer).splitlines():
         yield line + "\n"
 
 

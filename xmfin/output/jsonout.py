@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from xmfin.dates import PartialDate
@@ -36,7 +37,51 @@ OUTPUT_VERSION = 1
 
 def emit(document: dict[str, Any]) -> None:
     """Write one JSON document to stdout: UTF-8, Chinese unescaped, never wrapped."""
-    sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
+    sys.stdout.write(dumps(document) + "\n")
+
+
+def dumps(value: Any) -> str:
+    """json.dumps(value, ensure_ascii=False), for values nested to any depth (a tree of a 100,000-long chain):
+    json's encoder recurses, so a value too deep for it is encoded by a loop instead, to the same text."""
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except RecursionError:
+        return "".join(_deep_chunks(value))
+
+
+_END: Any = object()
+
+
+def _deep_chunks(value: Any) -> Iterator[str]:
+    """The text of value as json.dumps gives it (default separators), container by container, with no recursion."""
+    frames: list[list[Any]] = []  # per open container: its items, keyed, closing bracket, an item written yet
+    item = value
+    while True:
+        if isinstance(item, dict) and item:
+            yield "{"
+            frames.append([iter(item.items()), True, "}", False])
+        elif isinstance(item, (list, tuple)) and item:
+            yield "["
+            frames.append([iter(item), False, "]", False])
+        else:
+            yield json.dumps(item, ensure_ascii=False)
+        while frames:  # the next item to write: the next one of the innermost container that has one
+            frame = frames[-1]
+            following = next(frame[0], _END)
+            if following is _END:
+                frames.pop()
+                yield frame[2]
+                continue
+            if frame[3]:
+                yield ", "
+            frame[3] = True
+            if frame[1]:
+                key, following = following
+                yield json.dumps({key: 0}, ensure_ascii=False)[1:-4] + ": "  # the key as json writes keys
+            item = following
+            break
+        else:
+            return
 
 
 def document(day: dt.date | None = None, **fields: Any) -> dict[str, Any]:

@@ -1,18 +1,23 @@
-"""Human output with Rich: trees, tables and one-line summaries. User text is always escaped."""
+"""Human output with Rich: trees, tables and one-line summaries.
+
+User text is always escaped: control and bidirectional characters are shown as `\x1b` or `\u202e`
+(`textsafe.terminal_text`), and `[` so that it is never read as markup. Use `escape` for markup strings and
+`plain` for `Text`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
 import os
+import shutil
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as markup_escape
 from rich.table import Table
 from rich.text import Text
-from rich.tree import Tree
 
 from xmfin.dates import PartialDate, active
 from xmfin.graph import Effective, OwnershipGraph, TreeNode
@@ -30,24 +35,45 @@ from xmfin.output.words import (
 from xmfin.profile import Profile
 from xmfin.search import Match
 from xmfin.sources import SourceUse
+from xmfin.textsafe import terminal_text
 from xmfin.timeline import Event
 
 if TYPE_CHECKING:
     from xmfin.api import Chain
 
 PIPE_WIDTH = 160
+MIN_WIDTH = 20  # a narrower $COLUMNS counts as this: below it, every word would be broken
 
 
 def console() -> Console:
     """The stdout console, made when a command runs; Rich turns colour off for pipes and NO_COLOR.
 
     Piped into a file or a pager, tables get PIPE_WIDTH columns (or $COLUMNS) rather than Rich's 80, so
-    that names are not broken over many lines.
+    that names are not broken over many lines. A $COLUMNS that is not a whole number of at least 1 (`0`,
+    `-5`, `wide`) is ignored: the terminal's width, or PIPE_WIDTH for a pipe; one below MIN_WIDTH counts as
+    MIN_WIDTH.
     """
-    out = Console(highlight=False)
-    if not out.is_terminal and "COLUMNS" not in os.environ:
-        out.width = PIPE_WIDTH
+    columns = os.environ.get("COLUMNS", "").strip()
+    wanted = int(columns) if columns.isdigit() else 0
+    out = Console(highlight=False, width=max(wanted, MIN_WIDTH) if wanted else None)
+    if not wanted:
+        out.width = shutil.get_terminal_size((PIPE_WIDTH, 25)).columns if out.is_terminal else PIPE_WIDTH
     return out
+
+
+def escape(text: str) -> str:
+    """Data text for Rich markup: controls and bidirectional characters shown escaped, markup escaped."""
+    return markup_escape(terminal_text(text))
+
+
+def plain(text: str) -> str:
+    """Data text for a `Text` (which reads no markup): controls and bidirectional characters shown escaped."""
+    return terminal_text(text)
+
+
+def lines(texts: Iterable[str]) -> str:
+    """Data texts for Rich markup, escaped each, one per line."""
+    return "\n".join(escape(text) for text in texts)
 
 
 def entity_label(entity: Entity) -> str:
@@ -89,9 +115,17 @@ def period(since: PartialDate | None, until: PartialDate | None) -> str:
     return f"{since.text if since else '…'} to {until.text if until else 'now'}".rstrip()
 
 
+GUIDE_WIDTH = 4  # columns of one level's guide: "├── ", "│   "
+
+
 def render_tree(
     out: Console, top: TreeNode, licences: dict[str, list[Licence]], up: bool, graph: OwnershipGraph
 ) -> None:
+    """The tree with guides as Rich draws them, every node at any depth and width.
+
+    The guides take at most half the width (`tree_levels`); a node nested deeper is drawn at that indentation
+    with its level in front, `(level 41)`, so that nothing is cut off. Each label wraps within what is left.
+    """
     data, day = graph.full, graph.day
 
     def label(node: TreeNode) -> str:
@@ -113,15 +147,32 @@ def render_tree(
             parts.append("[dim]…[/]")
         return "  ".join(parts)
 
-    tree = Tree(label(top))
-    pending: list[tuple[TreeNode, Tree]] = [(top, tree)]
-    while pending:
-        node, branch = pending.pop()
-        for child in node.children:
-            pending.append((child, branch.add(label(child))))
     if up:
         out.print("[dim]owners above, each with its effective stake in the entity at the top[/]")
-    out.print(tree)
+    levels = tree_levels(out.width)
+    lines: list[Text] = []
+    # Depth first, in order: (node, its level, the guides of its ancestors' levels, whether it is the last child).
+    pending: list[tuple[TreeNode, int, tuple[str, ...], bool]] = [(top, 0, (), True)]
+    while pending:
+        node, level, guides, last = pending.pop()
+        shown = guides[: levels - 1]
+        first = "".join(shown) + ("" if level == 0 else "└── " if last else "├── ")
+        after = "".join(shown) + ("" if level == 0 else "    " if last else "│   ")
+        text = Text.from_markup(("" if level <= levels else f"[dim](level {level})[/] ") + label(node))
+        wrapped = text.wrap(out, max(out.width - len(first), GUIDE_WIDTH))
+        for i, line in enumerate(wrapped):
+            lines.append(Text(first if i == 0 else after).append_text(line))
+        inner = guides + (() if level == 0 else ("    " if last else "│   ",))
+        children = node.children
+        pending.extend(
+            (child, level + 1, inner, i == len(children) - 1) for i, child in reversed(list(enumerate(children)))
+        )
+    out.print(Text("\n").join(lines), no_wrap=True, crop=False, overflow="ignore")
+
+
+def tree_levels(width: int) -> int:
+    """How many levels of guides a tree draws at width: as many as fit in half of it, at least one."""
+    return max(1, width // 2 // GUIDE_WIDTH)
 
 
 def not_there(out: Console, entity: Entity, absent: str, day: dt.date) -> None:
@@ -186,7 +237,7 @@ def held_cell(
     # A holder with several licences of one family is named once.
     lines = list(
         dict.fromkeys(
-            f"{names[h.licence.holder].name} {stake_label(h.effective)}{control_mark(h.controlled)}"
+            f"{plain(names[h.licence.holder].name)} {stake_label(h.effective)}{control_mark(h.controlled)}"
             + ("" if h.counts else " (may not count)")
             + fact_age(data, h.licence.sources, day)
             for h in held
@@ -221,7 +272,7 @@ def render_gaps(out: Console, table: GapTable, graph: OwnershipGraph) -> None:
         grid.add_column(escape(data.groups[group].name))
     grid.add_column("Gap")
     for row in table.rows:
-        cells: list[Text | str] = [Text(row.name + (" *" if row.core else ""))]
+        cells: list[Text | str] = [Text(plain(row.name) + (" *" if row.core else ""))]
         cells.extend(held_cell(graph, row.held[g], row.claimed[g], row.pending[g]) for g in columns)
         cells.append(Text(gap_word(row.gap), style="bold red" if row.gap else "yellow"))
         grid.add_row(*cells, style="on grey19" if row.gap else None)
@@ -374,7 +425,7 @@ def render_matrix(out: Console, matrix: Matrix, graph: OwnershipGraph) -> None:
     for group in matrix.groups:
         grid.add_column(escape(data.groups[group].name))
     for row in matrix.rows:
-        cells: list[Text | str] = [Text(row.name + (" *" if row.core else ""))]
+        cells: list[Text | str] = [Text(plain(row.name) + (" *" if row.core else ""))]
         cells.extend(held_cell(graph, row.held[g], row.claimed[g], row.pending[g]) for g in matrix.groups)
         grid.add_row(*cells)
     out.print(grid)
@@ -388,20 +439,24 @@ def render_licences(out: Console, rows: list[LicenceRow], data: Dataset, day: dt
         table.add_column(name)
     for row in rows:
         licence = row.licence
-        groups = "\n".join(
-            f"{data.groups[g.group].name} {stake_label(g.effective)}{control_mark(g.controlled)}" for g in row.groups
-        )
         status = "" if row.active else " (pending)" if licence.pending else " (not active)"
         cells = [
             data.categories[licence.category].name + status,
             data.entities[licence.holder].name,
-            groups,
             row.jurisdiction or "",
             licence.regulator or "",
             licence.granted.text if licence.granted else "",
             licence.revoked.text if licence.revoked else "",
         ]
-        table.add_row(*[escape(cell) for cell in cells], style=None if row.active else "dim")
+        shown = [escape(cell) for cell in cells]
+        shown.insert(
+            2,
+            lines(
+                f"{data.groups[g.group].name} {stake_label(g.effective)}{control_mark(g.controlled)}"
+                for g in row.groups
+            ),
+        )
+        table.add_row(*shown, style=None if row.active else "dim")
     out.print(table)
     out.print(f"[dim]{len(rows)} licence{'' if len(rows) == 1 else 's'}[/]")
 
@@ -444,9 +499,9 @@ def render_sources(out: Console, uses: list[SourceUse], data: Dataset, shown: in
         more = len(use.entities) - shown
         if more > 0:
             about.append(f"and {more} more")
-        title = source.title + (f"\n{source.publisher}" if source.publisher else "")
-        cells = [source.id, title, str(source.published or ""), citation_counts(use.counts), "\n".join(about)]
-        table.add_row(*[escape(cell) for cell in cells])
+        title = lines([source.title] + ([source.publisher] if source.publisher else []))
+        cells = [escape(source.id), title, escape(str(source.published or "")), citation_counts(use.counts)]
+        table.add_row(*cells, lines(about))
     out.print(table)
 
 
