@@ -611,7 +611,13 @@ class _Converter:
                 reason = end.get("reason", "no reason given")
                 subject = details.get("subject")
                 if key == "interestedParty" and isinstance(subject, str) and subject in self.ids:
-                    self.keep_unspecified(statement, self.ids[subject], reason)
+                    self.keep_relationship(
+                        statement,
+                        self.ids[subject],
+                        f"the interestedParty is unspecified ({reason}): no holding; kept under the subject's "
+                        "extra.bods.keptRelationships",
+                        partly=True,
+                    )
                     return None
                 self.notice(statement, f"the {key} is unspecified ({reason}): xmfin needs a named entity")
                 return None
@@ -630,6 +636,7 @@ class _Converter:
         sources = self.sources_of(statement)
         found: list[tuple[tuple[Any, ...], str, dict[str, Any]]] = []
         left_out: list[tuple[str, str]] = []  # (what, why)
+        indirect: list[Any] = []  # indirect interests, as BODS has them, for the export to write back
         seen: dict[Any, int] = {}
         for index, interest in enumerate(interests, start=1):
             label = _interest_label(index, interest)
@@ -637,6 +644,7 @@ class _Converter:
                 left_out.append((f"{label}: not an object", ""))
                 continue
             if interest.get("directOrIndirect") == "indirect":
+                indirect.append([index - 1, interest])  # with its place among the interests
                 share = _share_text(interest.get("share"))
                 left_out.append(
                     (
@@ -672,25 +680,41 @@ class _Converter:
             found.append((slot, "holding", made))
         # Of several interests at once, the first by kind (equity, VIE, voting, other) is the holding.
         found.sort(key=lambda item: -1 if item[1] == "role" else _CONTROL_ORDER.index(item[2]["control"]))
+        holdings = [record for _, kind, record in found if kind == "holding"]
+        if holdings and indirect:
+            holdings[0]["extra"]["bods"]["indirectInterests"] = _bounded(indirect)
+        kept = "; kept in the holding's extra for the export" if holdings and indirect else ""
         if found:
             for what, why in left_out:
-                self.notice(statement, f"left out {what}{why}", partly=True)
+                self.notice(statement, f"left out {what}{why}{kept if 'indirect' in what else ''}", partly=True)
+        elif left_out and len(indirect) == len(left_out):
+            # Only indirect interests: the statement is kept with its subject, for the export to write back.
+            reasons = "".join(dict.fromkeys(why for _, why in left_out))
+            self.keep_relationship(
+                statement,
+                owned,
+                "left out "
+                + "; ".join(what for what, _ in left_out)
+                + reasons
+                + "; kept in the subject's extra for the export",
+            )
         elif left_out:  # nothing of the statement is imported: one notice says why
             reasons = "".join(dict.fromkeys(why for _, why in left_out))
             self.notice(statement, "left out " + "; ".join(what for what, _ in left_out) + reasons)
         return found
 
-    def keep_unspecified(self, statement: dict[str, Any], subject: str, reason: Any) -> None:
-        """A relationship with an unspecified owner (exempt from disclosure, unknown) is no holding: it is kept
-        under the subject's extra.bods.unspecifiedRelationships, from where the export writes it back."""
+    def keep_relationship(self, statement: dict[str, Any], subject: str, message: str, partly: bool = False) -> None:
+        """A relationship that is no holding (an unspecified owner, exempt from disclosure or unknown; only
+        indirect interests) is kept under the subject's extra.bods.keptRelationships, from where the export
+        writes it back."""
         entity = self.entities[subject]
         if not isinstance(entity.get("extra"), dict):
             entity["extra"] = {}
         if not isinstance(entity["extra"].get("bods"), dict):
             entity["extra"]["bods"] = {}
-        kept = entity["extra"]["bods"].setdefault("unspecifiedRelationships", [])
+        kept = entity["extra"]["bods"].setdefault("keptRelationships", [])
         if not isinstance(kept, list):
-            return
+            kept = entity["extra"]["bods"]["keptRelationships"] = []
         record = _bounded(
             _compact(
                 {
@@ -707,12 +731,7 @@ class _Converter:
             kept.append(record)
         elif _without_subject(_object(kept[same[0]]).get("recordDetails")) != _without_subject(record["recordDetails"]):
             kept[same[0]] = record  # a later statement of the record changed it (not one read back from an export)
-        self.notice(
-            statement,
-            f"the interestedParty is unspecified ({reason}): no holding; kept under the subject's "
-            "extra.bods.unspecifiedRelationships",
-            partly=True,
-        )
+        self.notice(statement, message, partly)
 
     def holding(
         self,
@@ -738,6 +757,7 @@ class _Converter:
                 "statementId": statement.get("statementId"),
                 "recordId": statement.get("recordId"),
                 "isComponent": True if statement["recordDetails"].get("isComponent") is True else None,
+                "componentRecords": statement["recordDetails"].get("componentRecords"),
                 "interestType": kind,
                 "directOrIndirect": interest.get("directOrIndirect"),
                 "beneficialOwnershipOrControl": interest.get("beneficialOwnershipOrControl"),
