@@ -68,6 +68,21 @@ def test_share_changed_ends_one_holding_and_starts_the_next(tmp_path: Path) -> N
     ]
 
 
+def test_share_restated_with_its_old_start_date_changes_from_the_statement_date(tmp_path: Path) -> None:
+    # The case: 50/50, then one party's record says 100% keeping its startDate. Applied back to the
+    # start date, that would make 150% and lose the stake; it is a change as of the later statement.
+    report, data = imported(tmp_path, HISTORY / "share-restated.json")
+    assert periods(data) == [
+        ("holder-a", "target-co", 50.0, None, None, "2019-01-01", "2021-05-31"),
+        ("holder-b", "target-co", 50.0, None, None, "2019-01-01", "2021-05-31"),
+        ("holder-b", "target-co", 100.0, None, None, "2021-06-01", None),
+    ]
+    assert [n.message for n in report.notices] == [
+        "its equity interest changed with its earlier startDate 2019-01-01: the change counts from this "
+        "statement's date 2021-06-01"
+    ]
+
+
 def test_owner_replaced_in_one_record(tmp_path: Path) -> None:
     report, data = imported(tmp_path, HISTORY / "owner-replaced.json")
     assert report.notices == []

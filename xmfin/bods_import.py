@@ -10,8 +10,9 @@ is kept under `extra.bods`, from where `export --format bods` writes it back.
 History: the statements of one record are read in `statementDate` order. A relationship whose share changes
 ends one holding the day before the next starts; an interest no longer stated, or a closed relationship, ends
 the day before that statement's date (BODS `endDate` is the first day an interest no longer exists, so the
-holding's `until` is the day before it); a statement that restates an interest from the same start date
-replaces it. Share ranges become the holding's stake bounds.
+holding's `until` is the day before it); a later statement that restates an interest's start date with
+another share changes it as of its own date; one of the same date replaces it (a correction). Share ranges
+become the holding's stake bounds.
 
 An xmfin export (`output/bods.py`) carries each record in an `xmfinRecord` annotation with a digest of the
 statement's `recordDetails`, and the sections BODS has no place for in an `xmfinDataset` annotation; when
@@ -550,11 +551,21 @@ class _Converter:
                         later[key] = before
                         continue
                     if record["since"] is None or record["since"] == previous["since"]:
-                        if record["since"] is None and day is not None and previous["until"] is None:
-                            # Changed as of this statement: the earlier holding ends the day before it.
+                        earlier_day = _date(previous_statement.get("statementDate"))
+                        later_day = day is not None and (earlier_day is None or day.first > earlier_day.first)
+                        if later_day and day is not None and previous["until"] is None:
+                            # Changed as of this (later) statement: the earlier holding ends the day before it. A
+                            # start date restated unchanged is the interest's, not the new share's.
+                            if record["since"] is not None and day.first > _first(record["since"]):
+                                self.notice(
+                                    statement,
+                                    f"{_what(kind, record)} changed with its earlier startDate {record['since']}: "
+                                    f"the change counts from this statement's date {day.text}",
+                                    partly=True,
+                                )
                             previous["until"] = _day(max(_day_before(day), _first(previous["since"])))
                             record["since"] = day.text
-                        else:  # restated from the same start: a correction that replaces the earlier one
+                        else:  # restated from the same start on the same day: a correction that replaces it
                             self.notice(
                                 previous_statement,
                                 f"{_what(kind, record)} replaced by the later statement "
