@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from xmfin.bods_import import import_file
 from xmfin.bods_read import read_statements
@@ -634,3 +635,70 @@ def test_unknown_persons_and_trusts_stay_what_they_are(tmp_path: Path) -> None:
     assert "names" not in again["p"]
     assert again["p"]["unspecifiedPersonDetails"] == {"reason": "informationUnknownToPublisher"}
     assert again["t"]["entityType"] == {"type": "arrangement", "subtype": "trust", "details": "Family trust"}
+
+
+# Relationship series: few record ids and dates, so that records have several statements in every order.
+series_interests = st.fixed_dictionaries(
+    {"type": st.sampled_from(["shareholding", "shareholding", "votingRights", "boardMember", "nominee"])},
+    optional={
+        "share": st.one_of(
+            st.fixed_dictionaries({"exact": st.sampled_from([10, 50, 60, 100, 0, "50", True, 1e308])}),
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "minimum": st.sampled_from([0, 25, 75, 100]),
+                    "exclusiveMinimum": st.sampled_from([25, 50, 100]),
+                    "maximum": st.sampled_from([0, 50, 100]),
+                    "exclusiveMaximum": st.sampled_from([50, 100]),
+                },
+            ),
+        ),
+        "startDate": st.sampled_from(["2018-01-01", "2019-06-01", "2020-01-01"]),
+        "endDate": st.sampled_from(["2019-06-01", "2021-01-01", "2018-01-01"]),
+        "directOrIndirect": st.sampled_from(["direct", "indirect", "unknown"]),
+    },
+)
+series_statements = st.builds(
+    lambda record, party, subject, interests, date, closed, number: {
+        "statementId": f"s{number}",
+        "statementDate": date,
+        "recordId": record,
+        "recordType": "relationship",
+        "recordDetails": {"isComponent": False, "subject": subject, "interestedParty": party, "interests": interests},
+        **({"recordStatus": "closed"} if closed else {}),
+    },
+    st.sampled_from(["r1", "r2", "r3"]),
+    st.sampled_from(["a", "b", "c"]),
+    st.sampled_from(["a", "b", "c"]),
+    st.lists(series_interests, max_size=3),
+    st.sampled_from(["2018-01-01", "2019-06-01", "2020-01-01", "2021-01-01"]),
+    st.booleans(),
+    st.integers(0, 10**6),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(statements=st.lists(series_statements, min_size=1, max_size=8))
+def test_any_statement_series_imports_to_a_folder_that_checks(statements: list[Any]) -> None:
+    parties = [
+        {
+            "statementId": f"p-{r}",
+            "recordId": r,
+            "recordType": "entity",
+            "recordDetails": {"isComponent": False, "name": r.upper()},
+        }
+        for r in ("a", "b", "c")
+    ]
+    with tempfile.TemporaryDirectory() as work:
+        source = Path(work) / "series.json"
+        source.write_text(json.dumps(parties + statements), encoding="utf-8")
+        report = import_file(source, Path(work) / "out")
+        data, problems = check_folder(Path(work) / "out")
+        assert [str(p) for p in problems if p.severity == "error"] == []
+        assert report.counts["holdings"] == len(data.holdings)
+        # And the folder goes to valid BODS and back unchanged.
+        again = Path(work) / "again.json"
+        again.write_text(bods.to_json(data, LATE), encoding="utf-8")
+        assert bods_errors(again) == []
+        assert import_file(again, Path(work) / "back").notices == []
+        assert records_json(load(Path(work) / "back")) == records_json(data)

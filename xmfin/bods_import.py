@@ -46,7 +46,8 @@ XMFIN_RECORD = "xmfinRecord"  # {"type", "digest", "record"}: the record as xmfi
 XMFIN_DATASET = "xmfinDataset"  # the sections BODS has no place for, on the export's first statement
 XMFIN_COMMENT = "xmfinComment"  # marks the readable comments xmfin writes (description, note, licences)
 XMFIN_SOURCE = "xmfinSource"
-XMFIN_PROPERTIES = (XMFIN_RECORD, XMFIN_DATASET, XMFIN_COMMENT, XMFIN_SOURCE)
+XMFIN_KEPT = "xmfinKept"  # marks a relationship an import kept with its subject and the export wrote back
+XMFIN_PROPERTIES = (XMFIN_RECORD, XMFIN_DATASET, XMFIN_COMMENT, XMFIN_SOURCE, XMFIN_KEPT)
 VIE_DETAILS = "VIE: control by contract (variable interest entity)"  # what the export says of a VIE without note
 CONTROL_OF_INTEREST = {
     "shareholding": "equity",
@@ -546,13 +547,29 @@ class _Converter:
                 if before is not None:
                     previous, previous_statement = before
                     if _same_interest(previous, record):
-                        if record["until"] is not None:
+                        ended = _date(record["until"])
+                        if ended is not None and ended.last >= _first(previous["since"]):
                             previous["until"] = record["until"]
+                        elif ended is not None:
+                            self.notice(
+                                statement,
+                                f"{_what(kind, record)} ends before the start of the interest it continues: the "
+                                "end is left out",
+                                partly=True,
+                            )
                         later[key] = before
                         continue
                     if record["since"] is None or record["since"] == previous["since"]:
                         earlier_day = _date(previous_statement.get("statementDate"))
                         later_day = day is not None and (earlier_day is None or day.first > earlier_day.first)
+                        ended = _date(record["until"])
+                        if later_day and day is not None and ended is not None and ended.last < day.first:
+                            # It says only that the interest had ended before this statement: the earlier
+                            # holding ends then, and nothing new starts.
+                            if previous["until"] is None:
+                                previous["until"] = _day(max(ended.last, _first(previous["since"])))
+                            later[key] = before
+                            continue
                         if later_day and day is not None and previous["until"] is None:
                             # Changed as of this (later) statement: the earlier holding ends the day before it. A
                             # start date restated unchanged is the interest's, not the new share's.
@@ -644,7 +661,13 @@ class _Converter:
         stated = isinstance(interests, list) and bool(interests)
         if not isinstance(interests, list) or not interests:
             interests = [{}]  # a relationship of unknown nature is still a link
-        sources = self.sources_of(statement)
+        found_sources: list[list[str]] = []  # made on first use: a statement with no holding makes no source
+
+        def sources() -> list[str]:
+            if not found_sources:
+                found_sources.append(self.sources_of(statement))
+            return found_sources[0]
+
         found: list[tuple[tuple[Any, ...], str, dict[str, Any]]] = []
         left_out: list[tuple[str, str]] = []  # (what, why)
         indirect: list[Any] = []  # indirect interests, as BODS has them, for the export to write back
@@ -681,11 +704,11 @@ class _Converter:
                     "title": _text(interest.get("details")) or ROLE_INTERESTS[kind],
                     "since": since.text if since else None,
                     "until": until.text if until else None,
-                    "sources": sources or None,
+                    "sources": sources() or None,
                 }
                 found.append((slot, "role", role))
                 continue
-            made = self.holding(statement, label, owner, owned, interest, since, until, sources)
+            made = self.holding(statement, label, owner, owned, interest, since, until, sources())
             if not stated:
                 made["extra"]["bods"]["interests"] = "none stated"  # written back without interests
             found.append((slot, "holding", made))
@@ -717,7 +740,15 @@ class _Converter:
     def keep_relationship(self, statement: dict[str, Any], subject: str, message: str, partly: bool = False) -> None:
         """A relationship that is no holding (an unspecified owner, exempt from disclosure or unknown; only
         indirect interests) is kept under the subject's extra.bods.keptRelationships, from where the export
-        writes it back."""
+        writes it back. One an xmfin export wrote back is kept again without a notice (it was given at the
+        first import)."""
+        # The record id it was kept under, when an xmfin export wrote it back (under another id if it clashed).
+        marks = [_object(a).get(XMFIN_KEPT) for a in _array(statement.get("annotations"))] if self.trust_xmfin else []
+        kept_id = next((m for m in marks if isinstance(m, str)), None)
+        written_back = kept_id is not None
+        record_id = kept_id or statement["recordId"]
+        if written_back:
+            message = ""
         entity = self.entities[subject]
         if not isinstance(entity.get("extra"), dict):
             entity["extra"] = {}
@@ -729,7 +760,7 @@ class _Converter:
         record = _bounded(
             _compact(
                 {
-                    "recordId": statement["recordId"],
+                    "recordId": record_id,
                     "statementId": statement.get("statementId"),
                     "recordStatus": statement.get("recordStatus"),
                     "recordDetails": statement["recordDetails"],
@@ -737,12 +768,15 @@ class _Converter:
                 }
             )
         )
-        same = [n for n, k in enumerate(kept) if _object(k).get("recordId") == statement["recordId"]]
+        same = [n for n, k in enumerate(kept) if _object(k).get("recordId") == record_id]
         if not same:
             kept.append(record)
-        elif _without_subject(_object(kept[same[0]]).get("recordDetails")) != _without_subject(record["recordDetails"]):
+        elif not written_back and _without_subject(_object(kept[same[0]]).get("recordDetails")) != _without_subject(
+            record["recordDetails"]
+        ):
             kept[same[0]] = record  # a later statement of the record changed it (not one read back from an export)
-        self.notice(statement, message, partly)
+        if message:
+            self.notice(statement, message, partly)
 
     def holding(
         self,

@@ -38,6 +38,7 @@ from xmfin.bods_import import (
     VIE_DETAILS,
     XMFIN_COMMENT,
     XMFIN_DATASET,
+    XMFIN_KEPT,
     XMFIN_RECORD,
     XMFIN_SOURCE,
     _entity_jurisdiction,
@@ -407,12 +408,24 @@ class _Builder:
                 party = self.original_ids[party]
             elif not isinstance(party, dict):
                 continue
-            record_id = item.get("recordId")
+            original = record_id = item.get("recordId")
             if not isinstance(record_id, str) or record_id in self.taken_ids:
                 record_id = f"kept:{entity.id}:{number}"
             self.taken_ids.add(record_id)
+            interests = details.get("interests")
             details = {**details, "subject": self.rid(entity.id), "interestedParty": party}
-            notes = _foreign(item.get("annotations"))
+            if "interests" in details:
+                details["interests"] = [_clean_interest(i) for i in _list(interests) if isinstance(i, dict)]
+            notes = [
+                *_foreign(item.get("annotations")),
+                {
+                    "statementPointerTarget": "/",
+                    "motivation": "commenting",
+                    "description": "Not an xmfin holding (an unspecified owner, or indirect interests only): kept as "
+                    "it was given by the publisher of the imported statements.",
+                    XMFIN_KEPT: original if isinstance(original, str) else record_id,
+                },
+            ]
             body = self.body(record_id, "relationship", self.rid(entity.id), details, entity.sources, notes, None)
             if item.get("recordStatus") in ("new", "updated", "closed"):
                 body["recordStatus"] = item["recordStatus"]
@@ -587,7 +600,8 @@ class _Builder:
         indirect = kept.get("indirectInterests")
         for item in indirect if isinstance(indirect, list) else []:
             if isinstance(item, list) and len(item) == 2 and isinstance(item[0], int) and isinstance(item[1], dict):
-                interests.insert(max(0, min(item[0], len(interests))), item[1])  # at its place in the original
+                # At its place in the original, with what BODS would refuse left out.
+                interests.insert(max(0, min(item[0], len(interests))), _clean_interest(item[1]))
         unstated = kept.get("interests") == "none stated" and holding.stake is None and holding.control == "other"
         components = kept.get("componentRecords")
         details = _compact(
@@ -700,6 +714,36 @@ def _folded_interest(other: dict[str, Any]) -> dict[str, Any]:
             "endDate": date(until, True),
         }
     )
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _clean_interest(interest: dict[str, Any]) -> dict[str, Any]:
+    """An interest kept from another publisher, with every value BODS 0.4 would refuse left out (a share of
+    text, an unknown type, a date that is not a full date): the export is valid whatever the import read."""
+    clean: dict[str, Any] = {}
+    for key, value in interest.items():
+        good = (
+            (key == "type" and value in INTEREST_TYPES)
+            or (key == "directOrIndirect" and value in ("direct", "indirect", "unknown"))
+            or (key == "beneficialOwnershipOrControl" and isinstance(value, bool))
+            or (key == "details" and isinstance(value, str))
+            or (key == "share" and _valid_share(value))
+            or (key in ("startDate", "endDate") and isinstance(value, str) and _full_date(value))
+        )
+        if good:
+            clean[key] = value
+    return clean
+
+
+def _full_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
 
 
 def _valid_share(share: Any) -> bool:
