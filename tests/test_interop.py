@@ -702,3 +702,18 @@ def test_any_statement_series_imports_to_a_folder_that_checks(statements: list[A
         assert bods_errors(again) == []
         assert import_file(again, Path(work) / "back").notices == []
         assert records_json(load(Path(work) / "back")) == records_json(data)
+
+
+def test_an_annotation_with_1e400_or_deep_nesting_is_no_crash(tmp_path: Path) -> None:
+    statements = bods.statements(load(FIXTURES / "interop"), LATE)
+    for statement in statements:
+        for annotation in statement.get("annotations", []):
+            if "xmfinRecord" in annotation:
+                annotation["xmfinRecord"]["record"]["extra"] = {"deep": json.loads("[" * 50 + "]" * 50)}
+            if "xmfinDataset" in annotation:
+                annotation["xmfinDataset"]["groups"]["g"] = {"name": "G", "root": "top-co", "extra": "INF"}
+    source = tmp_path / "odd.json"
+    source.write_text(json.dumps(statements).replace('"INF"', "1e400"), encoding="utf-8")
+    report, data = imported(tmp_path, source)
+    assert data.groups["g"].extra == "Infinity"
+    assert report.notices == []

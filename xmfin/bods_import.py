@@ -338,10 +338,10 @@ class _Converter:
                         for section in (*DATASET_SECTIONS, "pendingHoldings"):
                             value = given.get(section)
                             if isinstance(value, (dict, list)):
-                                self.sections[section] = value
+                                self.sections[section] = _bounded(value)  # finite numbers, bounded depth
                         for key, source in _object(self.sections.pop("sources", {})).items():
                             if isinstance(key, str) and isinstance(source, dict) and key not in self.sources:
-                                self.sources[key] = source
+                                self.sources[key] = _bounded(source)
                                 self.source_keys[json.dumps(_xmfin_source_key(key, source), sort_keys=True)] = key
                         return
 
@@ -366,7 +366,7 @@ class _Converter:
                 return None
             known = FIELDS[record_type]
             self.restored_any = True
-            return {key: value for key, value in record.items() if key in known or key == "id"}
+            return {key: _bounded(value) for key, value in record.items() if key in known or key == "id"}
         return None
 
     def sources_of(self, statement: dict[str, Any]) -> list[str]:
