@@ -717,3 +717,53 @@ def test_an_annotation_with_1e400_or_deep_nesting_is_no_crash(tmp_path: Path) ->
     report, data = imported(tmp_path, source)
     assert data.groups["g"].extra == "Infinity"
     assert report.notices == []
+
+
+ftm_values = st.lists(
+    st.sampled_from(["a", "b", "c", "60", "75-<100", ">25-50", "150", "x", "2019", "2019-13", "cn", "CN-CQ", "", " "])
+    | st.text(max_size=6),
+    max_size=3,
+)
+ftm_lines = st.builds(
+    lambda entity_id, schema, props: {"id": entity_id, "schema": schema, "properties": props},
+    st.sampled_from(["a", "b", "c", "o1", "o2", "d1"]),
+    st.sampled_from(["Company", "Person", "LegalEntity", "PublicBody", "Ownership", "Directorship", "Vessel"]),
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "name",
+                "alias",
+                "jurisdiction",
+                "nationality",
+                "legalForm",
+                "owner",
+                "asset",
+                "percentage",
+                "ownershipType",
+                "startDate",
+                "endDate",
+                "status",
+                "director",
+                "organization",
+                "role",
+                "publisher",
+                "sourceUrl",
+            ]
+        ),
+        ftm_values,
+    ),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(lines=st.lists(ftm_lines | st.integers() | st.none(), max_size=10))
+def test_any_ftm_lines_import_to_a_folder_that_checks(lines: list[Any]) -> None:
+    from xmfin import ftm_import
+
+    with tempfile.TemporaryDirectory() as work:
+        source = Path(work) / "in.ftm.json"
+        source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+        report = ftm_import.import_file(source, Path(work) / "out")
+        data, problems = check_folder(Path(work) / "out")
+        assert [str(p) for p in problems if p.severity == "error"] == []
+        assert report.counts["holdings"] == len(data.holdings)
