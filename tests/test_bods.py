@@ -261,7 +261,7 @@ def test_every_example_imports_to_a_folder_that_checks(tmp_path: Path, path: Pat
     assert report.counts["persons"] == sum(s["recordType"] == "person" for s in statements)
     # Every relationship is a holding or a role, or is reported.
     relationships = [s for s in statements if s["recordType"] == "relationship"]
-    reported = {n.statement for n in report.notices if not n.partly or "unspecifiedRelationships" in n.message}
+    reported = {n.statement for n in report.notices if not n.partly or "keptRelationships" in n.message}
     assert len(dataset.holdings) + len(dataset.roles) >= len(relationships) - len(reported)
     for entity in dataset.entities.values():
         assert entity.sources, entity.id
@@ -326,7 +326,7 @@ def test_cli_import_reports_on_stderr(xmfin: Invoke, tmp_path: Path) -> None:
     assert lines[0].endswith(
         "mixed-direct-and-indirect-ownership.json: statement fffad4d7-8263-4dbc-a300-8976bed7790c: partly imported: "
         "left out interest 1: the indirect shareholding of 50% (xmfin derives indirect stakes from the direct "
-        "holdings)"
+        "holdings); kept in the holding's extra for the export"
     )
     assert lines[1] == (
         f"wrote {out}: 2 entities, 1 persons, 3 holdings, 0 roles, 2 sources; "
@@ -400,7 +400,7 @@ def test_statements_that_cannot_be_represented_are_each_reported(tmp_path: Path)
     assert messages[1] == "a BODS 0.2/0.3 statement (statementType): only BODS 0.4 is read"
     assert messages[2] == (
         "the interestedParty is unspecified (informationUnknownToPublisher): no holding; kept under the subject's "
-        "extra.bods.unspecifiedRelationships"
+        "extra.bods.keptRelationships"
     )
     assert messages[3] == "the interestedParty 'missing' is not a record of this file"
     assert messages[4] == "an entity cannot hold itself"
@@ -809,7 +809,7 @@ def test_a_statement_left_out_whole_is_one_notice(tmp_path: Path) -> None:
     assert report.skipped == 1
     assert [n.message for n in report.notices] == [
         "left out interest 1: the indirect shareholding of 5%; interest 2: the indirect votingRights of 5% "
-        "(xmfin derives indirect stakes from the direct holdings)"
+        "(xmfin derives indirect stakes from the direct holdings); kept in the subject's extra for the export"
     ]
 
 
