@@ -700,9 +700,11 @@ def stacks_of(
 
 def too_large(entities: int, bends: int) -> UsageError:
     """The refusal of a chart larger than MAX_LAYOUT."""
-    what = f"{entities:,} entities" + (f" and {bends:,} bends of links" if bends else "")
-    limit = f"more than {MAX_LAYOUT:,}"
-    return UsageError(f"too large a chart: {what} to lay out, {limit}; draw a part with --depth N or a smaller target")
+    crossing = f" and {bends:,} bends of links" if bends else ""
+    return UsageError(
+        f"too large a chart: {entities:,} entities{crossing} to lay out, more than {MAX_LAYOUT:,}; "
+        "draw a part with --depth N or a smaller target"
+    )
 
 
 def build_chart(
