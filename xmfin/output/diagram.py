@@ -698,13 +698,25 @@ def stacks_of(
     return stacks
 
 
-def too_large(entities: int, bends: int) -> UsageError:
+class ChartTooLarge(UsageError):
+    """A chart larger than MAX_LAYOUT, refused before it is laid out."""
+
+
+def too_large(entities: int, bends: int) -> ChartTooLarge:
     """The refusal of a chart larger than MAX_LAYOUT."""
     crossing = f" and {bends:,} bends of links" if bends else ""
-    return UsageError(
+    return ChartTooLarge(
         f"too large a chart: {entities:,} entities{crossing} to lay out, more than {MAX_LAYOUT:,}; "
         "draw a part with --depth N or a smaller target"
     )
+
+
+def links_among(graph: OwnershipGraph, order: list[str]) -> list[tuple[str, str]]:
+    """The holdings (owner, owned) among the entities of order, by the order of owner, then of owned."""
+    inside = set(order)
+    edges = [(a, b) for a in order for b in graph.nx.successors(a) if b in inside]
+    position = {node: i for i, node in enumerate(order)}
+    return sorted(edges, key=lambda e: (position[e[0]], position[e[1]]))
 
 
 def build_chart(
@@ -720,10 +732,7 @@ def build_chart(
     order, hidden = select(graph, target, up, depth)
     if len(order) > MAX_LAYOUT:
         raise too_large(len(order), 0)
-    inside = set(order)
-    edges = [(a, b) for a in order for b in graph.nx.successors(a) if b in inside]
-    position = {node: i for i, node in enumerate(order)}
-    edges.sort(key=lambda e: (position[e[0]], position[e[1]]))
+    edges = links_among(graph, order)
     neighbours: dict[str, list[Entity]] = {node: [] for node in order}
     for a, b in edges:
         neighbours[a].append(data.entities[b])
