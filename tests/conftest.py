@@ -35,9 +35,13 @@ def load_case(case: str) -> Dataset:
 
 
 def graph_of(case: str, as_of: str | None = None) -> OwnershipGraph:
-    """The ownership graph of a fixture on a day given as an `--as-of` text (default TODAY)."""
+    """The ownership graph of a fixture on a day given as an `--as-of` text (default TODAY), as the commands
+    build it: from the view of the data on that day."""
+    from xmfin.dated import on_day
+
     day = as_of_day(as_of) if as_of else TODAY
-    return OwnershipGraph(load_case(case), day)
+    data = load_case(case)
+    return OwnershipGraph(on_day(data, day), day, data)
 
 
 @pytest.fixture(autouse=True)

@@ -47,20 +47,23 @@ def walk(node: dict[str, Any]) -> list[dict[str, Any]]:
 # so that adding a key is a deliberate change made here too.
 
 TREE_DOCUMENTED = {"xmfin", "as_of", "direction", "root"}
-NODE_DOCUMENTED = {"id", "name", "name_zh", "jurisdiction", "stake", "control", "effective_stake", "licences"}
-NODE_DOCUMENTED |= {"repeat", "truncated", "via_vie", "children"}
-NODE_EMITTED = NODE_DOCUMENTED | {"controlled"}
-CHAIN_DOCUMENTED = {"xmfin", "as_of", "entity", "from", "paths", "effective_stake", "controlled", "via_vie"}
-CHAIN_DOCUMENTED |= {"by_owner"}
+BOUNDS = {"effective_stake", "effective_min", "effective_max"}
+FRESHNESS = {"confirmed", "stale"}
+LINK = {"stake", "stake_min", "stake_max", "control", "nominee_for"}
+NODE_DOCUMENTED = {"id", "name", "name_zh", "jurisdiction", "licences", *LINK, *BOUNDS, *FRESHNESS}
+NODE_DOCUMENTED |= {"repeat", "truncated", "via_vie", "children", "controlled"}
+NODE_EMITTED = NODE_DOCUMENTED
+CHAIN_DOCUMENTED = {"xmfin", "as_of", "entity", "from", "paths", *BOUNDS, "controlled", "via_vie"}
+CHAIN_DOCUMENTED |= {"by_owner", "pending", "absent"}
 CHAIN_EMITTED = CHAIN_DOCUMENTED | {"paths_truncated"}
-STEP_DOCUMENTED = {"id", "name", "jurisdiction", "stake", "control"}
+STEP_DOCUMENTED = {"id", "name", "jurisdiction", *LINK, *FRESHNESS}
 STEP_EMITTED = STEP_DOCUMENTED | {"name_zh"}
-BY_OWNER_DOCUMENTED = {"effective_stake", "controlled", "via_vie"}
-GAPS_DOCUMENTED = {"xmfin", "as_of", "group", "vs", "by", "rows", "gaps"}
-ROW_DOCUMENTED = {"licence", "name", "core", "held", "claimed", "gap"}
-HELD_DOCUMENTED = {"entity", "category", "effective_stake"}
-HELD_EMITTED = HELD_DOCUMENTED | {"name", "via_vie", "controlled"}
-CLAIM_DOCUMENTED = {"sources", "as_of"}
+BY_OWNER_DOCUMENTED = {*BOUNDS, "controlled", "via_vie"}
+GAPS_DOCUMENTED = {"xmfin", "as_of", "group", "vs", "by", "rows", "gaps", "unknown"}
+ROW_DOCUMENTED = {"licence", "name", "core", "held", "claimed", "pending", "status", "gap"}
+HELD_DOCUMENTED = {"entity", "category", *BOUNDS, "controlled", "counts", *FRESHNESS}
+HELD_EMITTED = HELD_DOCUMENTED | {"name", "via_vie"}
+CLAIM_DOCUMENTED = {"sources", "as_of", "records", *FRESHNESS}
 CLAIM_EMITTED = CLAIM_DOCUMENTED | {"note"}
 CHECK_DOCUMENTED = {"xmfin", "ok", "problems"}
 CHECK_EMITTED = CHECK_DOCUMENTED | {"counts"}
@@ -94,7 +97,8 @@ def test_contract_tree(xmfin_json: Json) -> None:
 def test_contract_tree_lower_bound_key(xmfin_json: Json) -> None:
     nodes = {node["id"]: node for node in walk(xmfin_json("tree", case="undisclosed")["root"])}
     assert set(nodes["target"]) == NODE_EMITTED | {"effective_stake_min"}
-    assert set(nodes["dark"]) == NODE_EMITTED  # unknown with no lower bound: no effective_stake_min
+    assert (nodes["target"]["effective_min"], nodes["target"]["effective_max"]) == (30.0, 100.0)
+    assert set(nodes["dark"]) == NODE_EMITTED  # no lower bound above 0: no effective_stake_min
 
 
 def test_contract_chain(xmfin_json: Json) -> None:
@@ -254,8 +258,11 @@ def test_tree_min_stake(xmfin_json: Json) -> None:
     root = xmfin_json("tree", "--min-stake", "40", case="diamond")["root"]
     assert [n["id"] for n in walk(root)] == ["top", "zz-first", "aa-second"]
     root = xmfin_json("tree", "--min-stake", "30", case="undisclosed")["root"]
-    # Target Bank's lower bound is 30: it stays; Dark Trust's unknown stake has no lower bound: it goes
-    assert [n["id"] for n in walk(root)] == ["top", "mid", "target", "target"]
+    # Target Bank's lower bound is 30: it stays; Dark Trust's stake is unknown, 0 to 100%: it may meet 30%, so
+    # it stays too (only what certainly falls short goes)
+    assert [n["id"] for n in walk(root)] == ["top", "mid", "target", "target", "dark", "dark-sub"]
+    root = xmfin_json("tree", "--min-stake", "31", case="undisclosed")["root"]
+    assert [n["id"] for n in walk(root)] == ["top", "mid", "target", "target", "dark", "dark-sub"]
 
 
 def test_tree_vie(xmfin_json: Json) -> None:
@@ -276,7 +283,7 @@ def test_tree_undisclosed(xmfin: Invoke, xmfin_json: Json) -> None:
     assert nodes["dark"]["effective_stake"] is None and nodes["dark"]["stake"] is None
     lines = xmfin("tree", case="undisclosed").stdout.splitlines()
     target = next(line for line in lines if "Target Bank" in line)
-    assert "undisclosed" in target and "eff. >= 30%" in target
+    assert "undisclosed" in target and "eff. ≥ 30%" in target and "control unknown" in target
     dark = next(line for line in lines if "Dark Trust" in line)
     assert "voting" in dark and "eff. undisclosed" in dark
 
@@ -323,7 +330,15 @@ def test_chain_json(xmfin_json: Json) -> None:
     ]
     first = doc["paths"][0]
     assert (first[0]["stake"], first[0]["control"], first[1]["stake"], first[2]["stake"]) == (None, None, 45.0, 30.0)
-    assert doc["by_owner"] == {"top": {"effective_stake": 38.0, "via_vie": False, "controlled": False}}
+    assert doc["by_owner"] == {
+        "top": {
+            "effective_stake": 38.0,
+            "effective_min": 38.0,
+            "effective_max": 38.0,
+            "via_vie": False,
+            "controlled": False,
+        }
+    }
     assert doc["paths_truncated"] is False
 
 
@@ -331,7 +346,13 @@ def test_chain_orders_top_owners_by_effective_stake(xmfin_json: Json) -> None:
     doc = xmfin_json("chain", "a", case="cycle")
     assert doc["from"] == ["top", "outsider"]
     assert (doc["effective_stake"], doc["controlled"]) == (66.0, True)
-    assert doc["by_owner"]["outsider"] == {"effective_stake": 3.0, "via_vie": False, "controlled": False}
+    assert doc["by_owner"]["outsider"] == {
+        "effective_stake": 3.0,
+        "effective_min": 3.0,
+        "effective_max": 3.0,
+        "via_vie": False,
+        "controlled": False,
+    }
 
 
 def test_chain_from(xmfin_json: Json) -> None:
@@ -354,11 +375,14 @@ def test_chain_vie(xmfin: Invoke, xmfin_json: Json) -> None:
 
 def test_chain_undisclosed(xmfin: Invoke, xmfin_json: Json) -> None:
     doc = xmfin_json("chain", "target", case="undisclosed")
-    assert (doc["effective_stake"], doc["effective_stake_min"], doc["controlled"]) == (None, 30.0, False)
+    # Top holds 30% itself and controls Mid, whose undisclosed stake may be up to 70%: control is unknown,
+    # not "no"
+    assert (doc["effective_stake"], doc["effective_stake_min"], doc["controlled"]) == (None, 30.0, None)
+    assert (doc["effective_min"], doc["effective_max"]) == (30.0, 100.0)
     assert doc["by_owner"]["top"]["effective_stake_min"] == 30.0
     out = xmfin("chain", "target", case="undisclosed").stdout
     assert "Top Holdings (HK) → Mid Co (HK) 100% → Target Bank (CN) undisclosed" in out
-    assert "Top Holdings: eff. >= 30%, does not control it" in out
+    assert "Top Holdings: eff. ≥ 30%, control unknown" in out
 
 
 def test_chain_human_output(xmfin: Invoke) -> None:
@@ -380,10 +404,14 @@ def test_chain_says_when_paths_are_cut(xmfin: Invoke, xmfin_json: Json, monkeypa
     assert "only the first 2 paths are shown" in xmfin("chain", "bottom", case="diamond").stdout
 
 
-def test_chain_of_an_entity_with_no_owner(xmfin_json: Json) -> None:
+def test_chain_of_an_entity_with_no_owner(xmfin: Invoke, xmfin_json: Json) -> None:
+    # It says so, rather than answering about the entity itself ("eff. 100%, controls it").
     doc = xmfin_json("chain", "top", case="diamond")
-    assert doc["from"] == ["top"] and doc["effective_stake"] == 100.0
-    assert [[s["id"] for s in p] for p in doc["paths"]] == [["top"]]
+    assert (doc["from"], doc["paths"], doc["effective_stake"], doc["controlled"]) == ([], [], None, None)
+    assert doc["absent"] is None
+    result = xmfin("chain", "top", "--as-of", "2026-12-01", case="diamond")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == "Top Holdings (KY): no recorded owners on 2026-12-01"
 
 
 def test_chain_from_an_entity_that_holds_nothing_in_it(xmfin: Invoke) -> None:
@@ -419,7 +447,16 @@ def test_show_json(xmfin_json: Json) -> None:
     assert entity["former_names"] == [{"name": "Old Alpha HK", "name_zh": None, "since": None, "until": "2018"}]
     assert [(h["owner"], h["stake"], h["active"]) for h in doc["owners"]] == [("alpha-top", 100.0, True)]
     assert [(h["owned"], h["since"]) for h in doc["holdings"]] == [("alpha-loans", "2015-06")]
-    assert doc["groups"] == [{"group": "alpha", "effective_stake": 100.0, "via_vie": False, "controlled": True}]
+    assert doc["groups"] == [
+        {
+            "group": "alpha",
+            "effective_stake": 100.0,
+            "effective_min": 100.0,
+            "effective_max": 100.0,
+            "via_vie": False,
+            "controlled": True,
+        }
+    ]
     assert [s["id"] for s in doc["sources"]] == ["src"]
 
 
@@ -432,7 +469,7 @@ def test_show_former_names_and_aliases(xmfin: Invoke) -> None:
 def test_show_marks_what_is_not_active_on_the_day(xmfin: Invoke, xmfin_json: Json) -> None:
     doc = xmfin_json("show", "alpha-loans", "--as-of", "2015-05")
     assert [(h["owner"], h["active"]) for h in doc["owners"]] == [("alpha-hk", False)]
-    assert "(not active)" in xmfin("show", "alpha-loans", "--as-of", "2015-05").stdout
+    assert "(not yet)" in xmfin("show", "alpha-loans", "--as-of", "2015-05").stdout
 
 
 # gaps
@@ -455,7 +492,16 @@ def test_gaps_json(xmfin_json: Json) -> None:
     assert (doc["group"], doc["vs"], doc["by"], doc["gaps"]) == ("alpha", ["beta"], "family", ["securities"])
     rows = {row["licence"]: row for row in doc["rows"]}
     assert list(rows) == ["bank", "securities", "lending"]
-    assert rows["bank"]["claimed"]["beta"] == [{"sources": ["src"], "as_of": "2019-05", "note": "Claimed."}]
+    assert rows["bank"]["claimed"]["beta"] == [
+        {
+            "sources": ["src"],
+            "as_of": "2019-05",
+            "note": "Claimed.",
+            "records": "contradict",  # no Beta member held a banking licence in 2019-05
+            "confirmed": "2019-05",
+            "stale": True,  # more than three years before the day asked about
+        }
+    ]
     assert rows["bank"]["held"]["beta"] == [] and rows["bank"]["gap"] is False
     (held,) = rows["securities"]["held"]["beta"]
     assert (held["entity"], held["category"], held["effective_stake"]) == ("beta-sec", "brokerage", 50.55)
@@ -507,7 +553,7 @@ def test_gaps_minority_human_output(xmfin: Invoke) -> None:
     securities = next(line for line in out.splitlines() if "Securities *" in line)
     assert "Partner Securities 20% (minority)" in securities
     assert securities.count("Small Broker") == 1  # one holder, two licences of the family: named once
-    assert "Big Group has no gaps against Small Group" in out
+    assert "Big Group has no certain gap against Small Group" in out
     out = xmfin("gaps", "--vs", "small", "--controlled", case="minority").stdout
     assert "Big Group lacks against Small Group: securities" in out
 
@@ -518,7 +564,10 @@ def test_gaps_group_by_chinese_name(xmfin_json: Json) -> None:
 
 def test_gaps_undisclosed_thresholds(xmfin_json: Json) -> None:
     assert xmfin_json("gaps", "--vs", "peer", "--min-stake", "30", case="undisclosed")["gaps"] == []
-    assert xmfin_json("gaps", "--vs", "peer", "--min-stake", "31", case="undisclosed")["gaps"] == ["bank"]
+    # 30% to 100%: it may or may not reach 31%, so the gap is unknown, not certain
+    doc = xmfin_json("gaps", "--vs", "peer", "--min-stake", "31", case="undisclosed")
+    assert (doc["gaps"], doc["unknown"]) == ([], ["bank"])
+    assert doc["rows"][0]["held"]["top"][0]["counts"] is None
     (held,) = xmfin_json("gaps", "--vs", "peer", case="undisclosed")["rows"][0]["held"]["top"]
     assert (held["effective_stake"], held["effective_stake_min"]) == (None, 30.0)
 
@@ -526,7 +575,7 @@ def test_gaps_undisclosed_thresholds(xmfin_json: Json) -> None:
 def test_gaps_undisclosed_human_output(xmfin: Invoke) -> None:
     lines = xmfin("gaps", "--vs", "peer", case="undisclosed").stdout.splitlines()
     banking = next(line for line in lines if "Banking *" in line)
-    assert "Target Bank >= 30%" in banking and "Peer Bank 100%" in banking
+    assert "Target Bank ≥ 30% (control unknown)" in banking and "Peer Bank 100%" in banking
     trust = next(line for line in lines if "Trust" in line)
     assert "Dark Sub undisclosed" in trust
 
@@ -735,8 +784,10 @@ def test_group_resolution() -> None:
     assert find_group(data, "VEGA GROUP").id == "vega"
     assert find_group(data, "织女集团").id == "vega"
     assert default_group(data, None).id == "vega"
-    with pytest.raises(UnknownName, match="unknown group 'vega holdings'"):
-        find_group(data, "vega holdings")  # the root's name is not the group's
+    assert find_group(data, "vega holdings").id == "vega"  # by its root's name, as issue 12 asks
+    assert find_group(data, "织女").id == "vega"  # a substring of the Chinese name
+    with pytest.raises(UnknownName, match="unknown group 'nova'"):
+        find_group(data, "nova")
 
 
 def test_show_resolves_names_like_the_core(xmfin_json: Json) -> None:

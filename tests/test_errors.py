@@ -271,6 +271,8 @@ MESSAGE_CALLS = {
     "ChartTooLarge": 0,
     "DataError": 0,
     "BodsError": 0,
+    "OutputError": 0,
+    "FtmError": 0,
     "DateError": 0,
     "_Invalid": 0,
     "fail": 0,

@@ -53,6 +53,13 @@ def test_json_holds_every_record_as_loaded(xmfin: Invoke) -> None:
         "sources": ["article"],
         "note": 'Exclusive "business" agreement',
         "extra": None,
+        "quotes": [],
+        "stake_min": None,
+        "stake_max": None,
+        "stake_min_exclusive": False,
+        "stake_max_exclusive": False,
+        "pending": False,
+        "nominee_for": None,
     }
 
 
@@ -89,7 +96,7 @@ def test_csv_folder_has_one_table_per_record_type(xmfin: Invoke, tmp_path: Path)
     top = entities[0]
     assert top["id"] == "top-co"
     assert top["name"] == TOP_NAME
-    assert top["aliases"] == "Top; 顶"
+    assert top["aliases"] == '["Top", "顶"]'  # lists are JSON arrays: unambiguous whatever an item holds
     assert top["description"] == 'Line one.\nLine two, with a "quote".'
     assert top["dissolved"] == ""
     assert "figures" not in top
@@ -103,8 +110,9 @@ def test_csv_folder_has_one_table_per_record_type(xmfin: Invoke, tmp_path: Path)
             "unit": "CNY",
             "period": "2019",
             "as_of": "",
-            "sources": "filing",
+            "sources": '["filing"]',
             "note": "",
+            "quotes": "",
         }
     ]
     with (out / "former_names.csv").open(encoding="utf-8", newline="") as stream:
@@ -126,7 +134,7 @@ def test_graphml_read_back_by_networkx(xmfin: Invoke, tmp_path: Path) -> None:
     export(xmfin, "-f", "graphml", "--as-of", "2020", "-o", str(path))
     graph = nx.read_graphml(path)
     assert graph.is_directed()
-    assert graph.number_of_nodes() == 10
+    assert graph.number_of_nodes() == 9  # old-sub was dissolved in 2018: no node in 2020
     assert graph.number_of_edges() == ACTIVE_2020
     assert graph.graph["as_of"] == "2020-12-31"
     top = graph.nodes["top-co"]
@@ -157,7 +165,7 @@ def test_gexf_read_back_by_networkx(xmfin: Invoke, tmp_path: Path) -> None:
     path = tmp_path / "graph.gexf"
     export(xmfin, "-f", "gexf", "--as-of", "2020", "-o", str(path))
     graph = nx.read_gexf(path)
-    assert graph.number_of_nodes() == 10
+    assert graph.number_of_nodes() == 9  # old-sub was dissolved in 2018: no node in 2020
     assert graph.number_of_edges() == ACTIVE_2020
     top = graph.nodes["top-co"]
     assert top["label"] == TOP_NAME
@@ -228,7 +236,7 @@ def test_mermaid_is_a_flowchart_with_escaped_labels(xmfin: Invoke) -> None:
     edges = [line for line in lines if re.fullmatch(r"  n\d+ (-->|-\.->|==>)\|\"[^\"]*\"\| n\d+", line)]
     assert len(edges) == ACTIVE_2020
     nodes = [line for line in lines if re.fullmatch(r'  n\d+(\["[^"]*"\]|\(\["[^"]*"\]\))', line)]
-    assert len(nodes) == 10
+    assert len(nodes) == 9  # old-sub was dissolved in 2018
 
 
 def test_mermaid_text_escapes_every_special_character() -> None:

@@ -7,14 +7,16 @@ import itertools
 
 import networkx as nx
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from xmfin import graph as graph_module
-from xmfin.graph import Effective, OwnershipGraph, TreeNode, format_stake, gives_control, link_weight
+from xmfin.graph import Effective, OwnershipGraph, TreeNode, control_by_link, format_stake, link_weight
 from xmfin.model import Dataset, Entity, Holding
 
 from .conftest import graph_of
+
+DAY = dt.date(2024, 1, 1)
 
 
 def chain_data(links: list[tuple[str, str, float | None]], control: str = "equity") -> Dataset:
@@ -35,35 +37,46 @@ def values(effective: dict[str, Effective]) -> dict[str, float | None]:
     return {node: e.value for node, e in effective.items()}
 
 
+def controlled_from(graph: OwnershipGraph, root: str) -> set[str]:
+    """The entities root certainly controls."""
+    return {node for node, control in graph.control_from(root).items() if control is True}
+
+
+def controllers_of(graph: OwnershipGraph, target: str) -> set[str]:
+    """The entities that certainly control target (target itself included)."""
+    return {node for node, control in graph.control_to(target).items() if control is True}
+
+
 # Diamond: see tests/fixtures/diamond/entities.yaml.
 
 
 def test_diamond_effective_stake_is_the_sum_over_paths() -> None:
     effective = graph_of("diamond").effective_from("top")
     # 45% x 50% + 45% x 30% + 10% x 20% = 22.5 + 13.5 + 2 = 38%, passed on whole to the 100% subsidiary.
-    assert effective["bottom"] == Effective(pytest.approx(0.38), False, False)
+    assert (effective["bottom"].low, effective["bottom"].high) == (pytest.approx(0.38), pytest.approx(0.38))
     assert effective["bottom"].value == 38.0
     assert effective["bottom-sub"].value == 38.0
     assert effective["top"].value == 100.0
     assert effective["small"].value == 10.0
 
 
-def test_diamond_control_needs_every_link_above_half() -> None:
+def test_diamond_control_sums_only_what_controlled_entities_hold() -> None:
     graph = graph_of("diamond")
-    assert graph.controlled_from("top") == {"top"}
-    assert graph.controllers_of("bottom-sub") == {"bottom-sub", "bottom"}
+    # Top holds 45% + 45% + 10% of three entities, none above half: it controls none of them, so their stakes
+    # in bottom are not summed for top.
+    assert controlled_from(graph, "top") == {"top"}
+    assert controllers_of(graph, "bottom-sub") == {"bottom-sub", "bottom"}
 
 
 def test_diamond_paths_are_listed_shortest_first_then_by_ids() -> None:
-    paths, more = graph_of("diamond").paths("top", "bottom")
+    paths, more = graph_of("diamond").paths(["top"], "bottom")
     assert paths == [["top", "aa-second", "bottom"], ["top", "small", "bottom"], ["top", "zz-first", "bottom"]]
     assert not more
-    assert graph_of("diamond").paths("bottom", "bottom") == ([["bottom"]], False)
+    assert graph_of("diamond").paths(["bottom"], "bottom") == ([["bottom"]], False)
 
 
 def test_paths_stop_at_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(graph_module, "MAX_PATHS", 2)
-    paths, more = graph_of("diamond").paths("top", "bottom-sub")
+    paths, more = graph_of("diamond").paths(["top"], "bottom-sub", limit=2)
     assert len(paths) == 2 and more
     assert paths == sorted(paths, key=lambda path: (len(path), path))
 
@@ -147,7 +160,7 @@ def test_vie_without_stake_counts_as_whole_and_says_so() -> None:
     effective = graph.effective_from("listed-co")
     assert values(effective) == {"listed-co": 100.0, "wfoe": 100.0, "opco": 100.0, "lender": 60.0}
     assert {node for node, e in effective.items() if e.via_vie} == {"opco", "lender"}
-    assert graph.controlled_from("listed-co") == {"listed-co", "wfoe", "opco", "lender"}
+    assert controlled_from(graph, "listed-co") == {"listed-co", "wfoe", "opco", "lender"}
 
 
 def test_owners_above_a_vie_entity() -> None:
@@ -156,7 +169,7 @@ def test_owners_above_a_vie_entity() -> None:
     assert above["listed-co"].value == 60.0 and above["listed-co"].via_vie
     assert above["nominee"].value == 60.0 and not above["nominee"].via_vie
     assert sorted(graph.top_owners("lender")) == ["listed-co", "nominee"]
-    assert graph.controllers_of("lender") == {"lender", "opco", "listed-co", "nominee"}
+    assert controllers_of(graph, "lender") == {"lender", "opco", "listed-co", "nominee"}
 
 
 def test_vie_tree_shows_the_link_kind() -> None:
@@ -174,18 +187,22 @@ def test_vie_tree_shows_the_link_kind() -> None:
         (100, "equity", 1.0, True),
         (50.01, "equity", 0.5001, True),
         (50, "equity", 0.5, False),
-        (None, "equity", None, False),
+        (None, "equity", None, None),  # undisclosed: it may be above half
         (None, "vie", 1.0, True),
         (40, "vie", 0.4, True),
-        (None, "voting", None, False),
+        (None, "voting", None, True),  # a voting agreement gives control
         (60, "voting", 0.6, True),
-        (None, "other", None, False),
+        (None, "other", None, None),  # explained in a note: the records cannot tell
     ],
 )
-def test_link_weight_and_control(stake: float | None, control: str, weight: float | None, controls: bool) -> None:
+def test_link_weight_and_control(
+    stake: float | None, control: str, weight: float | None, controls: bool | None
+) -> None:
     holding = Holding("a", "b", stake, control)
+    graph = OwnershipGraph(Dataset(entities={"a": Entity("a", "A"), "b": Entity("b", "B")}, holdings=[holding]), DAY)
     assert link_weight(holding) == weight
-    assert gives_control(holding) is controls
+    assert control_by_link(holding, *graph.bounds(holding)) is controls
+    assert graph.control_from("a")["b"] is controls
 
 
 # Cross-holding cycle: see tests/fixtures/cycle/entities.yaml.
@@ -197,7 +214,8 @@ def test_cycle_with_an_external_entry() -> None:
     # A: Top-A 60% + Top-B-A 20% x 30% = 66%; B: Top-B 20% + Top-A-B 60% x 50% = 50%. The outsider's
     # 10% of B is not under Top and adds nothing.
     assert values(effective) == {"top": 100.0, "a": 66.0, "b": 50.0}
-    assert graph.controlled_from("top") == {"top", "a"}
+    # Top controls A (60%), so A's 50% of B counts with Top's own 20%: 70%, control as consolidation works.
+    assert controlled_from(graph, "top") == {"top", "a", "b"}
 
 
 def test_cycle_seen_from_inside() -> None:
@@ -232,7 +250,7 @@ def test_a_cycle_at_the_top_gives_all_its_members_as_top_owners() -> None:
     graph = OwnershipGraph(chain_data([("x", "y", 40), ("y", "x", 40), ("y", "z", 100)]), dt.date(2024, 1, 1))
     assert sorted(graph.top_owners("z")) == ["x", "y"]
     assert graph.effective_to("z")["x"].value == 40.0
-    assert graph.paths("x", "z") == ([["x", "y", "z"]], False)
+    assert graph.paths(["x"], "z") == ([["x", "y", "z"]], False)
 
 
 def test_a_cycle_over_budget_is_unknown_not_wrong(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -248,19 +266,31 @@ def test_undisclosed_stake_is_unknown_with_a_lower_bound() -> None:
     graph = graph_of("undisclosed")
     effective = graph.effective_from("top")
     target = effective["target"]
-    assert (target.value, target.minimum, target.lower_bound, target.label()) == (None, 30.0, 30.0, ">= 30%")
+    assert (target.value, target.minimum, target.lower_bound, target.label()) == (None, 30.0, 30.0, "≥ 30%")
     dark = effective["dark"]
-    assert (dark.value, dark.minimum, dark.lower_bound, dark.label()) == (None, None, 0.0, "undisclosed")
-    assert effective["dark-sub"].value is None and effective["dark-sub"].minimum is None
+    assert (dark.value, dark.minimum, dark.lower_bound, dark.label()) == (None, 0.0, 0.0, "undisclosed")
+    assert effective["dark-sub"].value is None and effective["dark-sub"].minimum == 0.0
     assert effective["mid"].label() == "100%"
-    # an undisclosed link gives no control, whatever lies above it
-    assert graph.controlled_from("top") == {"top", "mid"}
+    # a voting agreement gives control (dark, and dark-sub through it); target's 30% + undisclosed may or may
+    # not be above half
+    assert graph.control_from("top") == {
+        "top": True,
+        "mid": True,
+        "dark": True,
+        "dark-sub": True,
+        "target": None,
+    }
 
 
 def test_effective_labels() -> None:
-    assert Effective(0.295).label() == "29.5%"
-    assert Effective(1 / 3).label() == "33.3333%"
-    assert Effective(0.5055, via_vie=True).value == 50.55
+    assert Effective(0.295, 0.295).label() == "29.5%"
+    assert Effective(1 / 3, 1 / 3).label() == "33.3333%"
+    assert Effective(0.5055, 0.5055, via_vie=True).value == 50.55
+    assert Effective(0.65, 1.0).label() == "≥ 65%"
+    assert Effective(0.5, 0.75).label() == "50-75%"
+    assert Effective(0.0, 1.0).label() == "undisclosed"
+    assert Effective(0.0, 0.255).label() == "≤ 25.5%"
+    assert Effective(0.3, None).label() == "≥ 30%"
     assert format_stake(100.0) == "100" and format_stake(0.5) == "0.5"
 
 
@@ -316,6 +346,11 @@ def random_graphs(draw: st.DrawFn) -> OwnershipGraph:
     pairs = [(a, b) for a in nodes for b in nodes if a != b]
     chosen = draw(st.lists(st.sampled_from(pairs), unique=True, max_size=12))
     holdings = [Holding(a, b, *draw(LINKS)) for a, b in chosen]
+    # Valid data only: the equity in each entity adds up to at most 100%, leaving room for undisclosed holders.
+    for node in nodes:
+        equity = [h for h in holdings if h.owned == node and h.control == "equity"]
+        known = sum(h.stake or 0.0 for h in equity)
+        assume(known < 100 or (known == 100 and all(h.stake is not None for h in equity)))
     data = Dataset(entities={n: Entity(n, n) for n in nodes}, holdings=holdings)
     return OwnershipGraph(data, dt.date(2024, 1, 1))
 
@@ -348,19 +383,14 @@ def test_effective_stakes_match_the_definition(graph: OwnershipGraph) -> None:
     nodes = list(graph.data.entities)
     for source in nodes:
         down = graph.effective_from(source)
-        controlled = graph.controlled_from(source)
         reached = nx.descendants(graph.nx, source) | {source}
         assert set(down) == reached
         for target in reached:
             found = down[target]
             value, minimum, vie = by_definition(graph, source, target)
             assert found.value == pytest.approx(value) if value is not None else found.value is None
-            assert found.minimum == pytest.approx(minimum) if minimum is not None else found.minimum is None
+            # The lower bound is the sum over the paths whose links are all known.
+            assert found.minimum == pytest.approx(minimum if minimum is not None else value or 0.0)
             assert found.via_vie is vie
             up = graph.effective_to(target)[source]
             assert (up.value, up.minimum, up.via_vie) == (found.value, found.minimum, found.via_vie)
-            by_control = any(
-                all(gives_control(graph.holding(a, b)) for a, b in itertools.pairwise(path))
-                for path in nx.all_simple_paths(graph.nx, source, target)
-            )
-            assert (target in controlled) is (by_control or target == source)

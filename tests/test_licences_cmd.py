@@ -52,9 +52,27 @@ def test_licences_json_records(xmfin_json) -> None:
     assert micro["revoked"] is None
     assert micro["jurisdiction"] == "CN-CQ"  # the holder's, since the licence names none
     assert micro["active"] is True
-    assert micro["groups"] == [{"group": "xm", "effective_stake": 100.0, "via_vie": False, "controlled": True}]
+    assert micro["groups"] == [
+        {
+            "group": "xm",
+            "effective_stake": 100.0,
+            "effective_min": 100.0,
+            "effective_max": 100.0,
+            "via_vie": False,
+            "controlled": True,
+        }
+    ]
     mybank = doc["licences"][1]
-    assert mybank["groups"] == [{"group": "ant", "effective_stake": 30.0, "via_vie": False, "controlled": False}]
+    assert mybank["groups"] == [
+        {
+            "group": "ant",
+            "effective_stake": 30.0,
+            "effective_min": 30.0,
+            "effective_max": 30.0,
+            "via_vie": False,
+            "controlled": False,
+        }
+    ]
 
 
 def test_licences_all_and_as_of(xmfin_json) -> None:
@@ -135,6 +153,7 @@ def test_licences_json_keys(xmfin_json) -> None:
     doc = xmfin_json("licences", "--as-of", "2020", case=CASE)
     assert list(doc) == ["xmfin", "as_of", "all", "licences"]
     assert set(doc["licences"][0]) == {
+        "pending",
         "holder",
         "holder_name",
         "category",

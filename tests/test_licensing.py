@@ -130,17 +130,21 @@ def test_an_undated_claim_always_counts() -> None:
 # Stakes: undisclosed, VIE, changing owners.
 
 
-def test_thresholds_compare_against_the_known_lower_bound() -> None:
+def test_thresholds_count_what_certainly_meets_them_and_keep_the_rest_as_unknown() -> None:
     graph = graph_of("undisclosed")
     group = graph.data.groups["top"]
     every = group_licences(graph, group)
-    assert [(h.licence.holder, h.effective.value, h.effective.minimum) for h in every] == [
-        ("target", None, 30.0),  # sorted by lower bound, largest first
-        ("dark-sub", None, None),
+    assert [(h.licence.holder, h.effective.value, h.effective.minimum, h.counts) for h in every] == [
+        ("target", None, 30.0, True),  # sorted by lower bound, largest first
+        ("dark-sub", None, 0.0, True),
     ]
-    assert [h.licence.holder for h in group_licences(graph, group, Filters(min_stake=30))] == ["target"]
-    assert group_licences(graph, group, Filters(min_stake=30.5)) == []
-    assert group_licences(graph, group, Filters(controlled=True)) == []
+    at_30 = group_licences(graph, group, Filters(min_stake=30))
+    assert [(h.licence.holder, h.counts) for h in at_30] == [("target", True), ("dark-sub", None)]
+    at_31 = group_licences(graph, group, Filters(min_stake=30.5))
+    assert [(h.licence.holder, h.counts) for h in at_31] == [("target", None), ("dark-sub", None)]
+    # Target's control is unknown (30% + an undisclosed stake); Dark Sub is controlled through a voting link.
+    controlled = group_licences(graph, group, Filters(controlled=True))
+    assert [(h.licence.holder, h.counts) for h in controlled] == [("target", None), ("dark-sub", True)]
 
 
 def test_a_licence_held_through_a_vie_is_controlled_and_says_so() -> None:

@@ -148,7 +148,7 @@ def test_unknown_key_suggests_the_right_one(tmp_path: Path) -> None:
     path = folder(tmp_path, ENTITIES_HEAD + "holdings:\n  - {owner: a, owned: b, stke: 50, sources: [src]}\n")
     problem = only_error(path)
     assert (problem.loc.line, problem.loc.column) == (8, 26)
-    assert problem.message == "unknown key 'stke' in holding (did you mean 'stake'?)"
+    assert problem.message == "unknown key 'stke' in holding (did you mean 'stake' or 'stake_min' or 'stake_max'?)"
 
 
 def test_extra_is_kept_and_ignored(tmp_path: Path) -> None:

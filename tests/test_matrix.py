@@ -55,7 +55,7 @@ def test_matrix_json(xmfin_json) -> None:
     assert held["effective_stake"] == 30.0
     assert held["controlled"] is False
     assert doc["rows"][1]["claimed"]["xm"][0]["sources"] == ["news-2019"]
-    assert doc["summary"]["xm"] == {"held": ["lending"], "claimed": ["fund"]}
+    assert doc["summary"]["xm"] == {"held": ["lending"], "unknown": [], "claimed": ["fund"]}
     assert "gap" not in doc["rows"][0]
 
 

@@ -22,7 +22,7 @@ from xmfin import lookup
 from xmfin.dates import as_of_day
 from xmfin.errors import UsageError
 from xmfin.loading import load as load_folder
-from xmfin.model import Dataset, Entity, Group
+from xmfin.model import Dataset, Entity, Group, Holding
 from xmfin.search import DEFAULT_LIMIT, Match
 from xmfin.sources import SourceUse, source_uses
 from xmfin.timeline import Event
@@ -55,16 +55,22 @@ def explore(path: str | os.PathLike[str] | None = None, as_of: str | dt.date | N
 class Chain:
     """The holding paths from the top owners (`tops`, largest stake first) down to `entity`.
 
-    `effective` and `controls` give each top owner's effective stake in the entity and whether it controls it;
-    `truncated` is true when a top owner had more paths than `graph.MAX_PATHS`.
+    `effective` and `controls` give each top owner's effective stake in the entity and whether it controls it
+    (True, False, or None when the records cannot tell); `nominee_for` names, for a top owner whose holding on
+    the way is a nominee's, the party it holds for. `truncated` is true when there were more than
+    `graph.MAX_PATHS` paths. `absent` says why the entity is not there on the day (not yet founded, dissolved);
+    `pending` lists announced deals into the entity or its owners.
     """
 
     entity: str
     tops: list[str]
     paths: list[list[str]]
     effective: dict[str, Effective]
-    controls: dict[str, bool]
+    controls: dict[str, bool | None]
     truncated: bool = False
+    nominee_for: dict[str, str] = field(default_factory=dict)
+    absent: str | None = None
+    pending: list[Holding] = field(default_factory=list)
 
 
 @dataclass
@@ -83,10 +89,23 @@ class Explorer:
 
     @cached_property
     def graph(self) -> OwnershipGraph:
-        """The ownership graph of the day, built on first use (search, sources and timeline need none)."""
+        """The ownership graph of the day, built on first use (search, sources and timeline need none): only
+        entities that existed that day, under their names of the day."""
+        from xmfin.dated import on_day
         from xmfin.graph import OwnershipGraph
 
-        return OwnershipGraph(self.data, self.day)
+        return OwnershipGraph(on_day(self.data, self.day), self.day, self.data)
+
+    def absence(self, entity_id: str) -> str | None:
+        """Why an entity is not there on the day (`not founded until 2013-12`, `dissolved 2019-03`), or None."""
+        from xmfin.dated import exists
+
+        entity = self.data.entities[entity_id]
+        if exists(entity, self.day):
+            return None
+        if entity.founded is not None and self.day < entity.founded.first:
+            return f"not founded until {entity.founded}"
+        return f"dissolved {entity.dissolved}"
 
     def on(self, as_of: str | dt.date) -> Explorer:
         """The same data on another day."""
@@ -110,27 +129,35 @@ class Explorer:
     def chain(self, entity: str, from_: str | None = None) -> Chain:
         """Every holding path from the top owners of entity (or from `from_` only) down to it."""
         target = self.entity(entity).id
-        above = self.graph.effective_to(target)
+        absent = self.absence(target)
+        if absent is not None:
+            return Chain(target, [], [], {}, {}, absent=absent)
+        graph = self.graph
+        above = graph.effective_to(target)
         if from_ is not None:
             tops = [self.entity(from_).id]
-            if tops[0] not in above:
+            if tops[0] not in above or tops[0] == target:
                 raise UsageError(f"'{tops[0]}' holds no stake in '{target}' on {self.day.isoformat()}")
         else:
-            tops = sorted(self.graph.top_owners(target), key=lambda top: (-above[top].lower_bound, top))
-        controllers = self.graph.controllers_of(target)
-        paths: list[list[str]] = []
-        truncated = False
-        for top in tops:
-            found, more = self.graph.paths(top, target)
-            paths.extend(found)
-            truncated = truncated or more
+            tops = sorted(graph.top_owners(target), key=lambda top: (-above[top].lower_bound, top))
+        control = graph.control_to(target)
+        paths, truncated = graph.paths(tops, target)
+        nominee_for: dict[str, str] = {}
+        for path in paths:
+            first = graph.holding(path[0], path[1]) if len(path) > 1 else None
+            if first is not None and first.nominee_for is not None:
+                nominee_for.setdefault(path[0], first.nominee_for)
+        pending = [h for h in graph.pending() if h.owned in above]
         return Chain(
             target,
             tops,
             paths,
             {top: above[top] for top in tops},
-            {top: top in controllers for top in tops},
+            {top: control.get(top, False) for top in tops},
             truncated,
+            nominee_for,
+            None,
+            pending,
         )
 
     def show(self, entity: str) -> Profile:

@@ -3,21 +3,28 @@
 Entity and person statements become entities (kind `person` for persons); relationship statements become
 holdings (owner = interested party, owned = subject) or, for board and management interests, roles; each
 distinct source and publisher becomes a source. Every statement that cannot be represented, or only in part,
-gives one notice (reported on stderr and counted): nothing is dropped silently. What has no key of its own
-(BODS identifiers, addresses, birth dates, ...) is kept under `extra` with the statement and record ids.
+gives one notice naming the statement and the interest (reported on stderr and counted): nothing is dropped
+silently. What has no key of its own (BODS identifiers, addresses, birth dates, entity and person types, ...)
+is kept under `extra.bods`, from where `export --format bods` writes it back.
 
-Choices (documented in the README): an interest marked `indirect` is not imported, because xmfin derives
-indirect stakes from the direct holdings (BODS lists the components); `rightsGrantedByContract` is a VIE
-(control by contract), `votingRights` voting, any other control interest `other`; a share given only as a
-range leaves the stake undisclosed and says so in the note; of several interests of one party in one subject
-at the same time, the first by kind (shareholding, contract, voting, other) is the holding and the rest go
-into its note; when several statements describe one record, the latest (by statementDate) is used.
+History: the statements of one record are read in `statementDate` order. A relationship whose share changes
+ends one holding the day before the next starts; an interest no longer stated, or a closed relationship, ends
+the day before that statement's date (BODS `endDate` is the first day an interest no longer exists, so the
+holding's `until` is the day before it); a statement that restates an interest from the same start date
+replaces it. Share ranges become the holding's stake bounds.
+
+An xmfin export (`output/bods.py`) carries each record in an `xmfinRecord` annotation with a digest of the
+statement's `recordDetails`, and the sections BODS has no place for in an `xmfinDataset` annotation; when
+the digest matches, the record is restored exactly (docs/bods.md lists what else survives, and why).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import itertools
 import json
+import math
 import os
 import re
 import unicodedata
@@ -25,14 +32,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xmfin import yamltext
+from xmfin import fileio, yamltext
 from xmfin.bods_read import read_statements
 from xmfin.dates import DateError, PartialDate, active, overlap, parse_date
 from xmfin.errors import UsageError
-from xmfin.loading import ENTITIES_FILE, ID_PATTERN, JURISDICTION_PATTERN, LICENCES_FILE
+from xmfin.loading import ENTITIES_FILE, FIELDS, ID_PATTERN, JURISDICTION_PATTERN, LICENCES_FILE
 from xmfin.model import ENTITY_KINDS
 
 XMFIN_SCHEME = "xmfin"  # identifiers of this scheme name carry an xmfin id (as `export --format bods` writes)
+# Custom annotation properties of an xmfin export (BODS allows them in annotations; other tools ignore them).
+XMFIN_RECORD = "xmfinRecord"  # {"type", "digest", "record"}: the record as xmfin has it
+XMFIN_DATASET = "xmfinDataset"  # the sections BODS has no place for, on the export's first statement
+XMFIN_COMMENT = "xmfinComment"  # marks the readable comments xmfin writes (description, note, licences)
+XMFIN_SOURCE = "xmfinSource"
+XMFIN_PROPERTIES = (XMFIN_RECORD, XMFIN_DATASET, XMFIN_COMMENT, XMFIN_SOURCE)
+VIE_DETAILS = "VIE: control by contract (variable interest entity)"  # what the export says of a VIE without note
 CONTROL_OF_INTEREST = {
     "shareholding": "equity",
     "rightsGrantedByContract": "vie",
@@ -46,6 +60,25 @@ ROLE_INTERESTS = {
 _CONTROL_ORDER = ("equity", "vie", "voting", "other")
 _FULL = 100.0001  # as the loader: stakes summed in floating point must still fit in 100
 MAX_DEPTH = 20  # of the BODS details kept under `extra`
+# recordDetails keys xmfin holds in fields of its own; every other key is kept under extra.bods.
+_PARTY_NATIVE = ("isComponent", "name", "alternateNames", "foundingDate", "dissolutionDate")
+_STAKE_FIELDS = ("stake", "stake_min", "stake_max", "stake_min_exclusive", "stake_max_exclusive")
+# The sections an xmfin export carries in its xmfinDataset annotation, and the file each belongs to.
+DATASET_SECTIONS = {
+    "sources": ENTITIES_FILE,
+    "groups": ENTITIES_FILE,
+    "events": ENTITIES_FILE,
+    "families": LICENCES_FILE,
+    "categories": LICENCES_FILE,
+    "licences": LICENCES_FILE,
+    "claims": LICENCES_FILE,
+}
+
+
+def record_digest(details: Any) -> str:
+    """The digest an xmfinRecord annotation carries: sha256 of the statement's recordDetails as canonical JSON."""
+    text = json.dumps(details, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,43 +98,82 @@ class ImportReport:
     folder: str
     counts: dict[str, int] = field(default_factory=dict)
     notices: list[Notice] = field(default_factory=list)
+    unit: str = "statement"  # what the file is made of: BODS statements, FtM entities
 
     def lines(self) -> list[str]:
         """One line per notice: `FILE: statement ID: not imported: why`."""
         return [
-            f"{self.file}: statement {n.statement}: {'partly imported' if n.partly else 'not imported'}: {n.message}"
+            f"{self.file}: {self.unit} {n.statement}: {'partly imported' if n.partly else 'not imported'}: {n.message}"
             for n in self.notices
         ]
 
     @property
     def skipped(self) -> int:
-        return sum(not n.partly for n in self.notices)
+        return len({n.statement for n in self.notices if not n.partly})
 
     @property
     def partly(self) -> int:
-        return len({n.statement for n in self.notices if n.partly})
+        whole = {n.statement for n in self.notices if not n.partly}
+        return len({n.statement for n in self.notices if n.partly and n.statement not in whole})
+
+    @property
+    def left_out(self) -> int:
+        """Every part of a statement imported in part that did not survive (one notice each)."""
+        return sum(n.partly for n in self.notices)
 
     def summary(self) -> str:
         made = ", ".join(f"{n} {name}" for name, n in self.counts.items())
-        return f"wrote {self.folder}: {made}; {self.skipped} statements not imported, {self.partly} imported in part"
+        units = "entities" if self.unit == "entity" else f"{self.unit}s"
+        return f"wrote {self.folder}: {made}; {self.skipped} {units} not imported, {self.partly} imported in part" + (
+            f" ({self.left_out} parts left out)" if self.left_out > self.partly else ""
+        )
 
 
 def import_file(path: Path, folder: Path, *, force: bool = False) -> ImportReport:
     """Convert the BODS file at path into a data folder; refuse a non-empty folder unless force."""
+    check_output_folder(folder, force)
+    statements = read_statements(path)
+    converter = _Converter(str(path), str(folder))
+    converter.convert(statements)
+    write_folder(folder, converter.entities_text(), converter.licences_text())
+    if converter.restored_any:
+        # Records restored from xmfin annotations are trusted only as far as `check` passes them: a damaged or
+        # hand-made annotation must not make a folder that does not check. Then everything is read again from
+        # the BODS fields alone.
+        from xmfin.loading import check_folder
+
+        _, problems = check_folder(folder)
+        errors = [problem for problem in problems if problem.severity == "error"]
+        if errors:
+            again = _Converter(str(path), str(folder), trust_xmfin=False)
+            again.convert(statements)
+            again.notice(
+                None,
+                f"the xmfin annotations make records that do not pass `xmfin check` ({errors[0].message}): "
+                "every statement is read from its BODS fields instead",
+                partly=True,
+            )
+            write_folder(folder, again.entities_text(), again.licences_text())
+            return again.report
+    return converter.report
+
+
+def check_output_folder(folder: Path, force: bool) -> None:
+    """Refuse an -o that is a file, or a folder that is not empty without --force (UsageError)."""
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"-o {folder}: not a folder")
     if folder.is_dir() and any(folder.iterdir()) and not force:
         raise UsageError(f"-o {folder}: the folder is not empty; give --force to write into it")
-    statements = read_statements(path)
-    converter = _Converter(str(path), str(folder))
-    converter.convert(statements)
+
+
+def write_folder(folder: Path, entities_text: str, licences_text: str) -> None:
+    """Write the two data files of an import into folder: both, or neither (fileio.write_folder), since a folder
+    half written would check as a wrong dataset."""
+    texts = {ENTITIES_FILE: entities_text, LICENCES_FILE: licences_text}
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / ENTITIES_FILE).write_text(converter.entities_text(), encoding="utf-8")
-        (folder / LICENCES_FILE).write_text(converter.licences_text(), encoding="utf-8")
+        fileio.write_folder(folder, [(name, fileio.text(content)) for name, content in texts.items()])
     except OSError as error:
         raise UsageError(f"-o {folder}: cannot write: {error.strerror or error}") from None
-    return converter.report
 
 
 def slug(text: str) -> str:
@@ -120,52 +192,93 @@ def _date(value: Any) -> PartialDate | None:
         return None
 
 
+def _day(day: dt.date) -> str:
+    return day.isoformat()
+
+
+def _day_before(date: PartialDate) -> dt.date:
+    return date.first - dt.timedelta(days=1) if date.first > dt.date.min else date.first
+
+
 def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    """A finite JSON number as a float; None for anything else (text, true/false, 10**400, 1e400)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _shown(value: Any) -> str:
+    """A JSON value as a notice quotes it: short, on one line."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**15:
+        return f"a {len(str(abs(value)))}-digit number"
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _percent(value: Any) -> tuple[float | None, str | None]:
+    """A share percentage (0 to 100), or None and why it is not one."""
+    if value is None or isinstance(value, (bool, str, list, dict)):
+        what = "text" if isinstance(value, str) else "not a number"
+        return None, f"{_shown(value)} is {what}, not a number"
+    number = _number(value)
+    if number is None:
+        return None, f"{_shown(value)} is too large to be a percentage"
+    if not 0 <= number <= 100:
+        return None, f"{number:g} is not a percentage (0 to 100)"
+    return number, None
 
 
 def _text(value: Any) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
-@dataclass(slots=True)
-class _Record:
-    """The statement that describes a record (the latest by statementDate), and the superseded ones."""
-
-    statement: dict[str, Any]
-    earlier: list[dict[str, Any]] = field(default_factory=list)
+def _interest_label(index: int, interest: Any) -> str:
+    kind = interest.get("type") if isinstance(interest, dict) else None
+    return f"interest {index} ({kind})" if isinstance(kind, str) else f"interest {index}"
 
 
 class _Converter:
-    def __init__(self, file: str, folder: str) -> None:
+    def __init__(self, file: str, folder: str, trust_xmfin: bool = True) -> None:
+        self.trust_xmfin = trust_xmfin  # read the records xmfin's own annotations carry
+        self.restored_any = False
         self.report = ImportReport(file, folder)
+        self.given_notices: set[Notice] = set()
         self.sources: dict[str, dict[str, Any]] = {}
         self.source_keys: dict[str, str] = {}
         self.entities: dict[str, dict[str, Any]] = {}
         self.holdings: list[dict[str, Any]] = []
         self.roles: list[dict[str, Any]] = []
+        self.sections: dict[str, Any] = {}  # restored from an xmfinDataset annotation
         self.ids: dict[str, str] = {}  # BODS recordId -> xmfin entity id
         # The holdings in each entity with their periods, for the overlap and equity checks.
         self.in_entity: dict[str, list[tuple[dict[str, Any], PartialDate | None, PartialDate | None]]] = {}
 
     def notice(self, statement: dict[str, Any] | None, message: str, partly: bool = False, index: int = 0) -> None:
+        """One notice; the same notice about the same statement is given once."""
         sid = statement.get("statementId") if isinstance(statement, dict) else None
         label = _one_line(sid) if isinstance(sid, str) and sid else f"#{index}"
-        self.report.notices.append(Notice(label, _one_line(message), partly))
+        notice = Notice(label, _one_line(message), partly)
+        if notice not in self.given_notices:
+            self.given_notices.add(notice)
+            self.report.notices.append(notice)
 
     def convert(self, statements: list[Any]) -> None:
         records = self.collect(statements)
-        parties = [r for r in records.values() if r.statement["recordType"] in ("entity", "person")]
+        self.restore_dataset(records)
+        parties = [series for series in records.values() if series[-1]["recordType"] in ("entity", "person")]
         # Ids carried by an xmfin identifier are taken first, so that a name cannot take them away.
-        parties.sort(key=lambda r: _xmfin_id(r.statement) is None)
-        for record in parties:
-            self.party(record.statement)
-        for record in records.values():
-            for earlier in record.earlier:
-                later = record.statement.get("statementId", "?")
-                self.notice(earlier, f"superseded by the later statement {later} of record {earlier['recordId']}")
-            if record.statement["recordType"] == "relationship":
-                self.relationship(record.statement)
+        parties.sort(key=lambda series: _xmfin_id(series[-1]) is None)
+        for series in parties:
+            self.party(series)
+        for series in records.values():
+            if series[-1]["recordType"] == "relationship":
+                self.relationship_series(series)
+        # Pending holdings (an xmfin export carries them in its xmfinDataset annotation: BODS cannot state them).
+        self.holdings.extend(_records(self.sections.pop("pendingHoldings", None)))
         self.report.counts = {
             "entities": sum(e["kind"] != "person" for e in self.entities.values()),
             "persons": sum(e["kind"] == "person" for e in self.entities.values()),
@@ -174,9 +287,10 @@ class _Converter:
             "sources": len(self.sources),
         }
 
-    def collect(self, statements: list[Any]) -> dict[str, _Record]:
-        """Statements by record id, in the order records first appear, the latest statement describing each."""
-        records: dict[str, _Record] = {}
+    def collect(self, statements: list[Any]) -> dict[str, list[dict[str, Any]]]:
+        """The statements of each record in statementDate order (file order on a tie), records in the order
+        they first appear. A record is of one type: a statement giving another is reported."""
+        records: dict[str, list[dict[str, Any]]] = {}
         for index, statement in enumerate(statements, start=1):
             if not isinstance(statement, dict):
                 self.notice(None, "not a statement: a JSON object was expected", index=index)
@@ -196,36 +310,88 @@ class _Converter:
             if isinstance(version, str) and not version.startswith("0.4"):
                 self.notice(statement, f"BODS version {version}: only 0.4 is read", index=index)
                 continue
-            found = records.get(record_id)
-            if found is None:
-                records[record_id] = _Record(statement)
-            elif str(statement.get("statementDate", "")) >= str(found.statement.get("statementDate", "")):
-                found.earlier.append(found.statement)
-                found.statement = statement
-            else:
-                found.earlier.append(statement)
+            series = records.setdefault(record_id, [])
+            if series and series[0]["recordType"] != record_type:
+                self.notice(
+                    statement, f"record {record_id} is a {series[0]['recordType']} in an earlier statement", index=index
+                )
+                continue
+            series.append(statement)
+        for series in records.values():
+            series.sort(key=lambda s: str(s.get("statementDate", "")))
         return records
+
+    # -- what an xmfin export carries in annotations -------------------------------------------------------
+
+    def restore_dataset(self, records: dict[str, list[dict[str, Any]]]) -> None:
+        """The sections of an xmfin export's xmfinDataset annotation (the first found), sources first."""
+        if not self.trust_xmfin:
+            return
+        for series in records.values():
+            for statement in series:
+                for annotation in _array(statement.get("annotations")):
+                    given = _object(annotation).get(XMFIN_DATASET)
+                    if isinstance(given, dict):
+                        self.restored_any = True
+                        for section in (*DATASET_SECTIONS, "pendingHoldings"):
+                            value = given.get(section)
+                            if isinstance(value, (dict, list)):
+                                self.sections[section] = value
+                        for key, source in _object(self.sections.pop("sources", {})).items():
+                            if isinstance(key, str) and isinstance(source, dict) and key not in self.sources:
+                                self.sources[key] = source
+                                self.source_keys[json.dumps(_xmfin_source_key(key, source), sort_keys=True)] = key
+                        return
+
+    def restored(self, statement: dict[str, Any], record_type: str) -> dict[str, Any] | None:
+        """The record an xmfin export carried with the statement, when its digest matches the details."""
+        if not self.trust_xmfin:
+            return None
+        for annotation in _array(statement.get("annotations")):
+            given = _object(annotation).get(XMFIN_RECORD)
+            if not isinstance(given, dict) or given.get("type") != record_type:
+                continue
+            record = given.get("record")
+            if not isinstance(record, dict):
+                continue
+            if given.get("digest") != record_digest(statement.get("recordDetails")):
+                self.notice(
+                    statement,
+                    "its xmfin record annotation does not match its details (changed after the export): "
+                    "imported from the BODS fields",
+                    partly=True,
+                )
+                return None
+            known = FIELDS[record_type]
+            self.restored_any = True
+            return {key: value for key, value in record.items() if key in known or key == "id"}
+        return None
 
     def sources_of(self, statement: dict[str, Any]) -> list[str]:
         """The xmfin sources an xmfin export carried in annotations; else one made of the BODS source."""
         found = []
-        for annotation in _array(statement.get("annotations")):
-            given = _object(annotation).get("xmfinSource")
+        for annotation in _array(statement.get("annotations")) if self.trust_xmfin else []:
+            given = _object(annotation).get(XMFIN_SOURCE)
             if isinstance(given, dict) and isinstance(given.get("id"), str) and _text(given.get("title")):
+                self.restored_any = True
                 found.append(self.xmfin_source(given))
         return found or self.source(statement)
 
     def xmfin_source(self, given: dict[str, Any]) -> str:
         """The id of a source as xmfin exported it: its own id, unless another source already has it."""
         published = _date(given.get("published"))
-        record = {
-            "title": _text(given.get("title")),
-            "publisher": _text(given.get("publisher")),
-            "published": published.text if published else None,
-            "url": _text(given.get("url")),
-            "note": _text(given.get("note")),
-        }
-        key = json.dumps(record, sort_keys=True)
+        record = _compact(
+            {
+                "title": _text(given.get("title")),
+                "publisher": _text(given.get("publisher")),
+                "published": published.text if published else None,
+                "url": _text(given.get("url")),
+                "kind": given.get("kind") if isinstance(given.get("kind"), str) else None,
+                "note": _text(given.get("note")),
+                "extra": given.get("extra"),
+            }
+        )
+        key = json.dumps(_xmfin_source_key(given["id"], record), sort_keys=True)
         if key not in self.source_keys:
             wanted = given["id"] if ID_PATTERN.fullmatch(given["id"]) else slug(given["id"]) or "source"
             source_id = self.unique(wanted, self.sources)
@@ -283,7 +449,17 @@ class _Converter:
             number += 1
         return f"{base}-{number}"
 
-    def party(self, statement: dict[str, Any]) -> None:
+    # -- entities and persons ------------------------------------------------------------------------------
+
+    def party(self, series: list[dict[str, Any]]) -> None:
+        statement = series[-1]
+        record = self.restored(statement, "entity")
+        if record is not None and isinstance(record.get("id"), str) and record["id"] not in self.entities:
+            entity_id = record.pop("id")
+            if ID_PATTERN.fullmatch(entity_id) and isinstance(record.get("name"), str):
+                self.ids[statement["recordId"]] = entity_id
+                self.entities[entity_id] = record
+                return
         details: dict[str, Any] = statement["recordDetails"]
         person = statement["recordType"] == "person"
         names = _person_names(details) if person else _entity_names(details)
@@ -291,11 +467,8 @@ class _Converter:
         wanted = _xmfin_id(statement) or slug(name) or slug(statement["recordId"]) or statement["recordType"]
         entity_id = self.unique(wanted, self.entities)
         self.ids[statement["recordId"]] = entity_id
-        used = {"isComponent", "names", "name", "alternateNames", "entityType", "foundingDate", "dissolutionDate"}
         kind = "person" if person else _kind(details.get("entityType"))
         jurisdiction = _person_jurisdiction(details) if person else _entity_jurisdiction(details)
-        if jurisdiction is not None:
-            used.add("nationalities" if person else "jurisdiction")
         note = None
         unspecified = details.get("unspecifiedPersonDetails") or details.get("unspecifiedEntityDetails")
         if names["name"] is None:
@@ -306,10 +479,28 @@ class _Converter:
         if founded and dissolved and dissolved.last < founded.first:
             dissolved = None
             self.notice(statement, "dissolutionDate before foundingDate: the dissolution is left out", partly=True)
-        kept = {key: value for key, value in details.items() if key not in used}
+        native = _PARTY_NATIVE if names["name"] is not None else ("isComponent", "foundingDate", "dissolutionDate")
+        kept = {key: value for key, value in details.items() if key not in native}
+        if details.get("isComponent") is True:
+            kept["isComponent"] = True  # a component of an indirect chain: kept for the export
+        if "foundingDate" in details and founded is None and not person:
+            kept["foundingDate"] = details["foundingDate"]
+        if "dissolutionDate" in details and dissolved is None and not person:
+            kept["dissolutionDate"] = details["dissolutionDate"]
+        former = [{"name": n} for n in names["former"]]
+        for earlier, later in itertools.pairwise(series):
+            # A name the record had in an earlier statement is a former name, to the day before the next.
+            earlier_name = (_person_names if person else _entity_names)(earlier["recordDetails"])["name"]
+            if earlier_name and earlier_name != name and all(f["name"] != earlier_name for f in former):
+                ended = _date(later.get("statementDate"))
+                former.append(_compact({"name": earlier_name, "until": _day(_day_before(ended)) if ended else None}))
+            elif earlier["recordDetails"] != statement["recordDetails"]:
+                later_id = statement.get("statementId", "?")
+                self.notice(earlier, f"superseded by the later statement {later_id} of record {earlier['recordId']}")
+        annotations = _foreign_annotations(statement)
         self.entities[entity_id] = {
             "name": name,
-            "former_names": [{"name": former} for former in names["former"]] or None,
+            "former_names": former or None,
             "aliases": names["aliases"] or None,
             "kind": kind,
             "jurisdiction": jurisdiction,
@@ -319,81 +510,214 @@ class _Converter:
             "note": note,
             "extra": {
                 "bods": _bounded(
-                    {"statementId": statement.get("statementId"), "recordId": statement["recordId"], **kept}
+                    _compact(
+                        {
+                            "statementId": statement.get("statementId"),
+                            "recordId": statement["recordId"],
+                            **kept,
+                            "annotations": annotations or None,
+                        }
+                    )
                 )
             },
         }
         if statement.get("recordStatus") == "closed":
             self.notice(statement, "the record is closed; its last details are kept", partly=True)
 
-    def relationship(self, statement: dict[str, Any]) -> None:
+    # -- relationships -------------------------------------------------------------------------------------
+
+    def relationship_series(self, series: list[dict[str, Any]]) -> None:
+        """The holdings and roles of one relationship record over its statements (see the module's History)."""
+        made: list[tuple[str, dict[str, Any], dict[str, Any]]] = []  # (kind, record, statement), in order
+        current: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, Any]]] = {}
+        for statement in series:
+            restored = self.restored_relationship(statement)
+            if restored is not None:
+                made.append((restored[0], restored[1], statement))
+                continue
+            parsed = self.parse_relationship(statement)
+            if parsed is None:
+                continue
+            day = _date(statement.get("statementDate"))
+            later: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, Any]]] = {}
+            for key, kind, record in parsed:
+                before = current.get(key)
+                if before is not None:
+                    previous, previous_statement = before
+                    if _same_interest(previous, record):
+                        if record["until"] is not None:
+                            previous["until"] = record["until"]
+                        later[key] = before
+                        continue
+                    if record["since"] is None or record["since"] == previous["since"]:
+                        if record["since"] is None and day is not None and previous["until"] is None:
+                            # Changed as of this statement: the earlier holding ends the day before it.
+                            previous["until"] = _day(max(_day_before(day), _first(previous["since"])))
+                            record["since"] = day.text
+                        else:  # restated from the same start: a correction that replaces the earlier one
+                            self.notice(
+                                previous_statement,
+                                f"{_what(kind, record)} replaced by the later statement "
+                                f"{statement.get('statementId', '?')} of record {statement['recordId']}",
+                                partly=True,
+                            )
+                            previous.clear()
+                            previous.update(record)
+                            later[key] = (previous, statement)
+                            continue
+                    elif previous["until"] is None:
+                        start = _date(record["since"])
+                        assert start is not None
+                        previous["until"] = _day(max(_day_before(start), _first(previous["since"])))
+                made.append((kind, record, statement))
+                later[key] = (record, statement)
+            if day is not None:
+                for key, (previous, _) in current.items():
+                    if key not in later and previous["until"] is None:
+                        # No longer stated: it ended the day before this statement.
+                        previous["until"] = _day(max(_day_before(day), _first(previous["since"])))
+                if statement.get("recordStatus") == "closed":
+                    for previous, _ in later.values():
+                        if previous["until"] is None:
+                            previous["until"] = _day(max(_day_before(day), _first(previous["since"])))
+            current = later
+        for kind, record, statement in made:
+            if not record:
+                continue  # replaced by a correction (its record was emptied and refilled: never empty)
+            if kind == "role":
+                self.roles.append(record)
+            else:
+                self.add_holding(statement, record)
+
+    def restored_relationship(self, statement: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+        for record_type in ("holding", "role"):
+            record = self.restored(statement, record_type)
+            if record is None:
+                continue
+            details = statement["recordDetails"]
+            ends = (self.ids.get(str(details.get("interestedParty"))), self.ids.get(str(details.get("subject"))))
+            keys = ("owner", "owned") if record_type == "holding" else ("holder", "of")
+            if ends == (record.get(keys[0]), record.get(keys[1])):
+                return record_type, record
+        return None
+
+    def parse_relationship(self, statement: dict[str, Any]) -> list[tuple[tuple[Any, ...], str, dict[str, Any]]] | None:
+        """The holdings and roles one statement states, each with its key in the record's history."""
         details = statement["recordDetails"]
         ends = []
         for key in ("interestedParty", "subject"):
             end = details.get(key)
             if isinstance(end, dict):
                 reason = end.get("reason", "no reason given")
+                subject = details.get("subject")
+                if key == "interestedParty" and isinstance(subject, str) and subject in self.ids:
+                    self.keep_unspecified(statement, self.ids[subject], reason)
+                    return None
                 self.notice(statement, f"the {key} is unspecified ({reason}): xmfin needs a named entity")
-                return
+                return None
             if not isinstance(end, str) or end not in self.ids:
                 self.notice(statement, f"the {key} '{end}' is not a record of this file")
-                return
+                return None
             ends.append(self.ids[end])
         owner, owned = ends
         if owner == owned:
             self.notice(statement, "an entity cannot hold itself")
-            return
+            return None
         interests = details.get("interests")
+        stated = isinstance(interests, list) and bool(interests)
         if not isinstance(interests, list) or not interests:
             interests = [{}]  # a relationship of unknown nature is still a link
         sources = self.sources_of(statement)
-        closed = _date(statement.get("statementDate")) if statement.get("recordStatus") == "closed" else None
-        candidates: list[tuple[int, dict[str, Any]]] = []
-        left_out: list[str] = []
-        roles = 0
-        for interest in interests:
+        found: list[tuple[tuple[Any, ...], str, dict[str, Any]]] = []
+        left_out: list[tuple[str, str]] = []  # (what, why)
+        seen: dict[Any, int] = {}
+        for index, interest in enumerate(interests, start=1):
+            label = _interest_label(index, interest)
             if not isinstance(interest, dict):
-                left_out.append("an interest that is not an object")
+                left_out.append((f"{label}: not an object", ""))
                 continue
             if interest.get("directOrIndirect") == "indirect":
+                share = _share_text(interest.get("share"))
                 left_out.append(
-                    f"the indirect {interest.get('type', 'interest')} (xmfin derives indirect stakes from the "
-                    "direct holdings)"
+                    (
+                        f"interest {index}: the indirect {interest.get('type', 'interest')}{share}",
+                        " (xmfin derives indirect stakes from the direct holdings)",
+                    )
                 )
                 continue
             kind = interest.get("type")
+            occurrence = seen[_hashable(kind)] = seen.get(_hashable(kind), -1) + 1
+            slot = (owner, owned, _hashable(kind), occurrence)
             since, until = _date(interest.get("startDate")), _date(interest.get("endDate"))
-            if until is None and closed is not None:
-                until = closed
+            if until is not None:
+                # BODS endDate is the first day the interest no longer exists: the holding ends the day before.
+                until = parse_date(_day(max(_day_before(until), since.first if since else dt.date.min)))
             if since and until and until.last < since.first:
-                self.notice(statement, "an interest's endDate is before its startDate: the end is left out", True)
+                self.notice(statement, f"{label}: its endDate is before its startDate: the end is left out", True)
                 until = None
             if isinstance(kind, str) and kind in ROLE_INTERESTS:
-                self.roles.append(
-                    {
-                        "holder": owner,
-                        "of": owned,
-                        "title": _text(interest.get("details")) or ROLE_INTERESTS[kind],
-                        "since": since.text if since else None,
-                        "until": until.text if until else None,
-                        "sources": sources or None,
-                    }
-                )
-                roles += 1
+                role = {
+                    "holder": owner,
+                    "of": owned,
+                    "title": _text(interest.get("details")) or ROLE_INTERESTS[kind],
+                    "since": since.text if since else None,
+                    "until": until.text if until else None,
+                    "sources": sources or None,
+                }
+                found.append((slot, "role", role))
                 continue
-            holding = self.holding(statement, owner, owned, interest, since, until, sources)
-            candidates.append((_CONTROL_ORDER.index(holding["control"]), holding))
-        if candidates or roles:
-            for reason in left_out:
-                self.notice(statement, f"left out {reason}", partly=True)
+            made = self.holding(statement, label, owner, owned, interest, since, until, sources)
+            if not stated:
+                made["extra"]["bods"]["interests"] = "none stated"  # written back without interests
+            found.append((slot, "holding", made))
+        # Of several interests at once, the first by kind (equity, VIE, voting, other) is the holding.
+        found.sort(key=lambda item: -1 if item[1] == "role" else _CONTROL_ORDER.index(item[2]["control"]))
+        if found:
+            for what, why in left_out:
+                self.notice(statement, f"left out {what}{why}", partly=True)
         elif left_out:  # nothing of the statement is imported: one notice says why
-            self.notice(statement, "left out " + "; ".join(left_out))
-        for _, holding in sorted(candidates, key=lambda item: item[0]):
-            self.add_holding(statement, holding)
+            reasons = "".join(dict.fromkeys(why for _, why in left_out))
+            self.notice(statement, "left out " + "; ".join(what for what, _ in left_out) + reasons)
+        return found
+
+    def keep_unspecified(self, statement: dict[str, Any], subject: str, reason: Any) -> None:
+        """A relationship with an unspecified owner (exempt from disclosure, unknown) is no holding: it is kept
+        under the subject's extra.bods.unspecifiedRelationships, from where the export writes it back."""
+        entity = self.entities[subject]
+        if not isinstance(entity.get("extra"), dict):
+            entity["extra"] = {}
+        if not isinstance(entity["extra"].get("bods"), dict):
+            entity["extra"]["bods"] = {}
+        kept = entity["extra"]["bods"].setdefault("unspecifiedRelationships", [])
+        if not isinstance(kept, list):
+            return
+        record = _bounded(
+            _compact(
+                {
+                    "recordId": statement["recordId"],
+                    "statementId": statement.get("statementId"),
+                    "recordStatus": statement.get("recordStatus"),
+                    "recordDetails": statement["recordDetails"],
+                    "annotations": _foreign_annotations(statement) or None,
+                }
+            )
+        )
+        same = [n for n, k in enumerate(kept) if _object(k).get("recordId") == statement["recordId"]]
+        if not same:
+            kept.append(record)
+        elif _without_subject(_object(kept[same[0]]).get("recordDetails")) != _without_subject(record["recordDetails"]):
+            kept[same[0]] = record  # a later statement of the record changed it (not one read back from an export)
+        self.notice(
+            statement,
+            f"the interestedParty is unspecified ({reason}): no holding; kept under the subject's "
+            "extra.bods.unspecifiedRelationships",
+            partly=True,
+        )
 
     def holding(
         self,
         statement: dict[str, Any],
+        label: str,
         owner: str,
         owned: str,
         interest: dict[str, Any],
@@ -403,82 +727,130 @@ class _Converter:
     ) -> dict[str, Any]:
         kind = interest.get("type")
         control = CONTROL_OF_INTEREST.get(kind, "other") if isinstance(kind, str) else "other"
-        notes = []
-        if control == "other":
-            notes.append(f"BODS interest: {kind}" if isinstance(kind, str) else "BODS interest of unknown type")
-        share = _object(interest.get("share"))
-        stake = _number(share.get("exact"))
-        if stake is not None and not 0 < stake <= 100:
-            self.notice(statement, f"share {stake:g}% is not a stake (0 < stake <= 100): left undisclosed", True)
-            notes.append(f"BODS share {stake:g}%")
-            stake = None
-        if stake is None and share:
-            bounds = ", ".join(f"{key} {value:g}" for key, value in share.items() if _number(value) is not None)
-            if bounds and "exact" not in share:
-                notes.append(f"share given as a range ({bounds}); the stake is left undisclosed")
-                self.notice(statement, f"share given as a range ({bounds}): the stake is left undisclosed", True)
+        stakes, unrepresented = self.share(statement, label, interest)
         text = _text(interest.get("details"))
-        if text:
-            notes.append(text)
+        if text == VIE_DETAILS:
+            text = None  # what the export says of every VIE: not a note of its own
+        elif control == "vie" and text and text.startswith(VIE_DETAILS + ". "):
+            text = text[len(VIE_DETAILS) + 2 :]
+        extra = _compact(
+            {
+                "statementId": statement.get("statementId"),
+                "recordId": statement.get("recordId"),
+                "isComponent": True if statement["recordDetails"].get("isComponent") is True else None,
+                "interestType": kind,
+                "directOrIndirect": interest.get("directOrIndirect"),
+                "beneficialOwnershipOrControl": interest.get("beneficialOwnershipOrControl"),
+                "share": interest.get("share") if unrepresented else None,
+                "annotations": _foreign_annotations(statement) or None,
+            }
+        )
         return {
             "owner": owner,
             "owned": owned,
-            "stake": stake,
+            **stakes,
             "control": control,
             "since": since.text if since else None,
             "until": until.text if until else None,
             "sources": sources or None,
-            "note": ". ".join(notes) or None,
-            "extra": {
-                "bods": _compact(
-                    {
-                        "statementId": statement.get("statementId"),
-                        "recordId": statement.get("recordId"),
-                        "interestType": kind,
-                        "beneficialOwnershipOrControl": interest.get("beneficialOwnershipOrControl"),
-                    }
-                )
-            },
+            "note": text,
+            "extra": {"bods": _bounded(extra)},
         }
 
+    def share(self, statement: dict[str, Any], label: str, interest: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """The stake fields of an interest's share: exact, or a range; and whether some of it did not survive."""
+        found: dict[str, Any] = dict.fromkeys(_STAKE_FIELDS)
+        if "share" not in interest:
+            return found, False
+        share = interest["share"]
+        if not isinstance(share, dict):
+            self.notice(statement, f"{label}: share {_shown(share)} is not an object: left undisclosed", True)
+            return found, True
+        if "exact" in share:
+            value, why = _percent(share["exact"])
+            if why is None and value == 0:
+                why = "0% is not a stake (a holding is more than 0%)"
+            if why is not None:
+                self.notice(statement, f"{label}: share.exact {why}: the stake is left undisclosed", True)
+                return found, True
+            found["stake"] = value
+            if any(key in share for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")):
+                self.notice(statement, f"{label}: the range beside share.exact is left out", True)
+                return found, True
+            return found, False
+        bounds: dict[str, float] = {}
+        for key in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+            if key in share:
+                value, why = _percent(share[key])
+                if why is not None:
+                    self.notice(statement, f"{label}: share.{key} {why}: the stake is left undisclosed", True)
+                    return found, True
+                assert value is not None
+                bounds[key] = value
+        low = _bound(bounds, "minimum", "exclusiveMinimum", max)
+        high = _bound(bounds, "maximum", "exclusiveMaximum", min)
+        if len([k for k in bounds if "inimum" in k]) > 1 or len([k for k in bounds if "aximum" in k]) > 1:
+            self.notice(statement, f"{label}: both an inclusive and an exclusive bound: the narrower is kept", True)
+        if low is not None:
+            found["stake_min"], found["stake_min_exclusive"] = low[0], low[1] or None
+        if high is not None:
+            found["stake_max"], found["stake_max_exclusive"] = high[0], high[1] or None
+        why = _range_problem(low, high)
+        if why is not None:
+            self.notice(statement, f"{label}: the share{_share_text(share)} {why}: left undisclosed", True)
+            return dict.fromkeys(_STAKE_FIELDS), True
+        if low is not None and low[0] == 0 and not low[1] and high is None:
+            return dict.fromkeys(_STAKE_FIELDS), False  # at least 0%: says nothing
+        return found, False
+
     def add_holding(self, statement: dict[str, Any], holding: dict[str, Any]) -> None:
-        """Add a holding, or fold it into the note of one it overlaps (the loader allows one link at a time)."""
-        since, until = _date(holding["since"]), _date(holding["until"])
-        present = self.in_entity.setdefault(holding["owned"], [])
+        """Add a holding, or keep it under the extra of one it overlaps (the loader allows one link at a time)."""
+        since, until = _date(holding.get("since")), _date(holding.get("until"))
+        present = self.in_entity.setdefault(str(holding.get("owned")), [])
         for other, other_since, other_until in present:
             if other["owner"] == holding["owner"] and overlap(since, until, other_since, other_until):
-                described = holding["note"] or holding["control"]
-                stake = f" {holding['stake']:g}%" if holding["stake"] is not None else ""
-                addition = f"also {holding['control']}{stake} ({described})"
-                other["note"] = f"{other['note']}. {addition}" if other["note"] else addition
+                if not isinstance(other.get("extra"), dict):
+                    other["extra"] = {}
+                if not isinstance(other["extra"].get("bods"), dict):
+                    other["extra"]["bods"] = {}
+                folded = {key: holding.get(key) for key in ("control", *_STAKE_FIELDS, "since", "until", "note")}
+                own = _object(_object(holding.get("extra")).get("bods"))
+                other["extra"]["bods"].setdefault("otherInterests", []).append(_compact({**folded, **own}))
                 self.notice(
                     statement,
-                    f"a {holding['control']} interest overlapping the {other['control']} holding of the same "
-                    "party is kept in that holding's note",
+                    f"its {holding.get('control')} interest overlaps the {other.get('control')} holding of the same "
+                    "party: kept under that holding's extra.bods.otherInterests (xmfin has one link between two "
+                    "entities at a time)",
                     partly=True,
                 )
                 return
-        equity = holding["control"] == "equity" and holding["stake"] is not None
-        if equity and self.equity_peak(holding, since, until, present) > _FULL:
-            note = f"BODS share {holding['stake']:g}% left undisclosed: equity in the entity would exceed 100%"
-            holding["note"] = f"{holding['note']}. {note}" if holding["note"] else note
-            holding["stake"] = None
+        floor = _floor(holding)
+        counted = holding.get("control") == "equity" and not holding.get("pending") and floor > 0
+        if counted and self.equity_peak(floor, since, until, present) > _FULL:
+            note = f"BODS share {_stake_text(holding)} left undisclosed: equity in the entity would exceed 100%"
+            if note not in (holding.get("note") or ""):
+                holding["note"] = f"{holding['note']}. {note}" if holding.get("note") else note
+            bods = _object(_object(holding.get("extra")).get("bods"))
+            if "share" not in bods and isinstance(holding.get("extra"), dict):
+                holding["extra"]["bods"] = {**bods, "share": _share_of(holding)}
+            for key in _STAKE_FIELDS:
+                holding[key] = None
             self.notice(statement, note, partly=True)
         present.append((holding, since, until))
         self.holdings.append(holding)
 
     @staticmethod
     def equity_peak(
-        holding: dict[str, Any],
+        floor: float,
         since: PartialDate | None,
         until: PartialDate | None,
         present: list[tuple[dict[str, Any], PartialDate | None, PartialDate | None]],
     ) -> float:
         """The most equity in the holding's entity on any day of its period, the holding included."""
         others = [
-            (other["stake"], start, end)
+            (_floor(other), start, end)
             for other, start, end in present
-            if other["control"] == "equity" and other["stake"] is not None
+            if other.get("control") == "equity" and not other.get("pending") and _floor(other) > 0
         ]
         # The total can only rise on a day some holding starts; check each such day within the period.
         days = {since.first if since else dt.date.min}
@@ -486,7 +858,7 @@ class _Converter:
         peak = 0.0
         for day in days:
             if active(since, until, day):
-                total = holding["stake"] + sum(stake for stake, start, end in others if active(start, end, day))
+                total = floor + math.fsum(stake for stake, start, end in others if active(start, end, day))
                 peak = max(peak, total)
         return peak
 
@@ -497,17 +869,135 @@ class _Converter:
             "",
             *yamltext.keyed_section("sources", self.sources),
             "",
+            *yamltext.keyed_section("groups", _object(self.sections.get("groups"))),
+            "",
             *yamltext.keyed_section("entities", self.entities),
             "",
             *yamltext.list_section("holdings", self.holdings),
             "",
             *yamltext.list_section("roles", self.roles),
+            "",
+            *yamltext.list_section("events", _records(self.sections.get("events"))),
         ]
         return "\n".join(lines) + "\n"
 
     def licences_text(self) -> str:
-        sections = ("families: {}", "categories: {}", "licences: []", "claims: []")
-        return "# BODS has no licences: add them here.\nversion: 1\n" + "".join(f"{s}\n" for s in sections)
+        head = "# BODS has no licences: add them here.\n" if not self.sections else "# From an xmfin export.\n"
+        lines = [
+            "version: 1",
+            *yamltext.keyed_section("families", _object(self.sections.get("families"))),
+            *yamltext.keyed_section("categories", _object(self.sections.get("categories"))),
+            *yamltext.list_section("licences", _records(self.sections.get("licences"))),
+            *yamltext.list_section("claims", _records(self.sections.get("claims"))),
+        ]
+        return head + "\n".join(lines) + "\n"
+
+
+def _without_subject(details: Any) -> Any:
+    return {k: v for k, v in details.items() if k != "subject"} if isinstance(details, dict) else details
+
+
+def _records(value: Any) -> list[dict[str, Any]]:
+    return [item for item in _array(value) if isinstance(item, dict)]
+
+
+def _first(since: Any) -> dt.date:
+    """The first day of a start date given as text (the earliest end a holding can have), else the first day."""
+    start = _date(since)
+    return start.first if start else dt.date.min
+
+
+def _what(kind: str, record: dict[str, Any]) -> str:
+    return "its role" if kind == "role" else f"its {record.get('control')} interest"
+
+
+def _hashable(value: Any) -> Any:
+    return value if isinstance(value, (str, int, float, bool)) or value is None else json.dumps(value, sort_keys=True)
+
+
+def _same_interest(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two statements of an interest state the same thing (dates and sources aside)."""
+    keys = (*_STAKE_FIELDS, "control", "note", "title")
+    return all(a.get(key) == b.get(key) for key in keys) and (
+        b.get("since") is None or a.get("since") == b.get("since")
+    )
+
+
+def _bound(bounds: dict[str, float], inclusive: str, exclusive: str, narrower: Any) -> tuple[float, bool] | None:
+    """A range's bound as (value, exclusive); of an inclusive and an exclusive one, the narrower."""
+    given = [(bounds[inclusive], False)] if inclusive in bounds else []
+    given += [(bounds[exclusive], True)] if exclusive in bounds else []
+    if not given:
+        return None
+    if len(given) == 2 and given[0][0] == given[1][0]:
+        return given[1]  # the exclusive bound is the narrower at the same value
+    chosen: tuple[float, bool] = narrower(given, key=lambda pair: pair[0])
+    return chosen
+
+
+def _range_problem(low: tuple[float, bool] | None, high: tuple[float, bool] | None) -> str | None:
+    if high is not None and high[0] <= 0:
+        return "has no room above 0% (a holding is more than 0%)"
+    if low is not None and low[0] == 100 and low[1]:
+        return "is above 100%"
+    if low is not None and high is not None and (low[0] > high[0] or (low[0] == high[0] and (low[1] or high[1]))):
+        return "is empty"
+    return None
+
+
+def _share_text(share: Any) -> str:
+    """' 25-50%' style text of a BODS share, for notices; empty when there is none to show."""
+    if not isinstance(share, dict):
+        return ""
+    parts = [f"{key} {_shown(value)}" for key, value in share.items() if key != "exact"]
+    if "exact" in share:
+        parts.insert(0, f"{_shown(share['exact'])}%")
+    return f" of {', '.join(parts)}" if parts else ""
+
+
+def _floor(holding: dict[str, Any]) -> float:
+    """The least equity a holding stands for: its stake, the lower bound of its range, or 0 (as the loader)."""
+    for key in ("stake", "stake_min"):
+        value = holding.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    return 0.0
+
+
+def _share_of(holding: dict[str, Any]) -> dict[str, Any]:
+    """A holding's stake fields as a BODS share."""
+    if holding.get("stake") is not None:
+        return {"exact": holding["stake"]}
+    found = {}
+    for key, flag, inclusive, exclusive in (
+        ("stake_min", "stake_min_exclusive", "minimum", "exclusiveMinimum"),
+        ("stake_max", "stake_max_exclusive", "maximum", "exclusiveMaximum"),
+    ):
+        if holding.get(key) is not None:
+            found[exclusive if holding.get(flag) else inclusive] = holding[key]
+    return found
+
+
+def _stake_text(holding: dict[str, Any]) -> str:
+    if holding.get("stake") is not None:
+        return f"{holding['stake']:g}%"
+    low, high = holding.get("stake_min"), holding.get("stake_max")
+    left = "" if low is None else f"{'>' if holding.get('stake_min_exclusive') else '>='}{low:g}%"
+    right = "" if high is None else f"{'<' if holding.get('stake_max_exclusive') else '<='}{high:g}%"
+    return " ".join(part for part in (left, right) if part)
+
+
+def _xmfin_source_key(source_id: str, record: dict[str, Any]) -> list[Any]:
+    return [source_id, {key: value for key, value in record.items() if value is not None}]
+
+
+def _foreign_annotations(statement: dict[str, Any]) -> list[Any]:
+    """The statement's annotations other than the ones an xmfin export writes."""
+    return [
+        annotation
+        for annotation in _array(statement.get("annotations"))
+        if not (isinstance(annotation, dict) and any(key in annotation for key in XMFIN_PROPERTIES))
+    ]
 
 
 # A notice is one line on stderr whatever the data holds: line breaks in it are shown escaped.
@@ -530,6 +1020,8 @@ def _bounded(value: Any, depth: int = 0) -> Any:
         if depth >= MAX_DEPTH:
             return json.dumps(value, ensure_ascii=False)
         return [_bounded(item, depth + 1) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return json.dumps(value)  # 1e400 reads as infinity, which no data file holds: kept as its text
     return value
 
 

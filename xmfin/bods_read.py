@@ -7,10 +7,12 @@ refused: they are not JSON, and no stake or date can be made of them.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from xmfin.errors import UsageError, XmfinError
+from xmfin.fileio import NotRegularFile, TooLarge, read_regular
 
 
 class BodsError(XmfinError):
@@ -25,13 +27,38 @@ def read_statements(path: Path) -> list[Any]:
         raise BodsError(f"{path}: not BODS: JSON nested too deeply to read") from None
 
 
+# The largest BODS file read, unless XMFIN_MAX_IMPORT_BYTES says otherwise: the whole file is held in memory,
+# and its statements take several times its size once parsed.
+MAX_IMPORT_BYTES = 2 << 30
+
+
+def max_import_bytes() -> int:
+    """XMFIN_MAX_IMPORT_BYTES, else MAX_IMPORT_BYTES; UsageError for a value that is not a whole number."""
+    chosen = os.environ.get("XMFIN_MAX_IMPORT_BYTES", "").strip()
+    if not chosen:
+        return MAX_IMPORT_BYTES
+    if not chosen.isdigit():
+        raise UsageError(
+            f"XMFIN_MAX_IMPORT_BYTES='{chosen}' is not a number of bytes: use a whole number such as 1000000"
+        )
+    return int(chosen)
+
+
 def _read_statements(path: Path) -> list[Any]:
+    limit = max_import_bytes()
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        # Only a regular file, opened without waiting: a FIFO would block forever, /dev/zero never end.
+        text = read_regular(path, limit).decode("utf-8-sig")
     except FileNotFoundError:
         raise UsageError(f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path} is a folder, not a BODS file") from None
+    except NotRegularFile as error:
+        if error.kind == "a folder":
+            raise UsageError(f"{path} is a folder, not a BODS file") from None
+        raise UsageError(f"{path} is not a regular file (a pipe, device or socket): give a BODS file") from None
+    except TooLarge as error:
+        raise UsageError(
+            f"{path} is larger than {error.limit} bytes: raise XMFIN_MAX_IMPORT_BYTES to import it"
+        ) from None
     except OSError as error:
         raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
     except UnicodeDecodeError as error:

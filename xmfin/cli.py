@@ -7,11 +7,13 @@ stay light. Errors from the core are turned into one line on stderr and the docu
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import functools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TextIO, TypeVar
 
 import typer
 
@@ -19,6 +21,7 @@ from xmfin import __version__
 
 if TYPE_CHECKING:
     from xmfin.api import Explorer
+    from xmfin.errors import OutputError
     from xmfin.model import Dataset
 
 app = typer.Typer(
@@ -30,6 +33,8 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain Click errors: one "Error: ..." line, no boxes; --help stays light
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
+    # Typer's pretty tracebacks print local variables, that is data; no traceback is ever shown (see main()).
+    pretty_exceptions_enable=False,
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -99,16 +104,96 @@ def fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
+def stdout_error(error: OSError) -> OutputError:
+    from xmfin.errors import OutputError
+
+    reason = error.strerror or str(error)
+    return OutputError(f"cannot write to standard output: {reason}", isinstance(error, BrokenPipeError))
+
+
+class GuardedStdout:
+    """sys.stdout while xmfin runs: an error writing it is raised as OutputError, so that it is told apart from
+    an error reading or writing a file. A standard output closed before the start (`>&-`) cannot be written."""
+
+    def __init__(self, inner: TextIO | None) -> None:
+        self.inner = inner
+
+    def write(self, text: str) -> int:
+        try:
+            if self.inner is None:
+                raise OSError(errno.EBADF, "standard output is closed")
+            return self.inner.write(text)
+        except OSError as error:
+            raise stdout_error(error) from None
+
+    def flush(self) -> None:
+        try:
+            if self.inner is not None:
+                self.inner.flush()
+        except OSError as error:
+            raise stdout_error(error) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def quiet_stdout(stream: TextIO | None) -> None:
+    """After the reader of a pipe went away: point stdout at the null device, so that the flush at exit finds
+    somewhere to put what is left in the buffer instead of complaining."""
+    try:
+        if stream is not None:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, stream.fileno())
+            os.close(null)
+    except (OSError, ValueError):
+        return  # not a file descriptor (a test's captured stream): nothing will be flushed at exit
+
+
+def printable(text: str, limit: int = 300) -> str:
+    """text on one line, safe for a terminal: control, format and separator characters shown as escapes."""
+    shown = "".join(
+        c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}" for c in text[:limit]
+    )
+    return shown + ("..." if len(text) > limit else "")
+
+
+def internal_error(error: BaseException) -> typer.Exit:
+    """The last resort: one line naming the unexpected exception, exit 70 (EX_SOFTWARE). XMFIN_DEBUG=1 re-raises."""
+    if os.environ.get("XMFIN_DEBUG", "") not in ("", "0"):
+        raise error
+    what = printable(f"{type(error).__name__}: {error}")
+    sys.stderr.write(f"xmfin: internal error: {what}, please report it with `xmfin --version`\n")
+    return typer.Exit(70)
+
+
 def reports_errors(command: F) -> F:
-    """Turn xmfin's errors into one line each on stderr and the documented exit code; never a traceback."""
+    """Turn xmfin's errors into one line each on stderr and the documented exit code; never a traceback.
+
+    Standard output is flushed before the command ends, so that a full disk is reported here; a reader that
+    went away (`| head`) ends the command quietly with exit 0.
+    """
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
-        from xmfin.errors import DataError, XmfinError
+        from xmfin.errors import DataError, OutputError, XmfinError
         from xmfin.textsafe import terminal_text
 
+        real = sys.stdout
+        guarded = real if isinstance(real, GuardedStdout) else GuardedStdout(real)
+        sys.stdout = guarded
         try:
-            return command(*args, **kwargs)
+            try:
+                result = command(*args, **kwargs)
+            except typer.Exit:  # `check` exits 1 after its lines: they are flushed here too
+                guarded.flush()
+                raise
+            guarded.flush()
+            return result
+        except OutputError as error:
+            if error.pipe_closed:
+                quiet_stdout(guarded.inner)
+                raise typer.Exit(0) from None
+            raise fail(str(error), error.exit_code) from None
         except DataError as error:
             errors = [p for p in error.problems if p.severity == "error"]
             for problem in errors[:10]:
@@ -117,6 +202,12 @@ def reports_errors(command: F) -> F:
             raise fail(f"the data is invalid{more}; run 'xmfin check' for every problem", 1) from None
         except XmfinError as error:
             raise fail(str(error), error.exit_code) from None
+        except (typer.Exit, typer.Abort):  # the command's own exit code, or Ctrl-C
+            raise
+        except Exception as error:
+            raise internal_error(error) from None
+        finally:
+            sys.stdout = real
 
     return run  # type: ignore[return-value]
 
@@ -166,16 +257,29 @@ def tree(
     root = (
         find_entity(session.data, target) if target else session.data.entities[default_group(session.data, None).root]
     )
+    direction = "up" if up else "down"
+    absent = session.absence(root.id)
+    if absent is not None:
+        # Nothing stood there on the day: say so, as an answer (exit 0), not as an error.
+        if json:
+            from xmfin.output.jsonout import document, emit
+
+            emit(document(session.day, direction=direction, root=None, entity=root.id, absent=absent))
+        else:
+            from xmfin.output.render import console, not_there
+
+            not_there(console(), root, absent, session.day)
+        return
     top = session.graph.tree(root.id, up=up, depth=depth, min_stake=min_stake)
-    licences = licences_by_holder(session.data, session.day)
+    licences = licences_by_holder(session.graph.data, session.day)
     if json:
         from xmfin.output.jsonout import document, emit, tree_json
 
-        emit(document(session.day, direction="up" if up else "down", root=tree_json(top, licences)))
+        emit(document(session.day, direction=direction, root=tree_json(top, licences, session.graph)))
         return
     from xmfin.output.render import console, render_tree
 
-    render_tree(console(), top, licences, up)
+    render_tree(console(), top, licences, up, session.graph)
 
 
 @app.command()
@@ -193,37 +297,14 @@ def chain(
     """
     session = open_session(data, as_of)
     found = session.chain(entity, from_)
-    graph, tops, above = session.graph, found.tops, found.effective
     if json:
-        from xmfin.output.jsonout import chain_paths, document, effective_fields, emit
+        from xmfin.output.jsonout import chain_json, emit
 
-        by_owner = {top: effective_fields(above[top], found.controls[top]) for top in tops}
-        first = by_owner[tops[0]]
-        emit(
-            document(
-                session.day,
-                entity=found.entity,
-                **{"from": tops},
-                paths=chain_paths(graph, found.paths),
-                paths_truncated=found.truncated,
-                effective_stake=first["effective_stake"],
-                **({"effective_stake_min": first["effective_stake_min"]} if "effective_stake_min" in first else {}),
-                controlled=first["controlled"],
-                via_vie=first["via_vie"],
-                by_owner=by_owner,
-            )
-        )
+        emit(chain_json(found, session.graph))
         return
-    from xmfin.output.render import console, effective_label, escape, render_paths
+    from xmfin.output.render import console, render_chain
 
-    out = console()
-    render_paths(out, graph, found.paths)
-    if found.truncated:
-        out.print(f"[yellow]only the first {len(found.paths)} paths are shown[/]")
-    for top in tops:
-        name = escape(session.data.entities[top].name)
-        control = "controls it" if found.controls[top] else "does not control it"
-        out.print(f"{name}: {effective_label(above[top])}, {control}")
+    render_chain(console(), found, session.graph)
 
 
 @app.command()
@@ -274,30 +355,50 @@ def gaps(
     if json:
         from xmfin.output.jsonout import emit, gaps_json
 
-        emit(gaps_json(table, session.data, session.day))
+        emit(gaps_json(table, session.graph))
         return
     from xmfin.output.render import console, render_gaps
 
-    render_gaps(console(), table, session.data, session.day)
+    render_gaps(console(), table, session.graph)
 
 
 @app.command()
 @reports_errors
-def check(data: DataOption = None, json: JsonOption = False) -> None:
+def check(
+    years: Annotated[
+        int | None,
+        typer.Argument(metavar="[YEARS]", min=0, help="With --stale: how old is stale (default 3 years)."),
+    ] = None,
+    data: DataOption = None,
+    json: JsonOption = False,
+    stale: Annotated[
+        bool,
+        typer.Option("--stale", help="Also list facts in force whose sources are all older than YEARS, or undated."),
+    ] = False,
+) -> None:
     """Validate the data folder: every problem as FILE:LINE:COL: error|warning: message; exit 1 on errors.
 
-    Example: xmfin check --data my-research/
+    With --stale, facts last confirmed more than YEARS ago are listed too, as `stale` (never an error).
+
+    Example: xmfin check --data my-research/ --stale 3
     """
     from xmfin.errors import UsageError
-    from xmfin.loading import check_folder
+    from xmfin.loading import check_data_folder, check_folder
     from xmfin.textsafe import terminal_text
 
+    if years is not None and not stale:
+        raise UsageError(f"YEARS ({years}) goes with --stale: xmfin check --stale {years}")
     folder, label = data_folder(data)
-    if not folder.is_dir():
-        raise UsageError(f"data folder '{folder}' {'is not a folder' if folder.exists() else 'does not exist'}")
+    check_data_folder(folder)
     dataset, problems = check_folder(folder, label)
     errors = sum(p.severity == "error" for p in problems)
-    warnings = len(problems) - errors
+    warnings = sum(p.severity == "warning" for p in problems)
+    if stale and errors == 0:
+        import datetime as dt
+
+        from xmfin.freshness import STALE_YEARS, stale_facts
+
+        problems = [*problems, *stale_facts(dataset, dt.date.today(), STALE_YEARS if years is None else years)]
     if json:
         from xmfin.output.jsonout import document, emit, problem_json
 
@@ -307,7 +408,8 @@ def check(data: DataOption = None, json: JsonOption = False) -> None:
             sys.stdout.write(f"{terminal_text(str(problem))}\n")
         counts = ", ".join(f"{n} {name}" for name, n in _counts(dataset).items())
         verdict = "invalid" if errors else "ok"
-        sys.stderr.write(f"{terminal_text(label)}: {verdict}: {errors} errors, {warnings} warnings ({counts})\n")
+        old = f", {len(problems) - errors - warnings} stale" if stale else ""
+        sys.stderr.write(f"{terminal_text(label)}: {verdict}: {errors} errors, {warnings} warnings{old} ({counts})\n")
     if errors:
         raise typer.Exit(1)
 
@@ -340,11 +442,11 @@ def matrix(
     if json:
         from xmfin.output.jsonout import emit, matrix_json
 
-        emit(matrix_json(table, session.data, session.day))
+        emit(matrix_json(table, session.graph))
         return
     from xmfin.output.render import console, render_matrix
 
-    render_matrix(console(), table, session.data, session.day)
+    render_matrix(console(), table, session.graph)
 
 
 @app.command()
@@ -472,7 +574,10 @@ def export(
     format_: Annotated[
         str,
         typer.Option(
-            "--format", "-f", metavar="F", help="json, jsonl, csv, graphml, gexf, dot, mermaid or bods (BODS 0.4)."
+            "--format",
+            "-f",
+            metavar="F",
+            help="json, jsonl, csv, graphml, gexf, dot, mermaid, bods (BODS 0.4) or ftm (FollowTheMoney).",
         ),
     ],
     output: Annotated[
@@ -486,10 +591,14 @@ def export(
         str | None,
         typer.Option("--table", metavar="TABLE", help="With csv: print this one table (entities, holdings, ...)."),
     ] = None,
+    excel: Annotated[
+        bool,
+        typer.Option("--excel", help="With csv: UTF-8 with a byte order mark, for Excel on Windows (Chinese intact)."),
+    ] = False,
     data: DataOption = None,
     as_of: AsOfOption = None,
 ) -> None:
-    """The data (or one group) as JSON, JSON Lines, CSV, a graph file, a diagram, or BODS statements.
+    """The data (or one group) as JSON, JSON Lines, CSV, a graph file, a diagram, BODS or FtM entities.
 
     Examples: xmfin export -f jsonl | jq 'select(.type == "holding")'
 
@@ -498,17 +607,19 @@ def export(
     from xmfin.lookup import find_group
     from xmfin.output.export import check_format, export
 
-    check_format(format_, table, output)
+    check_format(format_, table, output, excel)
     session = open_session(data, as_of)
     chosen = find_group(session.data, group) if group is not None else None
-    export(session.graph, chosen, format_, output, table)
+    export(session.graph, chosen, format_, output, table, excel)
 
 
 import_app = typer.Typer(
     name="import",
-    help="Turn another tool's files into a data folder.\n\nExample: xmfin import bods statements.json -o research/",
+    help="Turn another tool's files into a data folder.\n\nExamples: xmfin import bods statements.json -o research/\n\n"
+    "  xmfin import ftm entities.ftm.json -o research/",
     no_args_is_help=True,
     rich_markup_mode=None,  # plain Click errors: one "Error: ..." line, no boxes; --help stays light
+    pretty_exceptions_enable=False,
 )
 app.add_typer(import_app, name="import")
 
@@ -531,6 +642,25 @@ def import_bods(
     for line in report.lines():
         sys.stderr.write(f"{terminal_text(line)}\n")
     sys.stderr.write(f"{terminal_text(report.summary())}\n")
+
+
+@import_app.command("ftm")
+@reports_errors
+def import_ftm(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="FollowTheMoney entities: JSON Lines (or an array).")],
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="DIR", help="The data folder to write.")],
+    force: Annotated[bool, typer.Option("--force", help="Write into a folder that is not empty.")] = False,
+) -> None:
+    """FollowTheMoney entities (Aleph, OpenSanctions, `xmfin export -f ftm`) as a data folder.
+
+    Example: xmfin import ftm entities.ftm.json -o research/ && xmfin check --data research/
+    """
+    from xmfin.ftm_import import import_file
+
+    report = import_file(file, output, force=force)
+    for line in report.lines():
+        sys.stderr.write(f"{line}\n")
+    sys.stderr.write(f"{report.summary()}\n")
 
 
 @app.command()
@@ -582,7 +712,12 @@ def diagram(
     root = (
         find_entity(session.data, target) if target else session.data.entities[default_group(session.data, None).root]
     )
-    held = licences_by_holder(session.data, session.day) if licences else None
+    absent = session.absence(root.id)
+    if absent is not None:
+        from xmfin.errors import UsageError
+
+        raise UsageError(f"'{root.id}' is not there on {session.day.isoformat()} ({absent}): try another --as-of")
+    held = licences_by_holder(session.graph.data, session.day) if licences else None
     chart = build_chart(session.graph, root.id, up=up, depth=depth, licences=held)
     write_output(svg_document(chart), output)
 
@@ -619,7 +754,36 @@ _one_command = False
 
 
 def main() -> None:
-    """The console script."""
+    """The console script: every exception ends as one line and a documented exit code, never a traceback."""
+    from xmfin.errors import OutputError
+
     global _one_command
     _one_command = True
-    app()
+    real = sys.stdout
+    guarded = GuardedStdout(real)
+    sys.stdout = guarded
+    code: Any = 0
+    try:
+        app()
+    except SystemExit as done:
+        code = done.code
+    except OutputError as error:  # written outside a command (--version, --help)
+        code = _output_failed(error, real)
+    except Exception as error:
+        code = internal_error(error).exit_code
+    try:
+        guarded.flush()  # what is left in the buffer, here rather than in the interpreter's exit
+    except OutputError as error:
+        failed = _output_failed(error, real)
+        code = code or failed
+    sys.stdout = real
+    sys.exit(code)
+
+
+def _output_failed(error: OutputError, real: TextIO | None) -> int:
+    """The exit code of a failed write to stdout: 0 for a reader that went away, else 1 with one line."""
+    if error.pipe_closed:
+        quiet_stdout(real)
+        return 0
+    sys.stderr.write(f"xmfin: error: {error}\n")
+    return 1

@@ -8,7 +8,8 @@ from typing import Literal
 
 from xmfin.model import Location
 
-Severity = Literal["error", "warning"]
+# "stale": a fact whose sources are all older than `check --stale YEARS` allows; never counted as an error.
+Severity = Literal["error", "warning", "stale"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,17 @@ class UsageError(XmfinError):
     """A bad argument: unknown option value, a date that is not a date, a folder that is not there."""
 
     exit_code = 2
+
+
+class OutputError(XmfinError):
+    """Standard output cannot be written: a full disk, or a closed stream (exit 1). `pipe_closed` when the
+    reader went away (`| head`): not an error, the command stops quietly."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, pipe_closed: bool = False) -> None:
+        self.pipe_closed = pipe_closed
+        super().__init__(message)
 
 
 class UnknownName(UsageError):

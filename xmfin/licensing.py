@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 
 from xmfin.dates import active
 from xmfin.graph import Effective, OwnershipGraph
-from xmfin.model import Claim, Dataset, Group, Licence
+from xmfin.model import Claim, Dataset, Group, Holding, Licence
 
 
 def active_licences(data: Dataset, day: dt.date) -> list[Licence]:
-    """The licences granted on or before day and not revoked by it."""
-    return [lic for lic in data.licences if active(lic.granted, lic.revoked, day)]
+    """The licences granted on or before day and not revoked by it (pending ones are not granted)."""
+    return [lic for lic in data.licences if not lic.pending and active(lic.granted, lic.revoked, day)]
 
 
 def licences_by_holder(data: Dataset, day: dt.date) -> dict[str, list[Licence]]:
@@ -23,27 +23,56 @@ def licences_by_holder(data: Dataset, day: dt.date) -> dict[str, list[Licence]]:
     return found
 
 
+def kleene_and(*values: bool | None) -> bool | None:
+    """SQL's AND of three-valued truths: False wins, then None (unknown), then True."""
+    if any(v is False for v in values):
+        return False
+    return None if any(v is None for v in values) else True
+
+
+def kleene_or(*values: bool | None) -> bool | None:
+    """SQL's OR of three-valued truths: True wins, then None (unknown), then False."""
+    if any(v is True for v in values):
+        return True
+    return None if any(v is None for v in values) else False
+
+
 @dataclass(frozen=True, slots=True)
 class HeldLicence:
-    """A licence a group holds through one member, with the group's effective stake and control of it."""
+    """A licence a group holds through one member, with the group's effective stake and control of it.
+
+    `controlled` and `counts` are three-valued: `counts` says whether the holder meets the filters (True),
+    or may (None, the bounds straddle them); holders that certainly do not are left out.
+    """
 
     licence: Licence
     family: str
     effective: Effective
-    controlled: bool
+    controlled: bool | None
+    counts: bool | None = True
+
+
+@dataclass(frozen=True, slots=True)
+class PendingLicence:
+    """A licence a group would reach through a pending holding (announced, not done), or a pending licence of
+    a member: shown, never counted."""
+
+    licence: Licence
+    family: str
+    holding: Holding | None
 
 
 @dataclass(frozen=True, slots=True)
 class Filters:
-    """Which holders count: `min_stake` against the effective stake's lower bound; `controlled` only."""
+    """Which holders count: `min_stake` against the effective stake's bounds; `controlled` only."""
 
     min_stake: float | None = None
     controlled: bool = False
 
-    def admit(self, held: HeldLicence) -> bool:
-        if self.min_stake is not None and held.effective.lower_bound < self.min_stake:
-            return False
-        return held.controlled or not self.controlled
+    def admit(self, effective: Effective, controlled: bool | None) -> bool | None:
+        """True when the holder certainly meets the filters, False when it certainly does not, else None."""
+        stake = True if self.min_stake is None else effective.meets(self.min_stake)
+        return kleene_and(stake, controlled if self.controlled else True)
 
 
 def group_licences(
@@ -56,21 +85,62 @@ def group_licences(
     """Every active licence held by a member of group on the graph's day, that the filters admit."""
     data = graph.data
     holders = by_holder if by_holder is not None else licences_by_holder(data, graph.day)
+    members = graph.members(group.root)
+    if not members:
+        return []
     effective = graph.effective_from(group.root)
-    controlled = graph.controlled_from(group.root)
+    control = graph.control_from(group.root)
     found: list[HeldLicence] = []
-    for member in graph.members(group.root):
+    for member in members:
         for licence in holders.get(member, ()):
-            held = HeldLicence(licence, data.family_of(licence.category), effective[member], member in controlled)
-            if filters.admit(held):
-                found.append(held)
+            counts = filters.admit(effective[member], control[member])
+            if counts is not False:
+                found.append(
+                    HeldLicence(licence, data.family_of(licence.category), effective[member], control[member], counts)
+                )
     found.sort(key=lambda h: (-h.effective.lower_bound, h.licence.holder, h.licence.category))
+    return found
+
+
+def pending_licences(graph: OwnershipGraph, group: Group) -> list[PendingLicence]:
+    """What the group would hold if its pending deals completed, and its members' pending licences."""
+    data, day = graph.data, graph.day
+    members = graph.members(group.root)
+    found: list[PendingLicence] = []
+    for licence in data.licences:
+        if licence.pending and licence.holder in members and active(licence.granted, licence.revoked, day):
+            found.append(PendingLicence(licence, data.family_of(licence.category), None))
+    by_holder = licences_by_holder(data, day)
+    for holding in graph.pending():
+        if holding.owner in members and holding.owned not in members:
+            for reached in sorted(graph.members(holding.owned) - members):
+                for licence in by_holder.get(reached, ()):
+                    found.append(PendingLicence(licence, data.family_of(licence.category), holding))
     return found
 
 
 def claims_of(data: Dataset, group: str, day: dt.date) -> list[Claim]:
     """The claims about group made on or before day (a claim with no date always counts)."""
     return [c for c in data.claims if c.group == group and (c.as_of is None or c.as_of.first <= day)]
+
+
+def claim_support(graph: OwnershipGraph, claim: Claim) -> str:
+    """What the records say of a claim on the claim's own day: `support` (a member of the group held an active
+    licence in the family then) or `contradict` (none did); `undated` for a claim without a date."""
+    if claim.as_of is None:
+        return "undated"
+    from xmfin.dated import on_day
+
+    day = claim.as_of.last
+    then = OwnershipGraph(on_day(graph.full, day), day, graph.full)
+    group = graph.full.groups[claim.group]
+    members = then.members(group.root)
+    data = then.data
+    held = any(
+        data.family_of(licence.category) == claim.family and licence.holder in members
+        for licence in active_licences(data, day)
+    )
+    return "support" if held else "contradict"
 
 
 @dataclass(slots=True)
@@ -82,7 +152,24 @@ class GapRow:
     core: bool
     held: dict[str, list[HeldLicence]] = field(default_factory=dict)
     claimed: dict[str, list[Claim]] = field(default_factory=dict)
-    gap: bool = False
+    pending: dict[str, list[PendingLicence]] = field(default_factory=dict)
+    gap: bool | None = False
+
+    def holds(self, group: str) -> bool | None:
+        """Whether the group holds the licence: True, None (only through holders that may not meet the
+        filters), False."""
+        return kleene_or(*(h.counts for h in self.held[group]))
+
+    def status(self, group: str) -> str:
+        """`controlled`, `control-unknown`, `minority`, `claimed` or `absent`."""
+        held = self.held[group]
+        if any(h.controlled is True for h in held):
+            return "controlled"
+        if any(h.controlled is None for h in held):
+            return "control-unknown"
+        if held:
+            return "minority"
+        return "claimed" if self.claimed[group] else "absent"
 
 
 @dataclass(slots=True)
@@ -94,7 +181,13 @@ class GapTable:
 
     @property
     def gaps(self) -> list[str]:
-        return [row.key for row in self.rows if row.gap]
+        """The licences that are certainly gaps."""
+        return [row.key for row in self.rows if row.gap is True]
+
+    @property
+    def unknown(self) -> list[str]:
+        """The licences whose gap verdict the records cannot decide."""
+        return [row.key for row in self.rows if row.gap is None]
 
 
 def gap_table(
@@ -112,6 +205,7 @@ def gap_table(
     columns = list(dict.fromkeys([group, *peers]))  # a peer named twice, or the group itself, is one column
     held = {g: group_licences(graph, data.groups[g], filters, by_holder=by_holder) for g in columns}
     claims = {g: claims_of(data, g, graph.day) for g in columns}
+    pending = {g: pending_licences(graph, data.groups[g]) for g in columns}
     rows: list[GapRow] = []
     if strict:
         keys = [
@@ -126,7 +220,10 @@ def gap_table(
         for g in columns:
             row.held[g] = [h for h in held[g] if (h.licence.category if strict else h.family) == key]
             row.claimed[g] = [c for c in claims[g] if c.family == family]
-        row.gap = not row.held[group] and any(row.held[p] for p in columns[1:])
+            row.pending[g] = [p for p in pending[g] if (p.licence.category if strict else p.family) == key]
+        held_here = row.holds(group)
+        lacks = None if held_here is None else not held_here
+        row.gap = kleene_and(lacks, kleene_or(*(row.holds(p) for p in columns[1:])))
         rows.append(row)
     return GapTable(group, columns[1:], "category" if strict else "family", rows)
 
@@ -140,6 +237,7 @@ class MatrixRow:
     core: bool
     held: dict[str, list[HeldLicence]] = field(default_factory=dict)
     claimed: dict[str, list[Claim]] = field(default_factory=dict)
+    pending: dict[str, list[PendingLicence]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -162,7 +260,7 @@ def licence_matrix(
         raise UsageError("the data names no group: a matrix needs at least one (add one under 'groups:')")
     # The gap table of the first group against all the others holds every cell of the matrix already.
     table = gap_table(graph, groups[0], groups[1:], strict=strict, core=core, filters=filters)
-    rows = [MatrixRow(row.key, row.name, row.core, row.held, row.claimed) for row in table.rows]
+    rows = [MatrixRow(row.key, row.name, row.core, row.held, row.claimed, row.pending) for row in table.rows]
     return Matrix(groups, table.by, rows)
 
 
@@ -172,7 +270,7 @@ class GroupStake:
 
     group: str
     effective: Effective
-    controlled: bool
+    controlled: bool | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,24 +306,27 @@ def licence_list(graph: OwnershipGraph, query: LicenceQuery = LicenceQuery()) ->
     Each row names every group whose members include the holder on the graph's day.
     """
     data, day = graph.data, graph.day
-    stakes: dict[str, tuple[dict[str, Effective], set[str]]] = {
-        gid: (graph.effective_from(group.root), graph.controlled_from(group.root)) for gid, group in data.groups.items()
+    stakes: dict[str, tuple[dict[str, Effective], dict[str, bool | None]]] = {
+        gid: (graph.effective_from(group.root), graph.control_from(group.root))
+        for gid, group in data.groups.items()
+        if graph.exists(group.root)
     }
     family_order = {fid: n for n, fid in enumerate(data.families)}
     category_order = {cid: n for n, cid in enumerate(data.categories)}
     rows: list[LicenceRow] = []
     for licence in data.licences:
-        is_active = active(licence.granted, licence.revoked, day)
+        is_active = not licence.pending and active(licence.granted, licence.revoked, day)
+        shown = is_active or (licence.pending and active(licence.granted, licence.revoked, day))
         family = data.family_of(licence.category)
         holder = data.entities[licence.holder]
         jurisdiction = licence.jurisdiction or holder.jurisdiction
         groups = tuple(
-            GroupStake(gid, effective[licence.holder], licence.holder in controlled)
-            for gid, (effective, controlled) in stakes.items()
+            GroupStake(gid, effective[licence.holder], control[licence.holder])
+            for gid, (effective, control) in stakes.items()
             if licence.holder in effective
         )
         if (
-            (is_active or query.everything)
+            (shown or query.everything)
             and query.family in (None, family)
             and query.category in (None, licence.category)
             and (query.jurisdiction is None or in_jurisdiction(jurisdiction, query.jurisdiction))

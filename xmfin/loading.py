@@ -13,6 +13,7 @@ import gc
 import math
 import os
 import re
+import stat
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from typing import Any
 from xmfin import model
 from xmfin.dates import DateError, PartialDate, active, overlap, parse_date
 from xmfin.errors import DataError, Problem, UsageError, did_you_mean
+from xmfin.fileio import NotRegularFile, read_regular
 from xmfin.model import Dataset, Location
 from xmfin.yamlread import LINE_BREAKS, Quoted, YList, YMap, read_yaml
 
@@ -57,6 +59,10 @@ FIELDS: dict[str, dict[str, Field]] = {
         "publisher": Field("text", doc="Who published it."),
         "published": Field("date", doc="When it was published."),
         "url": Field("text", doc="Where it can be read."),
+        "kind": Field(
+            "choice:" + "|".join(model.SOURCE_KINDS),
+            doc="regulator, filing or company (primary sources); press, research or aggregator.",
+        ),
         "note": Field("text"),
         "extra": Field("any", doc="Anything else; kept and ignored."),
     },
@@ -78,7 +84,7 @@ FIELDS: dict[str, dict[str, Field]] = {
         "founded": Field("date"),
         "dissolved": Field("date"),
         "description": Field("text"),
-        "sources": Field("ids", doc="Source ids."),
+        "sources": Field("citations", doc="Source ids, or {source, quote, at} mappings."),
         "figures": Field("records:figure", doc="Key figures."),
         "note": Field("text"),
         "extra": Field("any"),
@@ -95,17 +101,23 @@ FIELDS: dict[str, dict[str, Field]] = {
         "unit": Field("text"),
         "period": Field("text", doc="The period the figure covers, such as 2017."),
         "as_of": Field("date"),
-        "sources": Field("ids"),
+        "sources": Field("citations"),
         "note": Field("text"),
     },
     "holding": {
         "owner": Field("id", True, "The entity that holds."),
         "owned": Field("id", True, "The entity held."),
         "stake": Field("stake", doc="Percent of equity, 0 < stake <= 100; null when undisclosed."),
+        "stake_min": Field("bound", doc="A disclosed range's lower bound in percent (with stake_max; no stake)."),
+        "stake_max": Field("bound", doc="A disclosed range's upper bound in percent."),
+        "stake_min_exclusive": Field("bool", doc="The lower bound is excluded ('more than 50%')."),
+        "stake_max_exclusive": Field("bool", doc="The upper bound is excluded ('less than 5%')."),
         "control": Field("choice:" + "|".join(model.CONTROLS), doc="Default equity."),
         "since": Field("date"),
         "until": Field("date"),
-        "sources": Field("ids"),
+        "pending": Field("bool", doc="Announced or awaiting approval or completion: not done, never counted."),
+        "nominee_for": Field("id", doc="The entity the owner holds these shares for (a nominee holding)."),
+        "sources": Field("citations"),
         "note": Field("text"),
         "extra": Field("any"),
     },
@@ -115,7 +127,7 @@ FIELDS: dict[str, dict[str, Field]] = {
         "title": Field("text", True),
         "since": Field("date"),
         "until": Field("date"),
-        "sources": Field("ids"),
+        "sources": Field("citations"),
         "note": Field("text"),
     },
     "family": {
@@ -138,15 +150,28 @@ FIELDS: dict[str, dict[str, Field]] = {
         "number": Field("text"),
         "granted": Field("date"),
         "revoked": Field("date"),
-        "sources": Field("ids"),
+        "pending": Field("bool", doc="Applied for or approved in principle, not granted: never counted as held."),
+        "sources": Field("citations"),
         "note": Field("text"),
         "extra": Field("any"),
+    },
+    "event": {
+        "date": Field("date", True),
+        "title": Field("text", True, "What happened, in one line."),
+        "entities": Field("ids", True, "The entities it concerns."),
+        "sources": Field("citations"),
+        "note": Field("text"),
+    },
+    "quote": {
+        "source": Field("id", True, "The source id."),
+        "quote": Field("text", doc="The source's own words that state the fact."),
+        "at": Field("text", doc="Where in the source (page, section, paragraph)."),
     },
     "claim": {
         "group": Field("id", True),
         "family": Field("id", True),
         "as_of": Field("date"),
-        "sources": Field("ids"),
+        "sources": Field("citations"),
         "note": Field("text"),
     },
 }
@@ -159,6 +184,7 @@ SECTIONS: dict[str, dict[str, tuple[str, str]]] = {
         "entities": ("map", "entity"),
         "holdings": ("list", "holding"),
         "roles": ("list", "role"),
+        "events": ("list", "event"),
     },
     LICENCES_FILE: {
         "families": ("map", "family"),
@@ -180,8 +206,10 @@ RECORD_CLASSES: dict[str, type[Any]] = {
     "category": model.Category,
     "licence": model.Licence,
     "claim": model.Claim,
+    "event": model.RecordedEvent,
+    "quote": model.Quote,
 }
-_HAS_LOC = frozenset(name for name in RECORD_CLASSES if name != "former_name")
+_HAS_LOC = frozenset(name for name in RECORD_CLASSES if name not in ("former_name", "quote"))
 # The same as the classes, made faster (model.maker): the loader builds every record through these.
 _MAKE: dict[str, Callable[..., Any]] = {name: model.maker(cls) for name, cls in RECORD_CLASSES.items()}
 _make_location = model.maker(Location)
@@ -251,6 +279,13 @@ def _stake(value: Any) -> float:
     return number
 
 
+def _bound(value: Any) -> float:
+    number = float(_number(value))
+    if not 0 <= number <= 100:
+        raise _Invalid(f"{_shown(value, '')} is out of range: a bound of a stake is a percentage from 0 to 100")
+    return number
+
+
 def _bool(value: Any) -> bool:
     if type(value) is str:
         if value in _TRUE:
@@ -283,7 +318,20 @@ def _plain(value: Any) -> Any:
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, YList):
         return [_plain(v) for v in value]
-    return None if _is_null(value) else str(value)
+    if _is_null(value):
+        return None
+    if type(value) is str:  # a plain scalar: typed as YAML 1.2's core schema does (a quoted one stays text)
+        if value in ("true", "True", "TRUE", "false", "False", "FALSE"):
+            return value.lower() == "true"
+        if _CORE_INT.fullmatch(value):
+            return int(value)
+        if _CORE_FLOAT.fullmatch(value) and math.isfinite(float(value)):
+            return float(value)  # .inf and .nan stay text: no JSON output could hold them
+    return str(value)
+
+
+_CORE_INT = re.compile(r"[-+]?[0-9]+")
+_CORE_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 
 
 _CONVERTERS: dict[str, Callable[[Any], Any]] = {
@@ -291,6 +339,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "id": _id,
     "number": _number,
     "stake": _stake,
+    "bound": _bound,
     "bool": _bool,
     "date": _date,
     "jurisdiction": _jurisdiction,
@@ -308,7 +357,7 @@ def _fast_text(raw: Any) -> str:
 # back in record after record, and a lookup costs less than a regular expression. Emptied after each folder.
 _MEMO_LIMIT = 1 << 18
 _VALID_IDS: set[str] = set()
-_MEMOS: dict[str, dict[str, Any]] = {kind: {} for kind in ("date", "number", "stake", "bool", "jurisdiction")}
+_MEMOS: dict[str, dict[str, Any]] = {kind: {} for kind in ("date", "number", "stake", "bound", "bool", "jurisdiction")}
 
 
 def _forget_memos() -> None:
@@ -352,8 +401,8 @@ def _fast_converter(kind: str) -> Callable[[Any], Any] | None:
         return _FAST[kind]
     if kind in _CONVERTERS and kind != "any":
         return _CONVERTERS[kind]
-    if kind in _LISTS:
-        item_of = _FAST_ITEMS[kind]
+    if kind in _LISTS or kind == "citations":  # citations with a quote take the slow path
+        item_of = _FAST_ITEMS["ids" if kind == "citations" else kind]
         return lambda raw: tuple([item_of(v) for v in raw]) if type(raw) is YList else (item_of(raw),)
     if kind.startswith("choice:"):
         choices = frozenset(kind.split(":", 1)[1].split("|"))
@@ -391,6 +440,10 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
 }
 
 
+# Each data file's bytes, or the error that kept it from being read (see read_data_files).
+Files = dict[str, bytes | Exception]
+
+
 class _Reader:
     """Builds the records of one data folder and collects the problems found on the way."""
 
@@ -410,6 +463,8 @@ class _Reader:
         self.unread: set[str] = set()
         # Mappings read again by reread_origin, by file and 0-based (line, column).
         self.reread: dict[str, dict[tuple[int, int], YMap]] = {}
+        # The bytes of each file as read once (read_data_files): what reread_origin reads again.
+        self.contents: dict[str, bytes] = {}
 
     def report(self, file: str, mark: Any, message: str, severity: str = "error") -> None:
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
@@ -419,22 +474,21 @@ class _Reader:
     def file_label(self, name: str) -> str:
         return os.path.join(self.label, name) if self.label else name
 
-    def read_file(self, name: str) -> YMap | None:
-        path = self.folder / name
+    def read_file(self, name: str, content: bytes | Exception) -> YMap | None:
+        """The top-level mapping of one file, from its bytes as read_data_files read them, or None with the
+        problem reported."""
         file = self.file_label(name)
-        if not path.exists():
+        if isinstance(content, FileNotFoundError):
             self.report(file, None, f"file not found: a data folder needs {ENTITIES_FILE} and {LICENCES_FILE}")
             return None
-        if not path.is_file():
-            kind = "a folder" if path.is_dir() else "not a regular file"
-            self.report(file, None, f"is {kind}: {name} must be a YAML file")
+        if isinstance(content, NotRegularFile):
+            self.report(file, None, f"is {content.kind}: {name} must be a YAML file")
             return None
-        try:
-            data = path.read_bytes()
-        except OSError as error:
-            self.report(file, None, f"cannot be read: {error.strerror or error}")
+        if isinstance(content, Exception):
+            reason = content.strerror if isinstance(content, OSError) and content.strerror else content
+            self.report(file, None, f"cannot be read: {reason}")
             return None
-        return self.parse_file(name, data)
+        return self.parse_file(name, content)
 
     def parse_file(self, name: str, data: bytes) -> YMap | None:
         """The top-level mapping of one file's bytes, or None with the problem reported."""
@@ -559,6 +613,10 @@ class _Reader:
             value = self.convert(file, spec.kind, raw, item.value_marks[key], key)
             if value is _FAILED:
                 ok = False
+            elif type(value) is _Cited:
+                values[key] = value.ids
+                if value.quotes:
+                    values["quotes"] = value.quotes
             else:
                 values[key] = value
         for key in _REQUIRED[record_type]:
@@ -595,6 +653,16 @@ class _Reader:
                 self.report(file, mark, f"'{key}' cannot be {_shown(raw)}{hint}")
                 return _FAILED
             return text
+        if kind == "citations":
+            pairs = zip(raw, raw.item_marks, strict=True) if isinstance(raw, YList) else [(raw, mark)]
+            cited = [
+                self.build(file, "quote", v, m) if isinstance(v, YMap) else self.convert_one(file, _id, v, m, key)
+                for v, m in pairs
+            ]
+            if any(c is None or c is _FAILED for c in cited):
+                return _FAILED
+            quotes = tuple(c for c in cited if isinstance(c, model.Quote))
+            return _Cited(tuple(c.source if isinstance(c, model.Quote) else c for c in cited), quotes)
         if kind in _LISTS:
             item_of = _LISTS[kind]
             pairs = zip(raw, raw.item_marks, strict=True) if isinstance(raw, YList) else [(raw, mark)]
@@ -634,9 +702,9 @@ class _Reader:
             self.reread[file] = {}
             name = next((name for name in SECTIONS if self.file_label(name) == file), None)
             root = None
-            if name is not None:
-                with contextlib.suppress(OSError, DataError):
-                    root = read_yaml((self.folder / name).read_bytes(), file)
+            if name is not None and name in self.contents:
+                with contextlib.suppress(DataError):
+                    root = read_yaml(self.contents[name], file)
             pending = [root]
             while pending:  # every mapping in the file, by its position
                 value = pending.pop()
@@ -664,6 +732,14 @@ class _Reader:
 _FAILED = object()
 
 
+@dataclass(frozen=True, slots=True)
+class _Cited:
+    """A `sources` list as read: the source ids in order, and the quotes given with some of them."""
+
+    ids: tuple[str, ...]
+    quotes: tuple[model.Quote, ...]
+
+
 def check_folder(folder: str | os.PathLike[str], label: str | None = None) -> tuple[Dataset, list[Problem]]:
     """Read and check a data folder; return what could be read and every problem found, in file order.
 
@@ -674,8 +750,22 @@ def check_folder(folder: str | os.PathLike[str], label: str | None = None) -> tu
 
     path, shown = Path(folder), str(folder) if label is None else label
     jobs = jobs_wanted()
+    # Each file is read once: the cache's key is the hash of these bytes, and these bytes are what is parsed.
+    files = read_data_files(path)
     with _no_collection():
-        return through_cache(path, shown, lambda: _check_folder(path, shown, jobs))
+        return through_cache(path, shown, files, lambda: _check_folder(path, shown, jobs, files))
+
+
+def read_data_files(folder: Path) -> Files:
+    """Each data file's bytes, or the error that kept it from being read (OSError, NotRegularFile): only regular
+    files are read, so a FIFO or device in a file's place is reported, never waited on or read forever."""
+    found: Files = {}
+    for name in SECTIONS:
+        try:
+            found[name] = read_regular(folder / name)
+        except (OSError, NotRegularFile) as error:
+            found[name] = error
+    return found
 
 
 @contextlib.contextmanager
@@ -691,11 +781,14 @@ def _no_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _check_folder(path: Path, label: str, jobs: int = 1) -> tuple[Dataset, list[Problem]]:
+def _check_folder(path: Path, label: str, jobs: int = 1, files: Files | None = None) -> tuple[Dataset, list[Problem]]:
+    """Read and check the folder whose files are `files` (as read_data_files read them; by default read here)."""
     from xmfin.pieces import read_in_pieces
 
+    files = read_data_files(path) if files is None else files
+    contents = {name: data for name, data in files.items() if isinstance(data, bytes)}
     try:
-        reader = read_in_pieces(path, label, jobs) or _read_whole(path, label)
+        reader = read_in_pieces(path, label, jobs, contents=contents) or _read_whole(path, label, files)
     finally:
         _forget_memos()
     _check_references(reader)
@@ -703,10 +796,12 @@ def _check_folder(path: Path, label: str, jobs: int = 1) -> tuple[Dataset, list[
     return reader.dataset, ordered
 
 
-def _read_whole(path: Path, label: str) -> _Reader:
+def _read_whole(path: Path, label: str, files: Files | None = None) -> _Reader:
     """The first pass over both files, each read whole in this process."""
+    files = read_data_files(path) if files is None else files
     reader = _Reader(path, label)
-    roots = {name: reader.read_file(name) for name in SECTIONS}
+    reader.contents = {name: data for name, data in files.items() if isinstance(data, bytes)}
+    roots = {name: reader.read_file(name, files[name]) for name in SECTIONS}
     for name, root in roots.items():
         if root is not None:
             reader.read_sections(name, root)
@@ -715,13 +810,23 @@ def _read_whole(path: Path, label: str) -> _Reader:
     return reader
 
 
+def check_data_folder(folder: Path) -> None:
+    """UsageError unless folder is a folder: one that does not exist, is a file, or cannot even be looked at (a
+    name too long, a loop of links, a parent that may not be searched) is bad usage, not a crash."""
+    try:
+        info = os.stat(folder)
+    except FileNotFoundError:
+        raise UsageError(f"data folder '{folder}' does not exist") from None
+    except OSError as error:
+        raise UsageError(f"data folder '{folder}': {error.strerror or error}") from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise UsageError(f"data folder '{folder}' is not a folder")
+
+
 def load(folder: str | os.PathLike[str], label: str | None = None) -> Dataset:
     """Load a data folder; raise DataError listing every error if it is invalid. Warnings are ignored."""
     path = Path(folder)
-    if not path.exists():
-        raise UsageError(f"data folder '{folder}' does not exist")
-    if not path.is_dir():
-        raise UsageError(f"data folder '{folder}' is not a folder")
+    check_data_folder(path)
     dataset, problems = check_folder(path, label)
     if any(p.severity == "error" for p in problems):
         raise DataError(problems)
@@ -793,6 +898,12 @@ def _check_references(reader: _Reader) -> None:
         ordered(holding, "since", "until", "holding")
         if holding.owner == holding.owned:
             problem(holding, "owned", f"'{holding.owner}' cannot hold itself: correct the owner or the owned")
+        _check_range(reader, holding)
+        if holding.nominee_for is not None:
+            if holding.nominee_for not in entities:
+                known(holding, "nominee_for", holding.nominee_for, "entities", "entity")
+            elif holding.nominee_for == holding.owner:
+                problem(holding, "nominee_for", f"'{holding.owner}' cannot hold as a nominee for itself")
     _check_stakes(reader)
     _check_group_roots(reader)
     for role in data.roles:
@@ -825,6 +936,11 @@ def _check_references(reader: _Reader) -> None:
         known(licence, "category", licence.category, "categories", "category")
         sourced(licence, "licence '{}' of '{}'", licence.category, licence.holder)
         ordered(licence, "granted", "revoked", "licence")
+    for event in data.events:
+        for index, entity_id in enumerate(event.entities):
+            if entity_id not in entities:
+                known(event, "entities", entity_id, "entities", "entity", index)
+        sourced(event, "event '{}'", event.title)
     for claim in data.claims:
         known(claim, "group", claim.group, "groups", "group")
         known(claim, "family", claim.family, "families", "family")
@@ -835,6 +951,34 @@ def _period(since: PartialDate | None, until: PartialDate | None) -> str:
     """A holding's period as its dates say it: 'since 2019-05 until 2020', or 'with no dates'."""
     parts = ([f"since {since}"] if since else []) + ([f"until {until}"] if until else [])
     return " ".join(parts) or "with no dates"
+
+
+def _check_range(reader: _Reader, holding: model.Holding) -> None:
+    """A disclosed range has a lower and an upper bound in order, and goes without an exact stake."""
+    problem = reader.problem_at
+    low, high = holding.stake_min, holding.stake_max
+    if holding.stake is not None and (low is not None or high is not None):
+        key = "stake_min" if low is not None else "stake_max"
+        problem(holding, key, "a holding has an exact 'stake' or a range ('stake_min'/'stake_max'), not both")
+        return
+    for flag, bound in (("stake_min_exclusive", low), ("stake_max_exclusive", high)):
+        if getattr(holding, flag) and bound is None:
+            problem(holding, flag, f"'{flag}' needs '{flag.removesuffix('_exclusive')}'")
+    if low is not None and high is not None:
+        empty = low > high or (low == high and (holding.stake_min_exclusive or holding.stake_max_exclusive))
+        if empty:
+            problem(holding, "stake_max", f"the range {low:g} to {high:g} is empty: 'stake_min' must be below the max")
+    if high is not None and high <= 0:
+        problem(holding, "stake_max", "'stake_max' must be above 0: a holding is a stake of more than 0%")
+    if low == 100 and holding.stake_min_exclusive:
+        problem(holding, "stake_min", "no stake is more than 100%")
+
+
+def stake_floor(holding: model.Holding) -> float:
+    """The least equity a holding certainly stands for: its stake, the lower bound of its range, or 0."""
+    if holding.stake is not None:
+        return holding.stake
+    return holding.stake_min or 0.0
 
 
 def _check_stakes(reader: _Reader) -> None:
@@ -853,7 +997,8 @@ def _check_stakes(reader: _Reader) -> None:
                 for second in same[i + 1 :]:
                     if overlap(first.since, first.until, second.since, second.until):
                         _report_overlap(reader, owned, first, second)
-        _check_equity_total(reader, owned, [h for h in holdings if h.control == "equity" and h.stake])
+        counted = [h for h in holdings if h.control == "equity" and not h.pending and stake_floor(h) > 0]
+        _check_equity_total(reader, owned, counted)
 
 
 def _report_overlap(reader: _Reader, owned: str, first: model.Holding, second: model.Holding) -> None:
@@ -880,12 +1025,14 @@ def _report_overlap(reader: _Reader, owned: str, first: model.Holding, second: m
 
 
 def _check_equity_total(reader: _Reader, owned: str, holdings: list[model.Holding]) -> None:
-    if math.fsum(h.stake or 0.0 for h in holdings) <= _FULL:
+    if math.fsum(stake_floor(h) for h in holdings) <= _FULL:
         return  # even all at once they fit
     # A sweep over the days stakes start and stop: a stake counts from the first day of `since` to the last day
     # of `until`, so it stops counting the day after.
     changes: list[tuple[dt.date, bool, int, model.Holding]] = []
     for number, holding in enumerate(holdings):
+        if holding.since and holding.until and holding.until.last < holding.since.first:
+            continue  # ends before it starts (reported as such): it holds on no day
         changes.append((holding.since.first if holding.since else dt.date.min, True, number, holding))
         if holding.until is not None and holding.until.last < dt.date.max:
             changes.append((holding.until.last + dt.timedelta(days=1), False, number, holding))
@@ -896,11 +1043,12 @@ def _check_equity_total(reader: _Reader, owned: str, holdings: list[model.Holdin
             del current[number]
             continue
         current[number] = holding
-        total = math.fsum(h.stake or 0.0 for h in current.values())
+        total = math.fsum(stake_floor(h) for h in current.values())
         if total > _FULL:
             when = "when none has a start date" if day == dt.date.min else f"from {day.isoformat()}"
             together = ", ".join(
-                f"{h.owner} {h.stake:g}% (line {reader.line_of(h)}, {_period(h.since, h.until)})"
+                f"{h.owner} {'at least ' if h.stake is None else ''}{stake_floor(h):g}% "
+                f"(line {reader.line_of(h)}, {_period(h.since, h.until)})"
                 for h in current.values()
             )
             reader.problem_at(

@@ -7,14 +7,34 @@ from xmfin.model import Dataset, Entity, Group
 
 
 def find_group(data: Dataset, text: str) -> Group:
-    """A group by id, name or Chinese name (case-insensitive); UnknownName with suggestions otherwise."""
-    wanted = text.strip().casefold()
-    for group in data.groups.values():
-        if wanted in (group.id, group.name.casefold(), (group.name_zh or "").casefold()):
-            return group
+    """A group as an entity is found: by id, then an exact name, Chinese name or alias of the group or of its
+    root (former names included), then a case-insensitive substring of those; UnknownName when none or several.
+    """
+    wanted = text.strip()
+    key = wanted.lower()
+    if key in data.groups:
+        return data.groups[key]
+    folded = wanted.casefold()
+    names = {gid: [n.casefold() for n in _group_names(data, group)] for gid, group in data.groups.items()}
+    for matches in (
+        [gid for gid, known in names.items() if folded in known],
+        [gid for gid, known in names.items() if folded and any(folded in n for n in known)],
+    ):
+        if len(matches) == 1:
+            return data.groups[matches[0]]
+        if len(matches) > 1:
+            shown = ", ".join(f"{gid} ({data.groups[gid].name})" for gid in matches)
+            raise UnknownName(f"'{text}' matches {len(matches)} groups: {shown}; give an id", matches)
     known = ", ".join(data.groups) or "none in this data folder"
-    hint = did_you_mean(wanted, list(data.groups))
+    hint = did_you_mean(key, list(data.groups))
     raise UnknownName(f"unknown group '{text}'{hint}; known groups: {known}", list(data.groups))
+
+
+def _group_names(data: Dataset, group: Group) -> list[str]:
+    """The group's id, name and Chinese name, and every name of its root entity."""
+    found = [group.id, group.name, *([group.name_zh] if group.name_zh else [])]
+    root = data.entities.get(group.root)
+    return [*found, *(root.names() if root is not None else [])]
 
 
 def default_group(data: Dataset, text: str | None) -> Group:

@@ -33,15 +33,35 @@ NOWHERE = Location("<none>", 0, 0)
 
 
 @dataclass(frozen=True, slots=True)
+class Quote:
+    """The words of a source that state a record's fact, and where in the source they stand."""
+
+    source: str
+    quote: str | None = None
+    at: str | None = None
+
+
+SOURCE_KINDS: tuple[str, ...] = ("regulator", "filing", "company", "press", "research", "aggregator")
+# Sources that state a fact first-hand: a regulator's, an exchange filing, the company's own word.
+PRIMARY_SOURCE_KINDS = frozenset({"regulator", "filing", "company"})
+
+
+@dataclass(frozen=True, slots=True)
 class Source:
     id: str
     title: str
     publisher: str | None = None
     published: PartialDate | None = None
     url: str | None = None
+    kind: str | None = None
     note: str | None = None
     extra: Any = None
     loc: Location = field(default=NOWHERE, compare=False, repr=False)
+
+    @property
+    def primary(self) -> bool:
+        """Whether the source states facts first-hand (a regulator, a filing, the company itself)."""
+        return self.kind in PRIMARY_SOURCE_KINDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +93,7 @@ class Figure:
     as_of: PartialDate | None = None
     sources: tuple[str, ...] = ()
     note: str | None = None
+    quotes: tuple[Quote, ...] = ()
     loc: Location = field(default=NOWHERE, compare=False, repr=False)
 
 
@@ -92,6 +113,7 @@ class Entity:
     figures: tuple[Figure, ...] = ()
     note: str | None = None
     extra: Any = None
+    quotes: tuple[Quote, ...] = ()
     loc: Location = field(default=NOWHERE, compare=False, repr=False)
 
     @property
@@ -114,6 +136,9 @@ class Entity:
 
 @dataclass(frozen=True, slots=True)
 class Holding:
+    """A link owner -> owned. `stake` is exact; else `stake_min`/`stake_max` a disclosed range (each bound
+    inclusive unless its `_exclusive` flag is set); none of them: undisclosed. `pending`: announced, not done."""
+
     owner: str
     owned: str
     stake: float | None = None
@@ -123,6 +148,13 @@ class Holding:
     sources: tuple[str, ...] = ()
     note: str | None = None
     extra: Any = None
+    quotes: tuple[Quote, ...] = ()
+    stake_min: float | None = None
+    stake_max: float | None = None
+    stake_min_exclusive: bool = False
+    stake_max_exclusive: bool = False
+    pending: bool = False
+    nominee_for: str | None = None
     loc: Location = field(default=NOWHERE, compare=False, repr=False)
 
 
@@ -135,6 +167,7 @@ class Role:
     until: PartialDate | None = None
     sources: tuple[str, ...] = ()
     note: str | None = None
+    quotes: tuple[Quote, ...] = ()
     loc: Location = field(default=NOWHERE, compare=False, repr=False)
 
 
@@ -170,6 +203,8 @@ class Licence:
     sources: tuple[str, ...] = ()
     note: str | None = None
     extra: Any = None
+    quotes: tuple[Quote, ...] = ()
+    pending: bool = False
     loc: Location = field(default=NOWHERE, compare=False, repr=False)
 
 
@@ -179,6 +214,20 @@ class Claim:
     family: str
     as_of: PartialDate | None = None
     sources: tuple[str, ...] = ()
+    note: str | None = None
+    quotes: tuple[Quote, ...] = ()
+    loc: Location = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """A dated event that changed the field (an IPO suspended, a fine, an order), about some entities."""
+
+    date: PartialDate
+    title: str
+    entities: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    quotes: tuple[Quote, ...] = ()
     note: str | None = None
     loc: Location = field(default=NOWHERE, compare=False, repr=False)
 
@@ -193,6 +242,7 @@ class Dataset:
     entities: dict[str, Entity] = field(default_factory=dict)
     holdings: list[Holding] = field(default_factory=list)
     roles: list[Role] = field(default_factory=list)
+    events: list[RecordedEvent] = field(default_factory=list)
     families: dict[str, Family] = field(default_factory=dict)
     categories: dict[str, Category] = field(default_factory=dict)
     licences: list[Licence] = field(default_factory=list)

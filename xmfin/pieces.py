@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from xmfin.errors import DataError, UsageError
-from xmfin.loading import SECTIONS, _is_null, _Reader
+from xmfin.loading import SECTIONS, _is_null, _Reader, read_data_files
 from xmfin.yamlread import YList, YMap, read_yaml
 
 # Below this many bytes a piece costs more to fork, pickle and merge than it saves.
@@ -91,22 +91,23 @@ def can_fork() -> bool:
 
 
 def read_in_pieces(
-    folder: Path, label: str, jobs: int | None = None, min_piece: int = MIN_PIECE_BYTES
+    folder: Path,
+    label: str,
+    jobs: int | None = None,
+    min_piece: int = MIN_PIECE_BYTES,
+    contents: dict[str, bytes] | None = None,
 ) -> _Reader | None:
     """A _Reader holding every record and first-pass problem of folder, read by `jobs` processes; None when the
-    folder is too small or does not fit (then read it whole)."""
+    folder is too small or does not fit (then read it whole). `contents` are the files' bytes as
+    loading.read_data_files read them (the bytes the cache's key is made of); by default they are read here."""
     jobs = jobs_wanted() if jobs is None else jobs
     if jobs < 2 or not can_fork():
         return None
-    contents: dict[str, bytes] = {}
-    for name in SECTIONS:
-        path = folder / name
-        if not path.is_file():
-            return None  # missing, a folder, a pipe: the whole-file read reports it
-        try:
-            contents[name] = path.read_bytes()
-        except OSError:
-            return None
+    if contents is None:
+        files = read_data_files(folder)
+        contents = {name: data for name, data in files.items() if isinstance(data, bytes)}
+    if set(contents) != set(SECTIONS):
+        return None  # missing, a folder, a pipe: the whole-file read reports it
     total = sum(len(data) for data in contents.values())
     jobs = min(jobs, total // max(min_piece, 1))
     if jobs < 2:
@@ -120,9 +121,11 @@ def read_in_pieces(
     if len(pieces) < 2:
         return None
     try:
-        return _read(folder, label, contents, pieces)
+        reader = _read(folder, label, contents, pieces)
     except _GiveUp:
         return None
+    reader.contents = contents  # what reread_origin reads again: the very bytes the records were built from
+    return reader
 
 
 def plan(contents: dict[str, bytes], jobs: int) -> list[list[Segment]]:

@@ -15,7 +15,7 @@ class Membership:
 
     group: Group
     effective: Effective
-    controlled: bool
+    controlled: bool | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,18 +35,21 @@ class Profile:
 
 def entity_profile(graph: OwnershipGraph, entity_id: str) -> Profile:
     """The profile of one entity on the graph's day."""
-    data = graph.data
+    data = graph.full
     entity = data.entities[entity_id]
     owners = [h for h in data.holdings if h.owned == entity_id]
     holdings = [h for h in data.holdings if h.owner == entity_id]
     licences = [lic for lic in data.licences if lic.holder == entity_id]
     roles = [r for r in data.roles if entity_id in (r.holder, r.of)]
-    above = graph.effective_to(entity_id)
-    groups = [
-        Membership(group, above[group.root], group.root in graph.controllers_of(entity_id))
-        for group in data.groups.values()
-        if group.root in above
-    ]
+    groups: list[Membership] = []
+    if graph.exists(entity_id):
+        above = graph.effective_to(entity_id)
+        control = graph.control_to(entity_id)
+        groups = [
+            Membership(group, above[group.root], control.get(group.root, False))
+            for group in data.groups.values()
+            if group.root in above
+        ]
     cited: dict[str, None] = dict.fromkeys(entity.sources)
     for sources in (
         *(f.sources for f in entity.figures),

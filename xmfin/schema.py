@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from xmfin.errors import UsageError, did_you_mean
+from xmfin.fileio import text, write_file, write_folder
 from xmfin.loading import (
     ENTITIES_FILE,
     FIELDS,
@@ -37,6 +38,7 @@ _KINDS: dict[str, dict[str, Any]] = {
     "id": {"anyOf": [_ID, {"type": "integer", "minimum": 0}], "description": "An id: [a-z0-9][a-z0-9-]*."},
     "number": {"type": "number"},
     "stake": {"type": "number", "exclusiveMinimum": 0, "maximum": 100},
+    "bound": {"type": "number", "minimum": 0, "maximum": 100},
     "bool": {"type": "boolean"},
     "date": {
         "anyOf": [{"type": "string", "pattern": _DATE_TEXT}, {"type": "integer", "minimum": 1, "maximum": 9999}],
@@ -48,6 +50,8 @@ _KINDS: dict[str, dict[str, Any]] = {
 # A single value where a list is expected is read as a list of one (loading._list).
 _KINDS["ids"] = {"anyOf": [{"type": "array", "items": _KINDS["id"]}, _KINDS["id"]]}
 _KINDS["texts"] = {"anyOf": [{"type": "array", "items": _KINDS["text"]}, _KINDS["text"]]}
+_CITATION = {"anyOf": [_KINDS["id"], {"$ref": "#/$defs/quote"}]}
+_KINDS["citations"] = {"anyOf": [{"type": "array", "items": _CITATION}, _CITATION]}
 
 
 def field_schema(spec: Field) -> dict[str, Any]:
@@ -95,6 +99,8 @@ def _nested(record_type: str) -> set[str]:
     for spec in FIELDS[record_type].values():
         if spec.kind.startswith("records:"):
             found |= _nested(spec.kind.split(":", 1)[1])
+        elif spec.kind == "citations":
+            found.add("quote")
     return found
 
 
@@ -151,13 +157,13 @@ def _write(name: str | None, output: Path | None) -> None:
         if output is None:
             sys.stdout.write(_text(file_schema(name)))
         else:
-            output.write_text(_text(file_schema(name)), encoding="utf-8")
+            write_file(output, text(_text(file_schema(name))))
         return
     if output is None:
         sys.stdout.write(_text({key: file_schema(key) for key in FILES}))
         return
     if output.exists() and not output.is_dir():
         raise UsageError(f"-o {output}: both schemas go into a folder, and this is a file")
-    output.mkdir(parents=True, exist_ok=True)
-    for key in FILES:
-        (output / f"{key}.schema.json").write_text(_text(file_schema(key)), encoding="utf-8")
+    texts = {f"{key}.schema.json": _text(file_schema(key)) for key in FILES}
+    # Both files, or neither: see fileio.write_folder.
+    write_folder(output, [(name, text(content)) for name, content in texts.items()])

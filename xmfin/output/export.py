@@ -13,7 +13,7 @@ import datetime as dt
 import io
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from xmfin.graph import OwnershipGraph
 from xmfin.loading import RECORD_CLASSES, SECTIONS
 from xmfin.model import Dataset, Entity, Group
 
-FORMATS: tuple[str, ...] = ("json", "jsonl", "csv", "graphml", "gexf", "dot", "mermaid", "bods")
+FORMATS: tuple[str, ...] = ("json", "jsonl", "csv", "graphml", "gexf", "dot", "mermaid", "bods", "ftm")
 
 # Record types in the order of the data files, from the loader's own table; each is one JSON Lines `type`
 # and one CSV table (the section's plural name).
@@ -33,19 +33,28 @@ RECORD_TYPES: dict[str, str] = {
 }
 # Nested records get their own CSV tables, keyed by the entity they belong to.
 CSV_TABLES: tuple[str, ...] = (*RECORD_TYPES, "former_names", "figures")
-# How list values are joined in a CSV cell (ids and aliases never contain it in practice; documented).
-LIST_SEPARATOR = "; "
+# A text cell that begins with one of these is a formula (or can start one) in Excel, LibreOffice or Google
+# Sheets (OWASP's list, with tab and carriage return); such a cell, and one that begins with the apostrophe
+# itself, is written after an apostrophe, which the spreadsheets take as "this is text" and do not show.
+# A reader that wants the text back removes one leading apostrophe (docs/cli.md).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+BOM = "\ufeff"  # with --excel: Excel on Windows reads a CSV file as UTF-8 only after this mark
 
 
-def select(graph: OwnershipGraph, group: Group | None) -> Dataset:
+# Formats that carry the records as kept (every date, every name): the whole data, not the view of the day.
+RECORD_FORMATS = frozenset({"json", "jsonl", "csv", "bods", "ftm"})
+
+
+def select(graph: OwnershipGraph, group: Group | None, records: bool = True) -> Dataset:
     """The records one export holds: everything, or one group on the graph's day.
 
     A group's export holds its members (the root and all it reaches through holdings active that day), the
     direct owners of members (nominee shareholders of a VIE, outside investors) and the holders of roles in
     members, with every holding, licence and role among them (whatever their dates), the group itself, its
     claims, the sources they cite, and the whole licence taxonomy. The result is itself a valid data folder.
+    With `records` false (graph formats), only the entities of the day, under their names of the day.
     """
-    data = graph.data
+    data = graph.full if records else graph.data
     if group is None:
         return data
     members = graph.members(group.root)
@@ -58,6 +67,7 @@ def select(graph: OwnershipGraph, group: Group | None) -> Dataset:
         entities={key: entity for key, entity in data.entities.items() if key in chosen},
         holdings=[h for h in data.holdings if h.owned in members and h.owner in chosen],
         roles=roles,
+        events=[e for e in data.events if any(entity in members for entity in e.entities)],
         families=dict(data.families),
         categories=dict(data.categories),
         licences=[lic for lic in data.licences if lic.holder in members],
@@ -65,7 +75,7 @@ def select(graph: OwnershipGraph, group: Group | None) -> Dataset:
     )
     cited: set[str] = set()
     record: Any
-    for record in (*part.entities.values(), *part.holdings, *part.roles, *part.licences, *part.claims):
+    for record in (*part.entities.values(), *part.holdings, *part.roles, *part.events, *part.licences, *part.claims):
         cited.update(record.sources)
     for entity in part.entities.values():
         for figure in entity.figures:
@@ -113,19 +123,24 @@ def to_jsonl(data: Dataset) -> Iterator[str]:
 
 
 def _cell(value: Any) -> str:
+    """A CSV cell: numbers as numbers, lists and mappings as JSON, and no text that a spreadsheet runs."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, list):
-        if all(isinstance(v, str) for v in value):
-            return LIST_SEPARATOR.join(value)
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    if isinstance(value, (int, float)):
+        return str(value)  # a number (a negative one is a number to a spreadsheet too, never a formula)
+    if isinstance(value, (list, dict)):
+        # JSON: unambiguous whatever the items hold (`["a; b"]` is one item); an empty list is an empty cell.
+        return "" if value == [] else safe_text(json.dumps(value, ensure_ascii=False))
+    return safe_text(str(value))
+
+
+def safe_text(text: str) -> str:
+    """Text no spreadsheet runs as a formula: an apostrophe before a formula's first character."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def _entity_rows(entity: Entity, nested: str) -> list[dict[str, Any]]:
@@ -133,7 +148,8 @@ def _entity_rows(entity: Entity, nested: str) -> list[dict[str, Any]]:
 
 
 def csv_table(data: Dataset, table: str) -> tuple[list[str], list[list[str]]]:
-    """One CSV table: its header and its rows. Empty cells for null; lists joined with '; '; `extra` as JSON.
+    """One CSV table: its header and its rows. Empty cells for null (and empty lists); lists and `extra` as JSON;
+    text that a spreadsheet would run as a formula after an apostrophe.
 
     `former_names` and `figures` (nested in entities in the data files) are tables of their own with an
     `entity` column; the `entities` table leaves them out.
@@ -161,17 +177,21 @@ def write_csv(data: Dataset, table: str, stream: Any) -> None:
     writer.writerows(rows)
 
 
-def csv_text(data: Dataset, table: str) -> str:
-    """One table as CSV text."""
+def csv_text(data: Dataset, table: str, excel: bool = False) -> str:
+    """One table as CSV text (with excel, after the byte order mark Excel needs to read UTF-8)."""
     buffer = io.StringIO(newline="")
+    if excel:
+        buffer.write(BOM)
     write_csv(data, table, buffer)
     return buffer.getvalue()
 
 
-def check_format(fmt: str, table: str | None, output: Path | None) -> None:
+def check_format(fmt: str, table: str | None, output: Path | None, excel: bool = False) -> None:
     """Refuse an unknown format or table, or a CSV export with nowhere to put its tables (UsageError)."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown export format '{fmt}'{did_you_mean(fmt, FORMATS)}; formats: {', '.join(FORMATS)}")
+    if excel and fmt != "csv":
+        raise UsageError("--excel goes with --format csv")
     if table is not None and fmt != "csv":
         raise UsageError("--table goes with --format csv")
     if table is not None and table not in CSV_TABLES:
@@ -182,38 +202,60 @@ def check_format(fmt: str, table: str | None, output: Path | None) -> None:
         raise UsageError(f"-o {output}: csv writes a folder of tables, and this is a file")
 
 
-def export(graph: OwnershipGraph, group: Group | None, fmt: str, output: Path | None, table: str | None) -> None:
+def export(
+    graph: OwnershipGraph,
+    group: Group | None,
+    fmt: str,
+    output: Path | None,
+    table: str | None,
+    excel: bool = False,
+) -> None:
     """Write the export of `fmt` to `output` (a file, or a folder for CSV tables) or to stdout."""
-    check_format(fmt, table, output)
-    part = select(graph, group)
+    check_format(fmt, table, output, excel)
+    part = select(graph, group, fmt in RECORD_FORMATS)
     try:
-        _write(graph, part, group, fmt, output, table)
+        _write(graph, part, group, fmt, output, table, excel)
     except OSError as error:
         raise UsageError(f"-o {output}: cannot write: {error.strerror or error}") from None
 
 
 def _write(
-    graph: OwnershipGraph, part: Dataset, group: Group | None, fmt: str, output: Path | None, table: str | None
+    graph: OwnershipGraph,
+    part: Dataset,
+    group: Group | None,
+    fmt: str,
+    output: Path | None,
+    table: str | None,
+    excel: bool = False,
 ) -> None:
+    from xmfin.fileio import write_file, write_folder
+
     if fmt == "csv" and table is None:
         assert output is not None  # check_format refuses csv without either
-        output.mkdir(parents=True, exist_ok=True)
-        for name in CSV_TABLES:
-            with (output / f"{name}.csv").open("w", encoding="utf-8", newline="") as stream:
+        # Every table, or none: see fileio.write_folder.
+
+        def table_writer(name: str) -> Callable[[Any], None]:
+            def write(stream: Any) -> None:
+                if excel:
+                    stream.write(BOM)
                 write_csv(part, name, stream)
+
+            return write
+
+        write_folder(output, [(f"{name}.csv", table_writer(name)) for name in CSV_TABLES], newline="")
         return
-    chunks = _chunks(graph, part, group, fmt, table)
+    chunks = _chunks(graph, part, group, fmt, table, excel)
     if output is None:
         for chunk in chunks:
             sys.stdout.write(chunk)
         return
-    with output.open("w", encoding="utf-8", newline="") as stream:
-        for chunk in chunks:
-            stream.write(chunk)
+    write_file(output, lambda stream: stream.writelines(chunks), newline="")
 
 
-def _chunks(graph: OwnershipGraph, part: Dataset, group: Group | None, fmt: str, table: str | None) -> Iterable[str]:
-    from xmfin.output import bods, graphml, graphs
+def _chunks(
+    graph: OwnershipGraph, part: Dataset, group: Group | None, fmt: str, table: str | None, excel: bool = False
+) -> Iterable[str]:
+    from xmfin.output import bods, ftm, graphml, graphs
 
     day, group_id = graph.day, group.id if group else None
     if fmt == "json":
@@ -222,13 +264,37 @@ def _chunks(graph: OwnershipGraph, part: Dataset, group: Group | None, fmt: str,
         return to_jsonl(part)
     if fmt == "csv":
         assert table is not None
-        return [csv_text(part, table)]
+        return [csv_text(part, table, excel)]
     if fmt == "graphml":
         return graphml.graphml_lines(graph, part, group)
     if fmt == "gexf":
-        return graphs.gexf_lines(graphs.export_graph(graph, part, group))
+        return gexf_lines(graphs.export_graph(graph, part, group), day, group)
     if fmt == "dot":
         return graphs.dot_lines(graph, part, group)
     if fmt == "mermaid":
         return graphs.mermaid_lines(graph, part, group)
+    if fmt == "ftm":
+        return ftm.lines(part, day)
     return [bods.to_json(part, day, group)]
+
+
+def gexf_lines(export_graph: Any, day: dt.date, group: Group | None) -> Iterator[str]:
+    """GEXF 1.2 by networkx's writer, with the day it describes in its meta: a `description` that says it,
+    and `lastmodifieddate` set to that day (networkx writes today's date, which says nothing of the data and
+    makes two exports of the same day differ)."""
+    from xml.etree.ElementTree import SubElement
+
+    from networkx.readwrite.gexf import GEXFWriter
+
+    writer = GEXFWriter(encoding="utf-8", prettyprint=True)
+    meta = writer.xml.find("meta")
+    assert meta is not None  # GEXFWriter always writes one
+    meta.set("lastmodifieddate", day.isoformat())
+    what = f"group {group.id}" if group else "all entities"
+    SubElement(meta, "keywords").text = f"xmfin, ownership, as_of={day.isoformat()}"
+    SubElement(
+        meta, "description"
+    ).text = f"xmfin ownership graph of {what} as of {day.isoformat()}: the holdings active on that day"
+    writer.add_graph(export_graph)
+    for line in str(writer).splitlines():
+        yield line + "\n"

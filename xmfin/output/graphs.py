@@ -39,6 +39,8 @@ NODE_ATTRIBUTES: dict[str, str] = {
 GROUP_NODE_ATTRIBUTES: dict[str, str] = {
     "member": "boolean",
     "effective_stake": "double",
+    "effective_min": "double",
+    "effective_max": "double",
     "via_vie": "boolean",
     "controlled": "boolean",
 }
@@ -67,11 +69,11 @@ class ExportAttributes:
         self._group = group
         self._held = licences_by_holder(part, graph.day)
         self._effective: dict[str, Effective] = {}
-        self._controlled: set[str] = set()
+        self._control: dict[str, bool | None] = {}
         self._members: set[str] = set()
         if group is not None:
             self._effective = graph.effective_from(group.root)
-            self._controlled = graph.controlled_from(group.root)
+            self._control = graph.control_from(group.root)
             self._members = graph.members(group.root)
 
     @property
@@ -114,8 +116,10 @@ class ExportAttributes:
             stake = self._effective.get(entity.id)
             if stake is not None:
                 attributes["effective_stake"] = stake.value
+                attributes["effective_min"] = stake.minimum
+                attributes["effective_max"] = stake.maximum
                 attributes["via_vie"] = stake.via_vie
-            attributes["controlled"] = entity.id in self._controlled
+            attributes["controlled"] = self._control.get(entity.id, False)
         return _scalars(attributes)
 
     def edges(self) -> Iterator[tuple[str, str, dict[str, Any]]]:

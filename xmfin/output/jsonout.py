@@ -5,24 +5,83 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from xmfin.dates import PartialDate
 from xmfin.errors import Problem
+from xmfin.freshness import freshness
 from xmfin.graph import Effective, OwnershipGraph, TreeNode
-from xmfin.licensing import GapTable, HeldLicence, LicenceRow, Matrix
+from xmfin.licensing import (
+    GapRow,
+    GapTable,
+    HeldLicence,
+    LicenceRow,
+    Matrix,
+    MatrixRow,
+    PendingLicence,
+    claim_support,
+    kleene_or,
+)
 from xmfin.model import Claim, Dataset, Entity, Holding, Licence
 from xmfin.profile import Profile
 from xmfin.search import Match
 from xmfin.sources import SourceUse
 from xmfin.timeline import Event
 
+if TYPE_CHECKING:
+    from xmfin.api import Chain
+
 OUTPUT_VERSION = 1
 
 
 def emit(document: dict[str, Any]) -> None:
     """Write one JSON document to stdout: UTF-8, Chinese unescaped, never wrapped."""
-    sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
+    sys.stdout.write(dumps(document) + "\n")
+
+
+def dumps(value: Any) -> str:
+    """json.dumps(value, ensure_ascii=False), for values nested to any depth (a tree of a 100,000-long chain):
+    json's encoder recurses, so a value too deep for it is encoded by a loop instead, to the same text."""
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except RecursionError:
+        return "".join(_deep_chunks(value))
+
+
+_END: Any = object()
+
+
+def _deep_chunks(value: Any) -> Iterator[str]:
+    """The text of value as json.dumps gives it (default separators), container by container, with no recursion."""
+    frames: list[list[Any]] = []  # per open container: its items, keyed, closing bracket, an item written yet
+    item = value
+    while True:
+        if isinstance(item, dict) and item:
+            yield "{"
+            frames.append([iter(item.items()), True, "}", False])
+        elif isinstance(item, (list, tuple)) and item:
+            yield "["
+            frames.append([iter(item), False, "]", False])
+        else:
+            yield json.dumps(item, ensure_ascii=False)
+        while frames:  # the next item to write: the next one of the innermost container that has one
+            frame = frames[-1]
+            following = next(frame[0], _END)
+            if following is _END:
+                frames.pop()
+                yield frame[2]
+                continue
+            if frame[3]:
+                yield ", "
+            frame[3] = True
+            if frame[1]:
+                key, following = following
+                yield json.dumps({key: 0}, ensure_ascii=False)[1:-4] + ": "  # the key as json writes keys
+            item = following
+            break
+        else:
+            return
 
 
 def document(day: dt.date | None = None, **fields: Any) -> dict[str, Any]:
@@ -38,18 +97,49 @@ def date_text(value: PartialDate | None) -> str | None:
     return None if value is None else value.text
 
 
-def effective_fields(effective: Effective, controlled: bool | None = None) -> dict[str, Any]:
-    """`effective_stake` (null when unknown), `effective_stake_min` when only a lower bound is known, `via_vie`."""
-    fields: dict[str, Any] = {"effective_stake": effective.value}
-    if effective.minimum is not None:
+_NO_CONTROL = object()
+
+
+def effective_fields(effective: Effective, controlled: Any = _NO_CONTROL) -> dict[str, Any]:
+    """`effective_stake` (exact, or null), `effective_min` and `effective_max` (always; max null only where a
+    cycle was too large to bound), `effective_stake_min` (the lower bound, when not exact), `via_vie`, and
+    `controlled` (true, false or null: unknown) when given."""
+    fields: dict[str, Any] = {
+        "effective_stake": effective.value,
+        "effective_min": effective.minimum,
+        "effective_max": effective.maximum,
+    }
+    if effective.value is None and effective.minimum > 0:
         fields["effective_stake_min"] = effective.minimum
     fields["via_vie"] = effective.via_vie
-    if controlled is not None:
+    if controlled is not _NO_CONTROL:
         fields["controlled"] = controlled
     return fields
 
 
-def tree_json(node: TreeNode, licences: dict[str, list[Licence]]) -> dict[str, Any]:
+def freshness_fields(data: Dataset, sources: tuple[str, ...], day: dt.date) -> dict[str, Any]:
+    """`confirmed` (the latest date of the fact's sources, or null) and `stale` (more than three years before
+    the day; null when no source has a date)."""
+    last, stale = freshness(data, sources, day)
+    return {"confirmed": date_text(last), "stale": stale}
+
+
+def stake_fields(holding: Holding | None) -> dict[str, Any]:
+    """A link's own stake: `stake` (exact or null), `stake_min`/`stake_max` (a disclosed range, else the exact
+    stake or null), `control`, `nominee_for`."""
+    if holding is None:
+        return {"stake": None, "stake_min": None, "stake_max": None, "control": None, "nominee_for": None}
+    exact = holding.stake
+    return {
+        "stake": exact,
+        "stake_min": exact if exact is not None else holding.stake_min,
+        "stake_max": exact if exact is not None else holding.stake_max,
+        "control": holding.control,
+        "nominee_for": holding.nominee_for,
+    }
+
+
+def tree_json(node: TreeNode, licences: dict[str, list[Licence]], graph: OwnershipGraph) -> dict[str, Any]:
     """A tree node as cli.md shows it, with its children (iteratively, so deep trees are safe)."""
 
     def one(item: TreeNode) -> dict[str, Any]:
@@ -60,9 +150,9 @@ def tree_json(node: TreeNode, licences: dict[str, list[Licence]]) -> dict[str, A
             "name": entity.name,
             "name_zh": entity.name_zh,
             "jurisdiction": entity.jurisdiction,
-            "stake": holding.stake if holding else None,
-            "control": holding.control if holding else None,
+            **stake_fields(holding),
             **effective_fields(item.effective, item.controlled),
+            **freshness_fields(graph.full, holding.sources if holding else (), graph.day),
             "licences": [lic.category for lic in licences.get(entity.id, [])],
             "repeat": item.repeat,
             "truncated": item.truncated,
@@ -81,52 +171,116 @@ def tree_json(node: TreeNode, licences: dict[str, list[Licence]]) -> dict[str, A
     return top
 
 
-def path_step(entity: Entity, holding: Holding | None) -> dict[str, Any]:
+def path_step(entity: Entity, holding: Holding | None, graph: OwnershipGraph) -> dict[str, Any]:
     return {
         "id": entity.id,
         "name": entity.name,
         "name_zh": entity.name_zh,
         "jurisdiction": entity.jurisdiction,
-        "stake": holding.stake if holding else None,
-        "control": holding.control if holding else None,
+        **stake_fields(holding),
+        **freshness_fields(graph.full, holding.sources if holding else (), graph.day),
     }
 
 
 def chain_paths(graph: OwnershipGraph, paths: list[list[str]]) -> list[list[dict[str, Any]]]:
     entities = graph.data.entities
     return [
-        [path_step(entities[node], graph.holding(path[i - 1], node) if i else None) for i, node in enumerate(path)]
+        [
+            path_step(entities[node], graph.holding(path[i - 1], node) if i else None, graph)
+            for i, node in enumerate(path)
+        ]
         for path in paths
     ]
 
 
-def held_json(held: HeldLicence, data: Dataset) -> dict[str, Any]:
+def chain_json(found: Chain, graph: OwnershipGraph) -> dict[str, Any]:
+    """`xmfin chain --json`: the paths, `from` (the top owners), their stakes and control in `by_owner`
+    (with `nominee_for` where the owner holds for another), the first top owner's at the top level; with no
+    owner on the day, `from` is empty, the stakes and control null, and `absent` says why when the entity was
+    not there at all."""
+    by_owner: dict[str, Any] = {}
+    for top in found.tops:
+        by_owner[top] = effective_fields(found.effective[top], found.controls[top])
+        if top in found.nominee_for:
+            by_owner[top]["nominee_for"] = found.nominee_for[top]
+    first = by_owner[found.tops[0]] if found.tops else {}
+    return document(
+        graph.day,
+        entity=found.entity,
+        **{"from": found.tops},
+        paths=chain_paths(graph, found.paths),
+        paths_truncated=found.truncated,
+        effective_stake=first.get("effective_stake"),
+        effective_min=first.get("effective_min"),
+        effective_max=first.get("effective_max"),
+        **({"effective_stake_min": first["effective_stake_min"]} if "effective_stake_min" in first else {}),
+        controlled=first.get("controlled"),
+        via_vie=first.get("via_vie", False),
+        by_owner=by_owner,
+        pending=[holding_json(h, graph.full, graph.day) for h in found.pending],
+        absent=found.absent,
+    )
+
+
+def held_json(held: HeldLicence, graph: OwnershipGraph) -> dict[str, Any]:
     licence = held.licence
     return {
         "entity": licence.holder,
-        "name": data.entities[licence.holder].name,
+        "name": graph.data.entities[licence.holder].name,
         "category": licence.category,
         **effective_fields(held.effective, held.controlled),
+        "counts": held.counts,
+        **freshness_fields(graph.full, licence.sources, graph.day),
     }
 
 
-def claim_json(claim: Claim) -> dict[str, Any]:
-    return {"sources": list(claim.sources), "as_of": date_text(claim.as_of), "note": claim.note}
+def pending_json(pending: PendingLicence, graph: OwnershipGraph) -> dict[str, Any]:
+    licence, holding = pending.licence, pending.holding
+    return {
+        "entity": licence.holder,
+        "name": graph.data.entities[licence.holder].name,
+        "category": licence.category,
+        "licence_pending": licence.pending,
+        "via": None if holding is None else holding_json(holding, graph.full, graph.day),
+    }
 
 
-def gaps_json(table: GapTable, data: Dataset, day: dt.date) -> dict[str, Any]:
+def claim_json(claim: Claim, graph: OwnershipGraph) -> dict[str, Any]:
+    return {
+        "sources": list(claim.sources),
+        "as_of": date_text(claim.as_of),
+        "note": claim.note,
+        "records": claim_support(graph, claim),
+        **freshness_fields(graph.full, claim.sources, graph.day),
+    }
+
+
+def licence_cells(row: GapRow | MatrixRow, graph: OwnershipGraph) -> dict[str, Any]:
+    """What each group holds, claims and has pending for one family or category."""
+    return {
+        "licence": row.key,
+        "name": row.name,
+        "core": row.core,
+        "held": {g: [held_json(h, graph) for h in found] for g, found in row.held.items()},
+        "claimed": {g: [claim_json(c, graph) for c in found] for g, found in row.claimed.items()},
+        "pending": {g: [pending_json(p, graph) for p in found] for g, found in row.pending.items()},
+    }
+
+
+def gaps_json(table: GapTable, graph: OwnershipGraph) -> dict[str, Any]:
+    """`xmfin gaps --json`: `gap` true, false or null (unknown) per row; `gaps` the certain ones, `unknown`
+    the undecided; `status` per group: controlled, control-unknown, minority, claimed or absent."""
     rows = [
         {
-            "licence": row.key,
-            "name": row.name,
-            "core": row.core,
-            "held": {g: [held_json(h, data) for h in found] for g, found in row.held.items()},
-            "claimed": {g: [claim_json(c) for c in found] for g, found in row.claimed.items()},
+            **licence_cells(row, graph),
+            "status": {g: row.status(g) for g in row.held},
             "gap": row.gap,
         }
         for row in table.rows
     ]
-    return document(day, group=table.group, vs=table.peers, by=table.by, rows=rows, gaps=table.gaps)
+    return document(
+        graph.day, group=table.group, vs=table.peers, by=table.by, rows=rows, gaps=table.gaps, unknown=table.unknown
+    )
 
 
 def problem_json(problem: Problem) -> dict[str, Any]:
@@ -150,6 +304,7 @@ def licence_json(licence: Licence, data: Dataset) -> dict[str, Any]:
         "number": licence.number,
         "granted": date_text(licence.granted),
         "revoked": date_text(licence.revoked),
+        "pending": licence.pending,
         "sources": list(licence.sources),
         "note": licence.note,
     }
@@ -174,12 +329,13 @@ def holding_json(holding: Holding, data: Dataset, day: dt.date) -> dict[str, Any
         "owned": holding.owned,
         "owner_name": data.entities[holding.owner].name,
         "owned_name": data.entities[holding.owned].name,
-        "stake": holding.stake,
-        "control": holding.control,
+        **stake_fields(holding),
         "since": date_text(holding.since),
         "until": date_text(holding.until),
-        "active": active(holding.since, holding.until, day),
+        "pending": holding.pending,
+        "active": not holding.pending and active(holding.since, holding.until, day),
         "sources": list(holding.sources),
+        **freshness_fields(data, holding.sources, day),
         "note": holding.note,
     }
 
@@ -211,7 +367,12 @@ def profile_json(profile: Profile) -> dict[str, Any]:
         owners=[holding_json(h, data, day) for h in profile.owners],
         holdings=[holding_json(h, data, day) for h in profile.holdings],
         licences=[
-            {**licence_json(lic, data), "active": active(lic.granted, lic.revoked, day)} for lic in profile.licences
+            {
+                **licence_json(lic, data),
+                "active": not lic.pending and active(lic.granted, lic.revoked, day),
+                **freshness_fields(data, lic.sources, day),
+            }
+            for lic in profile.licences
         ],
         roles=[
             {
@@ -242,26 +403,23 @@ def profile_json(profile: Profile) -> dict[str, Any]:
     )
 
 
-def matrix_json(matrix: Matrix, data: Dataset, day: dt.date) -> dict[str, Any]:
-    """`xmfin matrix --json`: rows as in `gaps` without `gap`, and per group the keys it holds and is claimed."""
-    rows = [
-        {
-            "licence": row.key,
-            "name": row.name,
-            "core": row.core,
-            "held": {g: [held_json(h, data) for h in found] for g, found in row.held.items()},
-            "claimed": {g: [claim_json(c) for c in found] for g, found in row.claimed.items()},
-        }
-        for row in matrix.rows
-    ]
+def matrix_json(matrix: Matrix, graph: OwnershipGraph) -> dict[str, Any]:
+    """`xmfin matrix --json`: rows as in `gaps` without `gap`; per group the keys it certainly holds, those it
+    may hold (`unknown`: only through holders that may not meet the filters) and those only claimed."""
+    rows = [licence_cells(row, graph) for row in matrix.rows]
+
+    def holds(row: MatrixRow, group: str) -> bool | None:
+        return kleene_or(*(h.counts for h in row.held[group]))
+
     summary = {
         g: {
-            "held": [row.key for row in matrix.rows if row.held[g]],
+            "held": [row.key for row in matrix.rows if holds(row, g) is True],
+            "unknown": [row.key for row in matrix.rows if holds(row, g) is None],
             "claimed": [row.key for row in matrix.rows if row.claimed[g] and not row.held[g]],
         }
         for g in matrix.groups
     }
-    return document(day, by=matrix.by, groups=matrix.groups, rows=rows, summary=summary)
+    return document(graph.day, by=matrix.by, groups=matrix.groups, rows=rows, summary=summary)
 
 
 def licence_row_json(row: LicenceRow, data: Dataset) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import itertools
 import os
 import shutil
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape as markup_escape
@@ -19,14 +20,26 @@ from rich.table import Table
 from rich.text import Text
 
 from xmfin.dates import PartialDate, active
-from xmfin.graph import Effective, OwnershipGraph, TreeNode, format_stake
-from xmfin.licensing import GapTable, HeldLicence, LicenceRow, Matrix
-from xmfin.model import Dataset, Entity, Holding, Licence
+from xmfin.graph import Effective, OwnershipGraph, TreeNode
+from xmfin.licensing import GapTable, HeldLicence, LicenceRow, Matrix, PendingLicence, claim_support
+from xmfin.model import Claim, Dataset, Entity, Holding, Licence
+from xmfin.output.words import (
+    claim_label,
+    control_mark,
+    control_phrase,
+    fact_age,
+    gap_word,
+    holding_stake,
+    stake_label,
+)
 from xmfin.profile import Profile
 from xmfin.search import Match
 from xmfin.sources import SourceUse
 from xmfin.textsafe import terminal_text
 from xmfin.timeline import Event
+
+if TYPE_CHECKING:
+    from xmfin.api import Chain
 
 PIPE_WIDTH = 160
 MIN_WIDTH = 20  # a narrower $COLUMNS counts as this: below it, every word would be broken
@@ -72,19 +85,29 @@ def entity_label(entity: Entity) -> str:
 
 
 def link_label(holding: Holding | None) -> str:
-    """`100%`, `vie`, `29.5% vie`, `? (undisclosed)` for the link to the parent."""
+    """`100%`, `vie`, `29.5% vie`, `> 50%`, `undisclosed` for the link to the parent; a nominee's says so."""
     if holding is None:
         return ""
-    stake = f"{format_stake(holding.stake)}%" if holding.stake is not None else "undisclosed"
+    stake = escape(holding_stake(holding))
     if holding.control == "equity":
-        return stake
-    kind = f"[magenta]{holding.control}[/]"
-    return kind if holding.stake is None and holding.control == "vie" else f"{stake} {kind}"
+        text = stake
+    else:
+        kind = f"[magenta]{holding.control}[/]"
+        text = kind if stake == "undisclosed" and holding.control == "vie" else f"{stake} {kind}"
+    if holding.nominee_for is not None:
+        text += f" [yellow](nominee for {escape(holding.nominee_for)})[/]"
+    return text
 
 
 def effective_label(effective: Effective) -> str:
     text = f"eff. {escape(effective.label())}"
     return text + " [magenta]via VIE[/]" if effective.via_vie else text
+
+
+def control_label(controlled: bool | None) -> str:
+    """Nothing for a controlled node, `minority` or `control unknown` otherwise (tree nodes)."""
+    mark = control_mark(controlled).strip(" ()")
+    return f"[yellow]{mark}[/]" if mark else ""
 
 
 def period(since: PartialDate | None, until: PartialDate | None) -> str:
@@ -96,18 +119,26 @@ def period(since: PartialDate | None, until: PartialDate | None) -> str:
 GUIDE_WIDTH = 4  # columns of one level's guide: "├── ", "│   "
 
 
-def render_tree(out: Console, top: TreeNode, licences: dict[str, list[Licence]], up: bool) -> None:
+def render_tree(
+    out: Console, top: TreeNode, licences: dict[str, list[Licence]], up: bool, graph: OwnershipGraph
+) -> None:
     """The tree with guides as Rich draws them, every node at any depth and width.
 
     The guides take at most half the width (`tree_levels`); a node nested deeper is drawn at that indentation
     with its level in front, `(level 41)`, so that nothing is cut off. Each label wraps within what is left.
     """
+    data, day = graph.full, graph.day
 
     def label(node: TreeNode) -> str:
         parts = [entity_label(node.entity)]
         if node.holding is not None:
             parts.append(f"[cyan]{link_label(node.holding)}[/]")
             parts.append(f"[dim]{effective_label(node.effective)}[/]")
+            if not up and node.controlled is not True:
+                parts.append(control_label(node.controlled))
+            age = fact_age(data, node.holding.sources, day)
+            if age:
+                parts.append(f"[yellow]{escape(age.strip())}[/]")
         held = licences.get(node.entity.id, [])
         if held:
             parts.append("[green]" + escape(", ".join(lic.category for lic in held)) + "[/]")
@@ -146,6 +177,39 @@ def tree_levels(width: int) -> int:
     return max(1, width // 2 // GUIDE_WIDTH)
 
 
+def not_there(out: Console, entity: Entity, absent: str, day: dt.date) -> None:
+    """The answer for an entity that did not exist on the day."""
+    out.print(f"{entity_label(entity)}: not there on {day.isoformat()} ({escape(absent)})")
+
+
+def render_chain(out: Console, found: Chain, graph: OwnershipGraph) -> None:
+    """`xmfin chain`: the paths, then each top owner's effective stake and control, and pending deals."""
+    day = graph.day.isoformat()
+    entities = graph.data.entities
+    if found.absent is not None:
+        out.print(f"{escape(found.entity)}: no recorded owners on {day}: {escape(found.absent)}")
+        return
+    if not found.tops:
+        out.print(f"{place(entities[found.entity])}: no recorded owners on {day}")
+    render_paths(out, graph, found.paths)
+    if found.truncated:
+        out.print(f"[yellow]only the first {len(found.paths)} paths are shown[/]")
+    for top in found.tops:
+        name = escape(entities[top].name)
+        stake = effective_label(found.effective[top])
+        principal = found.nominee_for.get(top)
+        if principal is not None:
+            out.print(f"{name}: nominee for {escape(graph.full.entities[principal].name)}, {stake} on paper")
+        else:
+            out.print(f"{name}: {stake}, {control_phrase(found.controls[top])}")
+    for holding in found.pending:
+        announced = f", announced {holding.since}" if holding.since else ""
+        out.print(
+            f"[cyan]pending[/]: {escape(entities[holding.owner].name)} → {escape(entities[holding.owned].name)} "
+            f"{escape(holding_stake(holding))}{announced} (not done; not counted)"
+        )
+
+
 def place(entity: Entity) -> str:
     """`Name (JUR)`, or just the name where no jurisdiction is recorded (people)."""
     where = f" ({escape(entity.jurisdiction)})" if entity.jurisdiction else ""
@@ -158,29 +222,51 @@ def render_paths(out: Console, graph: OwnershipGraph, paths: list[list[str]]) ->
         steps = [place(entities[path[0]])]
         for before, node in itertools.pairwise(path):
             entity = entities[node]
-            steps.append(f"{place(entity)} [cyan]{link_label(graph.holding(before, node))}[/]")
+            holding = graph.holding(before, node)
+            age = fact_age(graph.full, holding.sources, graph.day)
+            steps.append(
+                f"{place(entity)} [cyan]{link_label(holding)}[/]" + (f"[yellow]{escape(age)}[/]" if age else "")
+            )
         out.print(" → ".join(steps))
 
 
-def held_cell(held: list[HeldLicence], data: Dataset, claimed: bool) -> Text:
+def held_cell(
+    graph: OwnershipGraph, held: list[HeldLicence], claimed: list[Claim], pending: list[PendingLicence]
+) -> Text:
+    """A gaps or matrix cell: each holder with the group's stake and control, then claims and pending deals."""
+    data, day = graph.full, graph.day
+    names = graph.data.entities
     # A holder with several licences of one family is named once.
     lines = list(
         dict.fromkeys(
-            f"{plain(data.entities[h.licence.holder].name)} {h.effective.label()}"
-            + (" via VIE" if h.effective.via_vie else "")
-            + ("" if h.controlled or h.effective.value is None else " (minority)")
+            f"{plain(names[h.licence.holder].name)} {stake_label(h.effective)}{control_mark(h.controlled)}"
+            + ("" if h.counts else " (may not count)")
+            + fact_age(data, h.licence.sources, day)
             for h in held
         )
     )
     text = Text("\n".join(lines))
-    if claimed:
-        if lines:
+    extra = [
+        (claim_label(claim, claim_support(graph, claim)) + fact_age(data, claim.sources, day), "italic yellow")
+        for claim in claimed
+    ]
+    extra.extend(
+        (
+            f"pending: {names[p.licence.holder].name}"
+            + (f" (announced {p.holding.since})" if p.holding and p.holding.since else ""),
+            "italic cyan",
+        )
+        for p in pending
+    )
+    for line, style in dict.fromkeys(extra):
+        if len(text):
             text.append("\n")
-        text.append("claimed", style="italic yellow")
+        text.append(line, style=style)
     return text
 
 
-def render_gaps(out: Console, table: GapTable, data: Dataset, day: dt.date) -> None:
+def render_gaps(out: Console, table: GapTable, graph: OwnershipGraph) -> None:
+    data, day = graph.data, graph.day
     columns = [table.group, *table.peers]
     grid = Table(title=f"Licences on {day.isoformat()}, by {table.by}", show_lines=True)
     grid.add_column(table.by.capitalize())
@@ -189,17 +275,26 @@ def render_gaps(out: Console, table: GapTable, data: Dataset, day: dt.date) -> N
     grid.add_column("Gap")
     for row in table.rows:
         cells: list[Text | str] = [Text(plain(row.name) + (" *" if row.core else ""))]
-        cells.extend(held_cell(row.held[g], data, bool(row.claimed[g])) for g in columns)
-        cells.append(Text("GAP", style="bold red") if row.gap else Text(""))
+        cells.extend(held_cell(graph, row.held[g], row.claimed[g], row.pending[g]) for g in columns)
+        cells.append(Text(gap_word(row.gap), style="bold red" if row.gap else "yellow"))
         grid.add_row(*cells, style="on grey19" if row.gap else None)
     out.print(grid)
-    out.print("[dim]* core licence; 'claimed': a source says so but names no licensed entity[/]")
+    out.print(f"[dim]{LEGEND}[/]")
     name = escape(data.groups[table.group].name)
     peers = ", ".join(escape(data.groups[p].name) for p in table.peers)
     if table.gaps:
         out.print(f"[bold]{name}[/] lacks against {peers}: [red]{escape(', '.join(table.gaps))}[/]")
     else:
-        out.print(f"[bold]{name}[/] has no gaps against {peers}")
+        out.print(f"[bold]{name}[/] has no certain gap against {peers}")
+    if table.unknown:
+        out.print(f"the records cannot tell for: [yellow]{escape(', '.join(table.unknown))}[/]")
+
+
+LEGEND = (
+    "* core licence; 'claimed': a source says so but names no licensed entity (with the claim's date and whether "
+    "the records of that day support or contradict it); 'may not count': the stake or control may not meet "
+    "--min-stake or --controlled; 'pending': announced, not done"
+)
 
 
 def render_records(out: Console, title: str, header: Iterable[str], rows: list[list[str]]) -> None:
@@ -215,7 +310,10 @@ def render_records(out: Console, title: str, header: Iterable[str], rows: list[l
 
 
 def mark_active(since: PartialDate | None, until: PartialDate | None, day: dt.date) -> str:
-    return "" if active(since, until, day) else " (not active)"
+    """Marks a link or role not in force on the day: ` (ended)` or ` (not yet)`."""
+    if active(since, until, day):
+        return ""
+    return " (not yet)" if since is not None and day < since.first else " (ended)"
 
 
 def render_profile(out: Console, profile: Profile) -> None:
@@ -240,10 +338,13 @@ def render_profile(out: Console, profile: Profile) -> None:
     def link_rows(holdings: list[Holding], other: str) -> list[list[str]]:
         return [
             [
-                data.entities[getattr(h, other)].name + mark_active(h.since, h.until, day),
-                f"{format_stake(h.stake)}%" if h.stake is not None else "undisclosed",
-                h.control,
-                period(h.since, h.until),
+                data.entities[getattr(h, other)].name,
+                holding_stake(h),
+                h.control + (f", nominee for {h.nominee_for}" if h.nominee_for else ""),
+                ("pending, announced " if h.pending else "")
+                + period(h.since, h.until)
+                + mark_active(h.since, h.until, day)
+                + fact_age(data, h.sources, day),
                 ", ".join(h.sources),
             ]
             for h in holdings
@@ -258,9 +359,9 @@ def render_profile(out: Console, profile: Profile) -> None:
         ["category", "regulator", "period", "sources"],
         [
             [
-                lic.category + mark_active(lic.granted, lic.revoked, day),
+                lic.category + (" (pending)" if lic.pending else mark_active(lic.granted, lic.revoked, day)),
                 lic.regulator or "",
-                period(lic.granted, lic.revoked),
+                period(lic.granted, lic.revoked) + fact_age(data, lic.sources, day),
                 ", ".join(lic.sources),
             ]
             for lic in profile.licences
@@ -294,8 +395,8 @@ def render_profile(out: Console, profile: Profile) -> None:
         [
             [
                 m.group.name,
-                m.effective.label() + (" via VIE" if m.effective.via_vie else ""),
-                "yes" if m.controlled else "no",
+                stake_label(m.effective),
+                {True: "yes", False: "no", None: "unknown"}[m.controlled],
             ]
             for m in profile.groups
         ],
@@ -318,18 +419,19 @@ def render_profile(out: Console, profile: Profile) -> None:
     )
 
 
-def render_matrix(out: Console, matrix: Matrix, data: Dataset, day: dt.date) -> None:
+def render_matrix(out: Console, matrix: Matrix, graph: OwnershipGraph) -> None:
     """`xmfin matrix`: a row per family (or category), a column per group; cells as in `gaps`."""
+    data, day = graph.data, graph.day
     grid = Table(title=f"Licences on {day.isoformat()}, by {matrix.by}", show_lines=True)
     grid.add_column(matrix.by.capitalize())
     for group in matrix.groups:
         grid.add_column(escape(data.groups[group].name))
     for row in matrix.rows:
         cells: list[Text | str] = [Text(plain(row.name) + (" *" if row.core else ""))]
-        cells.extend(held_cell(row.held[g], data, bool(row.claimed[g])) for g in matrix.groups)
+        cells.extend(held_cell(graph, row.held[g], row.claimed[g], row.pending[g]) for g in matrix.groups)
         grid.add_row(*cells)
     out.print(grid)
-    out.print("[dim]* core licence; 'claimed': a source says so but names no licensed entity[/]")
+    out.print(f"[dim]{LEGEND}[/]")
 
 
 def render_licences(out: Console, rows: list[LicenceRow], data: Dataset, day: dt.date, everything: bool) -> None:
@@ -339,8 +441,9 @@ def render_licences(out: Console, rows: list[LicenceRow], data: Dataset, day: dt
         table.add_column(name)
     for row in rows:
         licence = row.licence
+        status = "" if row.active else " (pending)" if licence.pending else " (not active)"
         cells = [
-            data.categories[licence.category].name + ("" if row.active else " (not active)"),
+            data.categories[licence.category].name + status,
             data.entities[licence.holder].name,
             row.jurisdiction or "",
             licence.regulator or "",
@@ -348,7 +451,13 @@ def render_licences(out: Console, rows: list[LicenceRow], data: Dataset, day: dt
             licence.revoked.text if licence.revoked else "",
         ]
         shown = [escape(cell) for cell in cells]
-        shown.insert(2, lines(f"{data.groups[g.group].name} {g.effective.label()}" for g in row.groups))
+        shown.insert(
+            2,
+            lines(
+                f"{data.groups[g.group].name} {stake_label(g.effective)}{control_mark(g.controlled)}"
+                for g in row.groups
+            ),
+        )
         table.add_row(*shown, style=None if row.active else "dim")
     out.print(table)
     out.print(f"[dim]{len(rows)} licence{'' if len(rows) == 1 else 's'}[/]")

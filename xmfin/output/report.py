@@ -15,9 +15,10 @@ from urllib.parse import urlsplit
 from xmfin import __version__
 from xmfin.dates import PartialDate
 from xmfin.graph import OwnershipGraph, format_stake
-from xmfin.licensing import GapTable, HeldLicence, gap_table, group_licences, licences_by_holder
+from xmfin.licensing import GapTable, HeldLicence, claim_support, gap_table, group_licences, licences_by_holder
 from xmfin.model import Dataset, Entity, Holding
 from xmfin.output.diagram import ChartTooLarge, build_chart, chart_svg, links_among, select
+from xmfin.output.words import claim_label, control_mark, gap_word, stake_label
 from xmfin.textsafe import safe_tree
 
 CSS = """
@@ -167,7 +168,7 @@ def report_html(graph: OwnershipGraph, group_id: str, peers: list[str]) -> str:
         )
 
     table = gap_table(graph, group_id, peers)
-    _gaps_section(main, table, data, cites)
+    _gaps_section(main, graph, table, data, cites)
     _licences_section(main, group_licences(graph, group), data, cites)
     _entities_section(main, graph, group.root, members, cites)
     _holdings_section(main, holdings, data, cites)
@@ -183,21 +184,21 @@ def _held_cell(cell: ET.Element, held: list[HeldLicence], data: Dataset, cites: 
         if i:
             _el(cell, "br")
         holder = data.entities[item.licence.holder]
-        line = _el(
-            cell, "span", f"{holder.name} {item.effective.label()}" + (" via VIE" if item.effective.via_vie else "")
-        )
+        line = _el(cell, "span", f"{holder.name} {stake_label(item.effective)}{control_mark(item.controlled)}")
         line.set("title", data.categories[item.licence.category].name)
         cites.cite(cell, item.licence.sources)
 
 
-def _gaps_section(main: ET.Element, table: GapTable, data: Dataset, cites: Citations) -> None:
+def _gaps_section(main: ET.Element, graph: OwnershipGraph, table: GapTable, data: Dataset, cites: Citations) -> None:
     _el(main, "h2", "Licence gaps against peers", id="gaps")
     columns = [table.group, *table.peers]
     if not table.peers:
         _el(main, "p", "No peer group to compare with: what the group holds is shown alone.", class_="empty")
     body = _table(main, ["Licence family", *(data.groups[g].name for g in columns), "Gap"], "gaps")
     for row in table.rows:
-        tr = _el(body, "tr", class_="gap" if row.gap else "held", **{"data-key": row.key})
+        tr = _el(
+            body, "tr", class_="gap" if row.gap else "unknown" if row.gap is None else "held", **{"data-key": row.key}
+        )
         name = _el(tr, "td", row.name)
         if row.core:
             _el(name, "span", " core", class_="core")
@@ -207,11 +208,11 @@ def _gaps_section(main: ET.Element, table: GapTable, data: Dataset, cites: Citat
             for claim in row.claimed[g]:
                 if len(cell) or cell.text:
                     _el(cell, "br")
-                _el(cell, "span", "claimed" + (f" ({claim.as_of})" if claim.as_of else ""), class_="claimed")
+                _el(cell, "span", claim_label(claim, claim_support(graph, claim)), class_="claimed")
                 cites.cite(cell, claim.sources)
             if not row.held[g] and not row.claimed[g]:
                 _el(cell, "span", "—", class_="none")
-        _el(tr, "td", "GAP" if row.gap else "", class_="flag")
+        _el(tr, "td", gap_word(row.gap), class_="flag")
     summary = ", ".join(data.families[k].name if k in data.families else k for k in table.gaps)
     peers = ", ".join(data.groups[p].name for p in table.peers)
     if table.peers:
@@ -235,15 +236,14 @@ def _licences_section(main: ET.Element, held: list[HeldLicence], data: Dataset, 
         _el(tr, "td", licence.regulator or "")
         _el(tr, "td", licence.number or "")
         _el(tr, "td", str(licence.granted or ""))
-        stake = item.effective.label() + (" via VIE" if item.effective.via_vie else "")
-        _el(tr, "td", stake + ("" if item.controlled else " (minority)"), class_="num")
+        _el(tr, "td", stake_label(item.effective) + control_mark(item.controlled), class_="num")
         cites.cite(_el(tr, "td"), licence.sources)
 
 
 def _entities_section(main: ET.Element, graph: OwnershipGraph, root: str, members: list[str], cites: Citations) -> None:
     _el(main, "h2", "Entities", id="entities")
     effective = graph.effective_from(root)
-    controlled = graph.controlled_from(root)
+    control = graph.control_from(root)
     header = ["Entity", "Jurisdiction", "Founded", "Group's stake", "Controlled", "Sources"]
     body = _table(main, header, "entities")
     for member in members:
@@ -253,8 +253,8 @@ def _entities_section(main: ET.Element, graph: OwnershipGraph, root: str, member
         _el(tr, "td", entity.jurisdiction or "")
         _el(tr, "td", str(entity.founded or ""))
         stake = effective[member]
-        _el(tr, "td", stake.label() + (" via VIE" if stake.via_vie else ""), class_="num")
-        _el(tr, "td", "yes" if member in controlled else "no")
+        _el(tr, "td", stake_label(stake), class_="num")
+        _el(tr, "td", {True: "yes", False: "no", None: "unknown"}[control.get(member, False)])
         cites.cite(_el(tr, "td"), entity.sources)
 
 
