@@ -252,7 +252,7 @@ def held_cell(
     ]
     extra.extend(
         (
-            f"pending: {names[p.licence.holder].name}"
+            f"pending: {plain(names[p.licence.holder].name)}"
             + (f" (announced {p.holding.since})" if p.holding and p.holding.since else ""),
             "italic cyan",
         )
