@@ -268,6 +268,7 @@ def test_broken_files_never_give_a_traceback(tmp_path: Path, entities: bytes, co
 MESSAGE_CALLS = {
     "UsageError": 0,
     "UnknownName": 0,
+    "ChartTooLarge": 0,
     "DataError": 0,
     "BodsError": 0,
     "OutputError": 0,
