@@ -3,7 +3,6 @@ the standard, a round trip that keeps effective stakes, and every error an impor
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -189,9 +188,11 @@ def test_statement_id_changes_with_the_record() -> None:
 def effective_everywhere(data: Dataset, days: list[dt.date]) -> dict[tuple[str, str, str], Any]:
     """Every entity's effective stake in everything below it, and control, on each day."""
     found: dict[tuple[str, str, str], Any] = {}
+    from xmfin.dated import on_day
+
     for day in days:
-        graph = OwnershipGraph(data, day)
-        for root in data.entities:
+        graph = OwnershipGraph(on_day(data, day), day, data)  # as the commands see the day
+        for root in graph.data.entities:
             control = graph.control_from(root)
             for target, value in graph.effective_from(root).items():
                 found[(day.isoformat(), root, target)] = (
@@ -621,24 +622,9 @@ def test_a_lone_surrogate_becomes_a_replacement_character(tmp_path: Path) -> Non
 BUNDLED = Path(__file__).parents[1] / "data"
 
 
-def without_pending_nominees_and_ranges(data: Dataset) -> Dataset:
-    """The data without what the BODS export does not carry yet: announced (pending) holdings, the party a
-    nominee holds for, and disclosed stake ranges (see the two xfail tests below)."""
-    holdings = [
-        dataclasses.replace(
-            h, nominee_for=None, stake_min=None, stake_max=None, stake_min_exclusive=False, stake_max_exclusive=False
-        )
-        if h.stake is None
-        else dataclasses.replace(h, nominee_for=None)
-        for h in data.holdings
-        if not h.pending
-    ]
-    return dataclasses.replace(data, holdings=holdings)
-
-
 @pytest.mark.skipif(not (BUNDLED / "entities.yaml").is_file(), reason="no bundled data in data/")
 def test_bundled_data_exports_valid_bods_and_round_trips(tmp_path: Path) -> None:
-    data = without_pending_nominees_and_ranges(load(BUNDLED))
+    data = load(BUNDLED)
     path = write_export(tmp_path, data)
     assert bods_errors(path) == []
     report = import_file(path, tmp_path / "imported")
@@ -647,11 +633,6 @@ def test_bundled_data_exports_valid_bods_and_round_trips(tmp_path: Path) -> None
     assert effective_everywhere(load(tmp_path / "imported"), days) == effective_everywhere(data, days)
 
 
-PENDING_AS_DONE = "the BODS export writes an announced (pending) holding as a completed one"
-RANGE_LEFT_OUT = "the BODS export leaves out a disclosed stake range (share minimum/maximum)"
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=PENDING_AS_DONE)
 @pytest.mark.skipif(not (BUNDLED / "entities.yaml").is_file(), reason="no bundled data in data/")
 def test_pending_holdings_are_not_exported_as_done(tmp_path: Path) -> None:
     data = load(BUNDLED)
@@ -666,7 +647,6 @@ def test_pending_holdings_are_not_exported_as_done(tmp_path: Path) -> None:
     assert not pending & exported
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=RANGE_LEFT_OUT)
 @pytest.mark.skipif(not (BUNDLED / "entities.yaml").is_file(), reason="no bundled data in data/")
 def test_stake_ranges_are_exported_as_share_minimum_and_maximum(tmp_path: Path) -> None:
     statements = json.loads(write_export(tmp_path, load(BUNDLED), dt.date(2020, 12, 31)).read_text(encoding="utf-8"))

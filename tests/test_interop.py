@@ -767,3 +767,16 @@ def test_any_ftm_lines_import_to_a_folder_that_checks(lines: list[Any]) -> None:
         data, problems = check_folder(Path(work) / "out")
         assert [str(p) for p in problems if p.severity == "error"] == []
         assert report.counts["holdings"] == len(data.holdings)
+
+
+def test_an_ftm_percentage_with_only_an_upper_bound_is_a_range() -> None:
+    from xmfin.ftm_import import parse_percentage
+
+    # "at most 22%": before, `-22` was read as the number -22 and dropped with a notice
+    assert parse_percentage("-22") == {
+        "stake_min": None,
+        "stake_max": 22.0,
+        "stake_min_exclusive": None,
+        "stake_max_exclusive": None,
+    }
+    assert parse_percentage("-0") is None and parse_percentage("-150") is None

@@ -280,7 +280,13 @@ class _Converter:
             if series[-1]["recordType"] == "relationship":
                 self.relationship_series(series)
         # Pending holdings (an xmfin export carries them in its xmfinDataset annotation: BODS cannot state them).
-        self.holdings.extend(_records(self.sections.pop("pendingHoldings", None)))
+        pending = _records(self.sections.pop("pendingHoldings", None))
+        positions = _array(self.sections.pop("pendingPositions", None))
+        if len(positions) == len(pending) and all(type(n) is int and n >= 0 for n in positions):
+            for position, holding in sorted(zip(positions, pending, strict=True), key=lambda pair: pair[0]):
+                self.holdings.insert(position, holding)  # in ascending order: each lands where it stood
+        else:
+            self.holdings.extend(pending)
         self.report.counts = {
             "entities": sum(e["kind"] != "person" for e in self.entities.values()),
             "persons": sum(e["kind"] == "person" for e in self.entities.values()),
@@ -335,7 +341,7 @@ class _Converter:
                     given = _object(annotation).get(XMFIN_DATASET)
                     if isinstance(given, dict):
                         self.restored_any = True
-                        for section in (*DATASET_SECTIONS, "pendingHoldings"):
+                        for section in (*DATASET_SECTIONS, "pendingHoldings", "pendingPositions"):
                             value = given.get(section)
                             if isinstance(value, (dict, list)):
                                 self.sections[section] = _bounded(value)  # finite numbers, bounded depth

@@ -462,6 +462,8 @@ class _Builder:
                 "licences": [data_fields(value) for value in part.licences],
                 "claims": [data_fields(value) for value in part.claims],
                 "pendingHoldings": [data_fields(h) for h in part.holdings if h.pending],
+                # where each pending holding stands among the holdings, so the import keeps the file's order
+                "pendingPositions": [n for n, h in enumerate(part.holdings) if h.pending],
             },
         }
 
