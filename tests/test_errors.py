@@ -107,7 +107,7 @@ USAGE_CASES = [
     (
         "chain --from an entity that holds nothing in it",
         ["chain", "bank", "--from", "boss", "--as-of", "2020"],
-        "xmfin: error: 'boss' holds no stake in 'bank' on 2020-12-31",
+        "xmfin: error: no recorded holding of 'boss' in 'bank' on 2020-12-31",
     ),
 ]
 

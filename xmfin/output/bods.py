@@ -234,15 +234,13 @@ def data_fields(record: Any, keep_id: bool = False) -> dict[str, Any]:
 
 
 def _citations(sources: tuple[str, ...], quotes: tuple[Quote, ...]) -> list[Any]:
-    """The `sources` list of a data file: an id, or `{source, quote, at}` where the citation quotes it."""
-    left = list(quotes)
+    """The `sources` list of a data file: an id, or `{source, quote, at}` for each quote of it."""
     found: list[Any] = []
     for source in sources:
-        if left and left[0].source == source:
-            quote = left.pop(0)
-            found.append(_drop_none({"source": source, "quote": quote.quote, "at": quote.at}))
-        else:
-            found.append(source)
+        quoted: list[Any] = [
+            _drop_none({"source": source, "quote": q.quote, "at": q.at}) for q in quotes if q.source == source
+        ]
+        found.extend(quoted or [source])
     return found
 
 

@@ -187,7 +187,8 @@ def render_chain(out: Console, found: Chain, graph: OwnershipGraph) -> None:
     day = graph.day.isoformat()
     entities = graph.data.entities
     if found.absent is not None:
-        out.print(f"{escape(found.entity)}: no recorded owners on {day}: {escape(found.absent)}")
+        name = escape(graph.full.entities[found.entity].name)
+        out.print(f"{name}: no recorded owners on {day}: {escape(found.absent)}")
         return
     if not found.tops:
         out.print(f"{place(entities[found.entity])}: no recorded owners on {day}")
@@ -202,6 +203,9 @@ def render_chain(out: Console, found: Chain, graph: OwnershipGraph) -> None:
             out.print(f"{name}: nominee for {escape(graph.full.entities[principal].name)}, {stake} on paper")
         else:
             out.print(f"{name}: {stake}, {control_phrase(found.controls[top])}")
+    if found.controllers:
+        named = ", ".join(escape(entities[node].name) for node in found.controllers)
+        out.print(f"controlled by: {named}")
     for holding in found.pending:
         announced = f", announced {holding.since}" if holding.since else ""
         out.print(
