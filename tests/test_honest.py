@@ -153,3 +153,36 @@ def test_an_ambiguous_group_name_lists_the_candidates(xmfin: Invoke) -> None:
     result = xmfin("gaps", "co", "--vs", "rival", case=CASE)
     assert result.exit_code == 2
     assert "'co' matches 2 groups: parent (Parent Group), rival (Rival Group); give an id" in result.stderr
+
+
+def test_timeline_shows_recorded_events_and_announced_deals(xmfin_json: Json) -> None:
+    events = xmfin_json("timeline", "parent", case=CASE)["events"]
+    kinds = {(e["kind"], e["text"]) for e in events}
+    assert ("event", "Parent Co reorganises its finance arm") in kinds
+    assert any(
+        kind == "holding-announced" and "announces it will take 50.55% of Target Broker" in text for kind, text in kinds
+    )
+    assert any(kind == "licence-applied" for kind, _ in kinds)
+    assert not any(kind == "holding-began" and "Target Broker" in text for kind, text in kinds)
+
+
+def test_chain_names_who_controls_the_entity(xmfin: Invoke, xmfin_json: Json) -> None:
+    doc = xmfin_json("chain", "late-co", case=CASE)
+    assert doc["controllers"] == ["parent-co", "vie-co"] or doc["controllers"] == ["vie-co", "parent-co"]
+    assert "controlled by: " in xmfin("chain", "late-co", case=CASE).stdout
+
+
+def test_a_source_quoted_twice_is_one_source_with_both_quotes(xmfin_json: Json) -> None:
+    from xmfin.api import load
+
+    from .conftest import fixture_path
+
+    ranged = load(fixture_path(CASE)).entities["ranged-co"]
+    assert ranged.sources == ("filing",)
+    assert [q.at for q in ranged.quotes] == ["p. 3", "p. 9"]
+    assert xmfin_json("show", "ranged-co", case=CASE)["entity"]["sources"] == ["filing"]
+
+
+def test_a_former_name_without_an_end_never_replaces_the_current_name(xmfin_json: Json) -> None:
+    for day in ("2013", "2020"):
+        assert nodes(xmfin_json("tree", "--as-of", day, case=CASE)["root"])["ranged-co"]["name"] == "Ranged Co"
