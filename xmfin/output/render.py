@@ -84,7 +84,7 @@ def entity_label(entity: Entity) -> str:
     return f"[bold]{escape(entity.name)}[/]{zh}{jurisdiction}"
 
 
-def link_label(holding: Holding | None) -> str:
+def link_label(holding: Holding | None, entities: dict[str, Entity] | None = None) -> str:
     """`100%`, `vie`, `29.5% vie`, `> 50%`, `undisclosed` for the link to the parent; a nominee's says so."""
     if holding is None:
         return ""
@@ -95,7 +95,8 @@ def link_label(holding: Holding | None) -> str:
         kind = f"[magenta]{holding.control}[/]"
         text = kind if stake == "undisclosed" and holding.control == "vie" else f"{stake} {kind}"
     if holding.nominee_for is not None:
-        text += f" [yellow](nominee for {escape(holding.nominee_for)})[/]"
+        principal = entities.get(holding.nominee_for) if entities is not None else None
+        text += f" [yellow](nominee for {escape(principal.name if principal else holding.nominee_for)})[/]"
     return text
 
 
@@ -132,7 +133,7 @@ def render_tree(
     def label(node: TreeNode) -> str:
         parts = [entity_label(node.entity)]
         if node.holding is not None:
-            parts.append(f"[cyan]{link_label(node.holding)}[/]")
+            parts.append(f"[cyan]{link_label(node.holding, data.entities)}[/]")
             parts.append(f"[dim]{effective_label(node.effective)}[/]")
             if not up and node.controlled is not True:
                 parts.append(control_label(node.controlled))
@@ -229,7 +230,7 @@ def render_paths(out: Console, graph: OwnershipGraph, paths: list[list[str]]) ->
             holding = graph.holding(before, node)
             age = fact_age(graph.full, holding.sources, graph.day)
             steps.append(
-                f"{place(entity)} [cyan]{link_label(holding)}[/]" + (f"[yellow]{escape(age)}[/]" if age else "")
+                f"{place(entity)} [cyan]{link_label(holding, graph.full.entities)}[/]" + (f"[yellow]{escape(age)}[/]" if age else "")
             )
         out.print(" → ".join(steps))
 
