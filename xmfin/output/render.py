@@ -229,9 +229,8 @@ def render_paths(out: Console, graph: OwnershipGraph, paths: list[list[str]]) ->
             entity = entities[node]
             holding = graph.holding(before, node)
             age = fact_age(graph.full, holding.sources, graph.day)
-            steps.append(
-                f"{place(entity)} [cyan]{link_label(holding, graph.full.entities)}[/]" + (f"[yellow]{escape(age)}[/]" if age else "")
-            )
+            link = link_label(holding, graph.full.entities)
+            steps.append(f"{place(entity)} [cyan]{link}[/]" + (f"[yellow]{escape(age)}[/]" if age else ""))
         out.print(" → ".join(steps))
 
 
