@@ -934,23 +934,19 @@ class _Converter:
         return peak
 
     def entities_text(self) -> str:
-        lines = [
-            f"# Imported from {yamltext.scalar(os.path.basename(self.report.file))} by `xmfin import bods` (BODS 0.4).",
-            "version: 1",
-            "",
-            *yamltext.keyed_section("sources", self.sources),
-            "",
-            *yamltext.keyed_section("groups", _object(self.sections.get("groups"))),
-            "",
-            *yamltext.keyed_section("entities", self.entities),
-            "",
-            *yamltext.list_section("holdings", self.holdings),
-            "",
-            *yamltext.list_section("roles", self.roles),
-            "",
-            *yamltext.list_section("events", _records(self.sections.get("events"))),
-        ]
-        return "\n".join(lines) + "\n"
+        return yamltext.entities_file(
+            f"Imported from {yamltext.scalar(os.path.basename(self.report.file))} by `xmfin import bods` (BODS 0.4).",
+            [
+                ("sources", self.sources),
+                ("groups", _object(self.sections.get("groups"))),
+                ("entities", self.entities),
+            ],
+            [
+                ("holdings", self.holdings),
+                ("roles", self.roles),
+                ("events", _records(self.sections.get("events"))),
+            ],
+        )
 
     def licences_text(self) -> str:
         head = "# BODS has no licences: add them here.\n" if not self.sections else "# From an xmfin export.\n"

@@ -623,6 +623,15 @@ import_app = typer.Typer(
 app.add_typer(import_app, name="import")
 
 
+def print_import_report(report: Any) -> None:
+    """What an import could not carry over, one line each, then its summary, on stderr."""
+    from xmfin.textsafe import terminal_text
+
+    for line in report.lines():
+        sys.stderr.write(f"{terminal_text(line)}\n")
+    sys.stderr.write(f"{terminal_text(report.summary())}\n")
+
+
 @import_app.command("bods")
 @reports_errors
 def import_bods(
@@ -635,12 +644,8 @@ def import_bods(
     Example: xmfin import bods statements.jsonl -o research/ && xmfin check --data research/
     """
     from xmfin.bods_import import import_file
-    from xmfin.textsafe import terminal_text
 
-    report = import_file(file, output, force=force)
-    for line in report.lines():
-        sys.stderr.write(f"{terminal_text(line)}\n")
-    sys.stderr.write(f"{terminal_text(report.summary())}\n")
+    print_import_report(import_file(file, output, force=force))
 
 
 @import_app.command("ftm")
@@ -655,12 +660,8 @@ def import_ftm(
     Example: xmfin import ftm entities.ftm.json -o research/ && xmfin check --data research/
     """
     from xmfin.ftm_import import import_file
-    from xmfin.textsafe import terminal_text
 
-    report = import_file(file, output, force=force)
-    for line in report.lines():
-        sys.stderr.write(f"{terminal_text(line)}\n")
-    sys.stderr.write(f"{terminal_text(report.summary())}\n")
+    print_import_report(import_file(file, output, force=force))
 
 
 @app.command()

@@ -335,19 +335,11 @@ class _Converter:
         )
 
     def entities_text(self) -> str:
-        lines = [
-            f"# Imported from {yamltext.scalar(os.path.basename(self.report.file))} by `xmfin import ftm`.",
-            "version: 1",
-            "",
-            *yamltext.keyed_section("sources", self.sources),
-            "",
-            *yamltext.keyed_section("entities", self.entities),
-            "",
-            *yamltext.list_section("holdings", self.holdings),
-            "",
-            *yamltext.list_section("roles", self.roles),
-        ]
-        return "\n".join(lines) + "\n"
+        return yamltext.entities_file(
+            f"Imported from {yamltext.scalar(os.path.basename(self.report.file))} by `xmfin import ftm`.",
+            [("sources", self.sources), ("entities", self.entities)],
+            [("holdings", self.holdings), ("roles", self.roles)],
+        )
 
     def licences_text(self) -> str:
         sections = ("families: {}", "categories: {}", "licences: []", "claims: []")

@@ -88,3 +88,17 @@ def list_section(name: str, records: Sequence[Mapping[str, Any]]) -> list[str]:
     for fields in records:
         lines.extend(record(fields, 2, "- "))
     return lines
+
+
+def entities_file(
+    header: str,
+    keyed: Sequence[tuple[str, Mapping[str, Mapping[str, Any]]]],
+    listed: Sequence[tuple[str, Sequence[Mapping[str, Any]]]],
+) -> str:
+    """An entities.yaml as an import writes it: a comment, the version, then each keyed and listed section."""
+    lines = [f"# {header}", "version: 1"]
+    for name, records in keyed:
+        lines += ["", *keyed_section(name, records)]
+    for name, items in listed:
+        lines += ["", *list_section(name, items)]
+    return "\n".join(lines) + "\n"
