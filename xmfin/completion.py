@@ -57,11 +57,12 @@ def _one_word(text: str) -> bool:
 def _matching(pairs: list[tuple[str, str]], incomplete: str) -> list[tuple[str, str]]:
     """The (value, help) pairs whose value starts with what was typed (case-insensitive), each value once."""
     typed = incomplete.casefold()
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[str, str]] = {}
     for value, help_ in pairs:
-        if value.casefold().startswith(typed) and value not in seen:
-            seen[value] = help_
-    return list(seen.items())
+        key = value.casefold()  # `Xiaomi` is not offered beside the id `xiaomi`: both name the same
+        if key.startswith(typed) and key not in seen:
+            seen[key] = (value, help_)
+    return list(seen.values())
 
 
 def entities(ctx: Any, incomplete: str) -> list[tuple[str, str]]:

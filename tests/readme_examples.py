@@ -1,0 +1,157 @@
+"""The examples of README.md and docs/commands.md: found, run, compared, and written back when the data changes.
+
+An example is a ```console block in one of those files. Each line starting with `$ ` is a command, run by bash
+in a fresh folder (so that `-o file` and `xmfin init` write there), on the bundled data, as a user sees it in a
+110-column terminal without colour: stdout and stderr together, in the order written (PYTHONUNBUFFERED). The
+lines up to the next `$ ` line are its output. Commands in one block share their folder, in order, so a block
+can `xmfin init` a folder and then check it. `xmfin` is the console script beside this Python.
+
+When the bundled data changes, regenerate every example's output with one command:
+
+    python -m tests.readme_examples --update
+
+and read the diff before committing it. `python -m tests.readme_examples` alone lists what differs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FILES = (ROOT / "README.md", ROOT / "docs" / "commands.md")
+COLUMNS = 110
+BLOCK = re.compile(r"^```console\n(.*?)^```$", re.MULTILINE | re.DOTALL)
+TOOLS = ("jq", "head", "grep", "sed", "wc")  # what examples may pipe into, besides xmfin
+
+
+@dataclass
+class Step:
+    command: str
+    expected: str  # the output lines, each ending in a newline
+
+
+@dataclass
+class Example:
+    file: Path
+    start: int  # offset of the block's content in the file
+    end: int
+    steps: list[Step]
+
+    @property
+    def where(self) -> str:
+        line = self.file.read_text(encoding="utf-8")[: self.start].count("\n") + 1
+        return f"{self.file.relative_to(ROOT)}:{line}"
+
+
+def parse_steps(body: str) -> list[Step]:
+    steps: list[Step] = []
+    for line in body.splitlines(keepends=True):
+        if line.startswith("$ "):
+            steps.append(Step(line[2:].rstrip("\n"), ""))
+        elif steps:
+            steps[-1].expected += line
+    return steps
+
+
+def examples(file: Path) -> list[Example]:
+    text = file.read_text(encoding="utf-8")
+    return [
+        Example(file, match.start(1), match.end(1), parse_steps(match.group(1)))
+        for match in BLOCK.finditer(text)
+        if any(line.startswith("$ ") for line in match.group(1).splitlines())
+    ]
+
+
+def all_examples() -> list[Example]:
+    return [example for file in FILES for example in examples(file)]
+
+
+def environment(folder: Path) -> dict[str, str]:
+    """The user's environment as the examples assume it: xmfin on PATH, the bundled data, no colour, 110 columns."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XMFIN_", "FORCE_COLOR", "_XMFIN"))}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.update(
+        COLUMNS=str(COLUMNS),
+        LINES="50",
+        NO_COLOR="1",
+        TERM="dumb",
+        PYTHONUNBUFFERED="1",
+        XMFIN_CACHE_DIR=str(folder / ".cache"),
+        LC_ALL="C.UTF-8",
+    )
+    return env
+
+
+def missing_tool(example: Example) -> str | None:
+    for step in example.steps:
+        for tool in TOOLS:
+            if re.search(rf"(^|\|\s*){tool}\b", step.command) and shutil.which(tool) is None:
+                return tool
+    return None
+
+
+def run(example: Example) -> list[str]:
+    """The output of each step of example, run in order in one fresh folder."""
+    with tempfile.TemporaryDirectory(prefix="xmfin-example-") as name:
+        folder = Path(name)
+        work = folder / "work"
+        work.mkdir()
+        outputs = []
+        for step in example.steps:
+            done = subprocess.run(
+                ["bash", "-o", "pipefail", "-c", step.command],
+                cwd=work,
+                env=environment(folder),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                timeout=120,
+                check=False,
+            )
+            # A Markdown file keeps no carriage return: CSV's CRLF line ends are compared as LF.
+            outputs.append(done.stdout.decode("utf-8", "replace").replace("\r\n", "\n"))
+        return outputs
+
+
+def update(file: Path) -> bool:
+    """Write each example's real output into file; True when something changed."""
+    text = file.read_text(encoding="utf-8")
+    found = examples(file)
+    for example in reversed(found):  # from the end, so that earlier offsets stay right
+        outputs = run(example)
+        body = "".join(f"$ {step.command}\n{output}" for step, output in zip(example.steps, outputs, strict=True))
+        text = text[: example.start] + body + text[example.end :]
+    changed = text != file.read_text(encoding="utf-8")
+    if changed:
+        file.write_text(text, encoding="utf-8")
+    return changed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--update", action="store_true", help="write the real outputs into the files")
+    args = parser.parse_args()
+    if args.update:
+        for file in FILES:
+            print(f"{file.relative_to(ROOT)}: {'updated' if update(file) else 'unchanged'}")
+        return 0
+    differ = 0
+    for example in all_examples():
+        for step, output in zip(example.steps, run(example), strict=True):
+            if output != step.expected:
+                differ += 1
+                print(f"{example.where}: $ {step.command}: the output differs")
+    print(f"{differ} example(s) differ" + ("; run with --update to rewrite them" if differ else ""))
+    return 1 if differ else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""Every example of README.md and docs/commands.md prints what the file says it prints (issue 17).
+
+The examples run on the bundled data; when it changes, regenerate them with
+`python -m tests.readme_examples --update` (see tests/readme_examples.py) and read the diff.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.readme_examples import FILES, ROOT, Example, all_examples, missing_tool, run
+
+EXAMPLES = all_examples()
+
+
+def test_the_readme_has_its_five_examples_and_the_set_up_commands() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = [step.command for example in EXAMPLES if example.file.name == "README.md" for step in example.steps]
+    for wanted in (r"^xmfin tree\b", r"^xmfin chain\b", r"^xmfin gaps\b", r"\| jq\b", r"^xmfin diagram\b"):
+        assert any(re.search(wanted, command) for command in commands), wanted
+    # The set-up lines a new user copies, as they were (a fresh machine runs them as they are).
+    assert "python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/xmfin tree\n" in readme
+    assert "python3 -m venv .venv && .venv/bin/pip install '.[test]' && .venv/bin/python -m pytest\n" in readme
+
+
+def test_the_readme_links_the_docs_and_the_links_exist() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for doc in ("commands.md", "data-format.md", "bods.md", "performance.md", "errors.md", "cli.md"):
+        assert f"(docs/{doc})" in readme, doc
+    for target in re.findall(r"\]\(((?:docs/)?[\w./-]+\.(?:md|svg))\)", readme):
+        assert (ROOT / target).is_file(), target
+    for file in FILES:
+        for target in re.findall(r"\]\(([\w./-]+\.md)\)", file.read_text(encoding="utf-8")):
+            assert (file.parent / target).is_file(), f"{file.name}: {target}"
+
+
+def test_the_readme_reads_in_two_minutes() -> None:
+    words = len((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert words < 1100, f"{words} words"
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda example: example.where)
+def test_example(example: Example) -> None:
+    tool = missing_tool(example)
+    if tool is not None:
+        pytest.skip(f"{tool} is not installed")
+    for step, output in zip(example.steps, run(example), strict=True):
+        assert output == step.expected, (
+            f"{example.where}: `$ {step.command}` printed something else; if the data changed, run "
+            "`python -m tests.readme_examples --update` and read the diff"
+        )
