@@ -6,7 +6,8 @@ in a fresh folder (so that `-o file` and `xmfin init` write there), on the bundl
 lines up to the next `$ ` line are its output. Commands in one block share their folder, in order, so a block
 can `xmfin init` a folder and then check it. `xmfin` is the console script beside this Python.
 
-When the bundled data changes, regenerate every example's output with one command:
+When the bundled data changes, regenerate every example's output (and the README's picture, docs/xiaomi.svg)
+with one command:
 
     python -m tests.readme_examples --update
 
@@ -135,6 +136,26 @@ def update(file: Path) -> bool:
     return changed
 
 
+PICTURE = ROOT / "docs" / "xiaomi.svg"
+# The README's picture, drawn again by the command docs/commands.md gives for it (tests/test_diagram.py checks it).
+PICTURE_ARGS = ["diagram", "xiaomi", "--as-of", "2025-12-31", "--licences"]
+
+
+def update_picture() -> bool:
+    """Draw docs/xiaomi.svg again; True when it changed."""
+    with tempfile.TemporaryDirectory(prefix="xmfin-example-") as name:
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "xmfin"), *PICTURE_ARGS],
+            env=environment(Path(name)),
+            capture_output=True,
+            check=True,
+        )
+    changed = done.stdout != PICTURE.read_bytes()
+    if changed:
+        PICTURE.write_bytes(done.stdout)
+    return changed
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--update", action="store_true", help="write the real outputs into the files")
@@ -142,6 +163,7 @@ def main() -> int:
     if args.update:
         for file in FILES:
             print(f"{file.relative_to(ROOT)}: {'updated' if update(file) else 'unchanged'}")
+        print(f"{PICTURE.relative_to(ROOT)}: {'updated' if update_picture() else 'unchanged'}")
         return 0
     differ = 0
     for example in all_examples():

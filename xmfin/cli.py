@@ -778,7 +778,7 @@ def sources(
     as_of: AsOfOption = None,
     json: JsonOption = False,
 ) -> None:
-    """The sources published by the day, with links and what cites them.
+    """The sources published by the day, with their links.
 
     All of them, or those behind one ENTITY's facts. A terminal that supports hyperlinks opens a source's
     link on click; elsewhere the URL is printed in full.
@@ -934,9 +934,9 @@ def import_bods(
 
     Examples:
 
-      xmfin import bods statements.jsonl -o research && xmfin check --data research
+      xmfin import bods statements.jsonl -o research
 
-      xmfin export -f bods | xmfin import bods /dev/stdin -o copy --force
+      xmfin export -f bods -o all.json && xmfin import bods all.json -o copy
     """
     from xmfin.bods_import import import_file
     from xmfin.textsafe import terminal_text
@@ -960,9 +960,9 @@ def import_ftm(
 
     Examples:
 
-      xmfin import ftm entities.ftm.json -o research && xmfin check --data research
+      xmfin import ftm entities.ftm.json -o research
 
-      xmfin export -f ftm > entities.ftm.json && xmfin import ftm entities.ftm.json -o copy
+      xmfin export -f ftm -o all.ftm.json && xmfin import ftm all.ftm.json -o copy
     """
     from xmfin.ftm_import import import_file
 
@@ -1034,7 +1034,7 @@ def init(
 
       xmfin init my-research --empty
 
-      export XMFIN_DATA=$PWD/my-research && xmfin tree
+      xmfin init . --force
     """
     from xmfin.api import bundled_data
     from xmfin.starter import init_folder
