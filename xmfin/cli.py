@@ -133,43 +133,34 @@ AsOfOption = Annotated[
     typer.Option("--as-of", metavar="DATE", help="Day to look at: YYYY, YYYY-MM or YYYY-MM-DD (end of period)."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of text.")]
+
+
+def named(flag: str, metavar: str, help_: str, complete: Callable[..., list[tuple[str, str]]]) -> Any:
+    """An option naming something in the data (a group, a licence family...), completed from the data."""
+    return typer.Option(flag, metavar=metavar, help=help_, autocompletion=complete, show_default=False)
+
+
+def naming(metavar: str, help_: str, complete: Callable[..., list[tuple[str, str]]]) -> Any:
+    """An argument naming something in the data, completed from the data."""
+    return typer.Argument(metavar=metavar, help=help_, autocompletion=complete, show_default=False)
+
+
 # Arguments and options that name things in the data complete from the data (xmfin/completion.py).
 EntityArgument = Annotated[
     str,
-    typer.Argument(
-        metavar="ENTITY",
-        help="An entity: id, name, Chinese name, former name or alias.",
-        autocompletion=completion.entities,
-        show_default=False,
-    ),
+    naming("ENTITY", "An entity: id, name, Chinese name, former name or alias.", completion.entities),
 ]
 TargetArgument = Annotated[
     str | None,
-    typer.Argument(
-        metavar="[ENTITY]",
-        help="An entity, or a group (its root); default: the default group's root.",
-        autocompletion=completion.targets,
-        show_default=False,
-    ),
+    naming("[ENTITY]", "An entity, or a group (its root); default: the default group's root.", completion.targets),
 ]
 GroupArgument = Annotated[
     str | None,
-    typer.Argument(
-        metavar="[GROUP]",
-        help="A group: id, name or alias; default: the default group.",
-        autocompletion=completion.groups,
-        show_default=False,
-    ),
+    naming("[GROUP]", "A group: id, name or alias; default: the default group.", completion.groups),
 ]
 VsOption = Annotated[
     list[str] | None,
-    typer.Option(
-        "--vs",
-        metavar="GROUP",
-        help="A peer group (repeat for several); default: every other group.",
-        autocompletion=completion.groups,
-        show_default=False,
-    ),
+    named("--vs", "GROUP", "A peer group (repeat for several); default: every other group.", completion.groups),
 ]
 MinStakeOption = Annotated[
     float | None,
@@ -437,9 +428,7 @@ def chain(
     entity: EntityArgument,
     from_: Annotated[
         str | None,
-        typer.Option(
-            "--from", metavar="ENTITY", help="Trace from this owner only.", autocompletion=completion.entities
-        ),
+        named("--from", "ENTITY", "Trace from this owner only.", completion.entities),
     ] = None,
     data: DataOption = None,
     as_of: AsOfOption = None,
@@ -655,31 +644,13 @@ def matrix(
 @reports_errors
 def licences(
     group: Annotated[
-        str | None,
-        typer.Option(
-            "--group",
-            metavar="GROUP",
-            help="Only licences held by this group's members.",
-            autocompletion=completion.groups,
-        ),
+        str | None, named("--group", "GROUP", "Only licences held by this group's members.", completion.groups)
     ] = None,
     family: Annotated[
-        str | None,
-        typer.Option(
-            "--family",
-            metavar="FAMILY",
-            help="Only this licence family (id or name).",
-            autocompletion=completion.families,
-        ),
+        str | None, named("--family", "FAMILY", "Only this licence family (id or name).", completion.families)
     ] = None,
     category: Annotated[
-        str | None,
-        typer.Option(
-            "--category",
-            metavar="CATEGORY",
-            help="Only this licence category (id or name).",
-            autocompletion=completion.categories,
-        ),
+        str | None, named("--category", "CATEGORY", "Only this licence category (id or name).", completion.categories)
     ] = None,
     jurisdiction: Annotated[
         str | None, typer.Option("--jurisdiction", metavar="J", help="Only in J or its subdivisions (CN covers CN-CQ).")
@@ -767,12 +738,7 @@ def search(
 def sources(
     entity: Annotated[
         str | None,
-        typer.Argument(
-            metavar="[ENTITY]",
-            help="Only the sources behind this entity's facts.",
-            autocompletion=completion.entities,
-            show_default=False,
-        ),
+        naming("[ENTITY]", "Only the sources behind this entity's facts.", completion.entities),
     ] = None,
     data: DataOption = None,
     as_of: AsOfOption = None,
@@ -813,12 +779,7 @@ def sources(
 def timeline(
     group: Annotated[
         str | None,
-        typer.Argument(
-            metavar="[GROUP]",
-            help="Only events of entities that were ever in this group.",
-            autocompletion=completion.groups,
-            show_default=False,
-        ),
+        naming("[GROUP]", "Only events of entities that were ever in this group.", completion.groups),
     ] = None,
     data: DataOption = None,
     as_of: AsOfOption = None,
@@ -873,9 +834,7 @@ def export(
     ] = None,
     group: Annotated[
         str | None,
-        typer.Option(
-            "--group", metavar="GROUP", help="Export one group's members only.", autocompletion=completion.groups
-        ),
+        named("--group", "GROUP", "Export one group's members only.", completion.groups),
     ] = None,
     table: Annotated[
         str | None,
@@ -977,12 +936,7 @@ def import_ftm(
 def schema(
     file: Annotated[
         str | None,
-        typer.Argument(
-            metavar="[entities|licences]",
-            help="The data file; default: both.",
-            autocompletion=completion.schema_files,
-            show_default=False,
-        ),
+        naming("[entities|licences]", "The data file; default: both.", completion.schema_files),
     ] = None,
     output: Annotated[
         Path | None,
