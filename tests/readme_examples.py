@@ -128,6 +128,11 @@ def update(file: Path) -> bool:
     found = examples(file)
     for example in reversed(found):  # from the end, so that earlier offsets stay right
         outputs = run(example)
+        for step, output in zip(example.steps, outputs, strict=True):
+            if "xmfin: error:" in output or "xmfin: internal error:" in output:
+                # Written all the same (an example may show an error on purpose), but said: after a data
+                # change, an id an example names may be gone.
+                print(f"{example.where}: $ {step.command}: prints an error; is that what it should show?")
         body = "".join(f"$ {step.command}\n{output}" for step, output in zip(example.steps, outputs, strict=True))
         text = text[: example.start] + body + text[example.end :]
     changed = text != file.read_text(encoding="utf-8")
