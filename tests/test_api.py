@@ -72,7 +72,7 @@ def test_tree_and_chain(xm: Explorer) -> None:
     assert chain.paths == [["mi-corp", "mi-finance-hk", "mi-microcredit"]]
     assert chain.effective["mi-corp"].value == 100.0
     assert chain.controls == {"mi-corp": True}
-    with pytest.raises(xmfin.UsageError, match="holds no stake"):
+    with pytest.raises(xmfin.UsageError, match="no recorded holding"):
         xm.chain("mybank", from_="mi-corp")
 
 

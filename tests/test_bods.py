@@ -188,9 +188,11 @@ def test_statement_id_changes_with_the_record() -> None:
 def effective_everywhere(data: Dataset, days: list[dt.date]) -> dict[tuple[str, str, str], Any]:
     """Every entity's effective stake in everything below it, and control, on each day."""
     found: dict[tuple[str, str, str], Any] = {}
+    from xmfin.dated import on_day
+
     for day in days:
-        graph = OwnershipGraph(data, day)
-        for root in data.entities:
+        graph = OwnershipGraph(on_day(data, day), day, data)  # as the commands see the day
+        for root in graph.data.entities:
             control = graph.control_from(root)
             for target, value in graph.effective_from(root).items():
                 found[(day.isoformat(), root, target)] = (
@@ -260,7 +262,7 @@ def test_every_example_imports_to_a_folder_that_checks(tmp_path: Path, path: Pat
     assert report.counts["persons"] == sum(s["recordType"] == "person" for s in statements)
     # Every relationship is a holding or a role, or is reported.
     relationships = [s for s in statements if s["recordType"] == "relationship"]
-    reported = {n.statement for n in report.notices if not n.partly or "unspecifiedRelationships" in n.message}
+    reported = {n.statement for n in report.notices if not n.partly or "keptRelationships" in n.message}
     assert len(dataset.holdings) + len(dataset.roles) >= len(relationships) - len(reported)
     for entity in dataset.entities.values():
         assert entity.sources, entity.id
@@ -325,7 +327,7 @@ def test_cli_import_reports_on_stderr(xmfin: Invoke, tmp_path: Path) -> None:
     assert lines[0].endswith(
         "mixed-direct-and-indirect-ownership.json: statement fffad4d7-8263-4dbc-a300-8976bed7790c: partly imported: "
         "left out interest 1: the indirect shareholding of 50% (xmfin derives indirect stakes from the direct "
-        "holdings)"
+        "holdings); kept in the holding's extra for the export"
     )
     assert lines[1] == (
         f"wrote {out}: 2 entities, 1 persons, 3 holdings, 0 roles, 2 sources; "
@@ -399,7 +401,7 @@ def test_statements_that_cannot_be_represented_are_each_reported(tmp_path: Path)
     assert messages[1] == "a BODS 0.2/0.3 statement (statementType): only BODS 0.4 is read"
     assert messages[2] == (
         "the interestedParty is unspecified (informationUnknownToPublisher): no holding; kept under the subject's "
-        "extra.bods.unspecifiedRelationships"
+        "extra.bods.keptRelationships"
     )
     assert messages[3] == "the interestedParty 'missing' is not a record of this file"
     assert messages[4] == "an entity cannot hold itself"
@@ -631,6 +633,35 @@ def test_bundled_data_exports_valid_bods_and_round_trips(tmp_path: Path) -> None
     assert effective_everywhere(load(tmp_path / "imported"), days) == effective_everywhere(data, days)
 
 
+@pytest.mark.skipif(not (BUNDLED / "entities.yaml").is_file(), reason="no bundled data in data/")
+def test_pending_holdings_are_not_exported_as_done(tmp_path: Path) -> None:
+    data = load(BUNDLED)
+    pending = {(h.owner, h.owned) for h in data.holdings if h.pending}
+    assert ("wealthiness-prosperity", "bright-smart") in pending
+    statements = json.loads(write_export(tmp_path, data, dt.date(2026, 12, 1)).read_text(encoding="utf-8"))
+    exported = {
+        (s["recordDetails"]["interestedParty"], s["recordDetails"]["subject"])
+        for s in statements
+        if s.get("recordType") == "relationship"
+    }
+    assert not pending & exported
+
+
+@pytest.mark.skipif(not (BUNDLED / "entities.yaml").is_file(), reason="no bundled data in data/")
+def test_stake_ranges_are_exported_as_share_minimum_and_maximum(tmp_path: Path) -> None:
+    statements = json.loads(write_export(tmp_path, load(BUNDLED), dt.date(2020, 12, 31)).read_text(encoding="utf-8"))
+    (futu,) = [
+        interest
+        for s in statements
+        if s.get("recordType") == "relationship"
+        and s["recordDetails"]["interestedParty"] == "tencent-holdings"
+        and s["recordDetails"]["subject"] == "futu-holdings"
+        for interest in s["recordDetails"]["interests"]
+        if interest.get("startDate") == "2020-12-01"
+    ]
+    assert futu.get("share", {}).get("minimum") == 19.9
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-5, 200) | st.floats(-1, 150) | st.text(max_size=8),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
@@ -758,7 +789,7 @@ def test_a_statement_left_out_whole_is_one_notice(tmp_path: Path) -> None:
     assert report.skipped == 1
     assert [n.message for n in report.notices] == [
         "left out interest 1: the indirect shareholding of 5%; interest 2: the indirect votingRights of 5% "
-        "(xmfin derives indirect stakes from the direct holdings)"
+        "(xmfin derives indirect stakes from the direct holdings); kept in the subject's extra for the export"
     ]
 
 

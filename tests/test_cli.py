@@ -54,7 +54,7 @@ NODE_DOCUMENTED = {"id", "name", "name_zh", "jurisdiction", "licences", *LINK, *
 NODE_DOCUMENTED |= {"repeat", "truncated", "via_vie", "children", "controlled"}
 NODE_EMITTED = NODE_DOCUMENTED
 CHAIN_DOCUMENTED = {"xmfin", "as_of", "entity", "from", "paths", *BOUNDS, "controlled", "via_vie"}
-CHAIN_DOCUMENTED |= {"by_owner", "pending", "absent"}
+CHAIN_DOCUMENTED |= {"by_owner", "pending", "absent", "controllers"}
 CHAIN_EMITTED = CHAIN_DOCUMENTED | {"paths_truncated"}
 STEP_DOCUMENTED = {"id", "name", "jurisdiction", *LINK, *FRESHNESS}
 STEP_EMITTED = STEP_DOCUMENTED | {"name_zh"}
@@ -417,7 +417,7 @@ def test_chain_of_an_entity_with_no_owner(xmfin: Invoke, xmfin_json: Json) -> No
 
 def test_chain_from_an_entity_that_holds_nothing_in_it(xmfin: Invoke) -> None:
     err = failed(xmfin("chain", "bottom", "--from", "bottom-sub", case="diamond"), 2)
-    assert "'bottom-sub' holds no stake in 'bottom'" in err
+    assert "no recorded holding of 'bottom-sub' in 'bottom'" in err
 
 
 # show

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import random
 import shlex
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,9 +23,11 @@ from xmfin.graph import OwnershipGraph
 from xmfin.licensing import licences_by_holder
 from xmfin.loading import load
 from xmfin.output.diagram import (
+    MAX_LAYOUT,
     PAD_X,
     SMALL_SIZE,
     Chart,
+    _inversions,
     build_chart,
     chart_svg,
     svg_document,
@@ -562,3 +566,67 @@ def test_readme_picture_is_what_the_command_draws_now(xmfin: Invoke) -> None:
 def test_chart_svg_is_one_element_to_inline() -> None:
     element = chart_svg(lion_chart()[1])
     assert element.tag == "svg" and element.get("xmlns") == NS["svg"]
+
+
+# --- large charts: bounded time ------------------------------------------------------------------------------
+
+
+def write_shape(folder: Path, chain: int = 0, children: int = 0, fan: bool = False) -> Path:
+    """A data folder: a chain e0 -> e1 -> ... of `chain` entities, or e0 owning `children` entities; with fan,
+    e0 also holds every entity of the chain (links that cross every layer)."""
+    folder.mkdir()
+    count = chain or children + 1
+    lines = ["version: 1", "groups:", "  g: {name: G, root: e0, default: true}", "entities:"]
+    lines += [f"  e{i}: {{name: Entity number {i}, jurisdiction: KY}}" for i in range(count)]
+    lines.append("holdings:")
+    if chain:
+        lines += [f"  - {{owner: e{i}, owned: e{i + 1}, stake: 50}}" for i in range(chain - 1)]
+        if fan:
+            lines += [f"  - {{owner: e0, owned: e{i}, stake: 1}}" for i in range(2, chain)]
+    else:
+        lines += [f"  - {{owner: e0, owned: e{i}, stake: 1}}" for i in range(1, count)]
+    (folder / "entities.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / "licences.yaml").write_text("version: 1\n", encoding="utf-8")
+    return folder
+
+
+def run_diagram(folder: Path) -> subprocess.CompletedProcess[str]:
+    """`xmfin diagram` on folder in a process of its own, with a generous timeout (not a timed assertion)."""
+    return subprocess.run(
+        [sys.executable, "-m", "xmfin", "diagram", "--data", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "XMFIN_NO_CACHE": "1"},
+    )
+
+
+def test_a_chain_of_five_thousand_is_drawn_in_bounded_time(tmp_path: Path) -> None:
+    """A 5,000-long chain ran past a minute (grandalf's quadratic steps, our own quadratic lookups)."""
+    done = run_diagram(write_shape(tmp_path / "chain", chain=5000))
+    assert done.returncode == 0, done.stderr
+    assert len(entities_in(parse(done.stdout))) == 5000
+
+
+@pytest.mark.parametrize(
+    ("shape", "message"),
+    [
+        ({"children": 50000}, "too large a chart: 50,001 entities to lay out"),
+        ({"chain": 400, "fan": True}, "too large a chart: 400 entities and 79,401 bends of links to lay out"),
+    ],
+)
+def test_a_chart_too_large_to_lay_out_is_refused(tmp_path: Path, shape: dict[str, Any], message: str) -> None:
+    """50,000 children of one entity ran past a minute; a chart above MAX_LAYOUT is refused, with advice."""
+    done = run_diagram(write_shape(tmp_path / "big", **shape))
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.startswith(f"xmfin: error: {message}, more than 10,000; ")
+    assert done.stderr.endswith("; draw a part with --depth N or a smaller target\n")
+    assert done.stderr.count("\n") == 1
+    assert MAX_LAYOUT == 10_000
+
+
+def test_inversions_count_crossings() -> None:
+    segments = [(random.Random(seed).randrange(9), random.Random(seed + 99).randrange(9)) for seed in range(60)]
+    slow = sum((a1 - a2) * (b1 - b2) < 0 for (a1, b1), (a2, b2) in itertools.combinations(segments, 2))
+    assert _inversions(segments) == slow

@@ -67,7 +67,7 @@ def test_chain_of_a_dissolved_entity_says_when(xmfin: Invoke, xmfin_json: Json) 
     assert (doc["from"], doc["paths"], doc["controlled"], doc["absent"]) == ([], [], None, "dissolved 2019-03")
     result = xmfin("chain", "gone-co", case=CASE)
     assert result.exit_code == 0
-    assert result.stdout.strip() == "gone-co: no recorded owners on 2026-12-01: dissolved 2019-03"
+    assert result.stdout.strip() == "Gone Co: no recorded owners on 2026-12-01: dissolved 2019-03"
 
 
 def test_a_range_shows_as_a_range_and_gives_control(xmfin: Invoke, xmfin_json: Json) -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from xmfin.bods_import import import_file
 from xmfin.bods_read import read_statements
@@ -65,6 +66,21 @@ def test_share_changed_ends_one_holding_and_starts_the_next(tmp_path: Path) -> N
         ("holder-a", "target-co", 50.0, None, None, "2019-01-01", "2021-05-31"),
         ("holder-b", "target-co", 50.0, None, None, "2019-01-01", "2021-05-31"),
         ("holder-b", "target-co", 100.0, None, None, "2021-06-01", None),
+    ]
+
+
+def test_share_restated_with_its_old_start_date_changes_from_the_statement_date(tmp_path: Path) -> None:
+    # The issue's case: 50/50, then one party's record says 100% keeping its startDate. Applied back to the
+    # start date, that would make 150% and lose the stake; it is a change as of the later statement.
+    report, data = imported(tmp_path, HISTORY / "share-restated.json")
+    assert periods(data) == [
+        ("holder-a", "target-co", 50.0, None, None, "2019-01-01", "2021-05-31"),
+        ("holder-b", "target-co", 50.0, None, None, "2019-01-01", "2021-05-31"),
+        ("holder-b", "target-co", 100.0, None, None, "2021-06-01", None),
+    ]
+    assert [n.message for n in report.notices] == [
+        "its equity interest changed with its earlier startDate 2019-01-01: the change counts from this "
+        "statement's date 2021-06-01"
     ]
 
 
@@ -199,6 +215,16 @@ def party_details(statements: list[Any]) -> list[tuple[str, dict[str, Any]]]:
     return sorted(found, key=lambda item: item[0])
 
 
+def same_details(details: dict[str, Any]) -> Any:
+    """recordDetails as compared across a round trip: without xmfin's own identifier, numbers as floats."""
+    found = json.loads(json.dumps(details), parse_int=float)
+    if "identifiers" in found:
+        found["identifiers"] = [i for i in found["identifiers"] if i.get("schemeName") != "xmfin"]
+        if not found["identifiers"]:
+            del found["identifiers"]
+    return found
+
+
 @pytest.mark.parametrize("path", example_files(), ids=lambda p: p.name)
 def test_every_bods_example_survives_bods_to_xmfin_to_bods(tmp_path: Path, path: Path) -> None:
     _, data = imported(tmp_path, path)
@@ -209,6 +235,14 @@ def test_every_bods_example_survives_bods_to_xmfin_to_bods(tmp_path: Path, path:
     assert direct_interests(original) <= direct_interests(back)  # every current stake the example states
     # Entity types and subtypes, unknown persons, identifiers, nationalities, PEP details, birth dates.
     assert party_details(back) == party_details(original)
+
+    # Stronger: the latest statement of every record comes back with the very same details, indirect
+    # interests, component records and unspecified owners included (numbers compared as numbers).
+    latest = {s["recordId"]: s for s in original}
+    again_by_record = {s["recordId"]: s for s in back}
+    for record_id, statement in latest.items():
+        assert record_id in again_by_record, record_id
+        assert same_details(again_by_record[record_id]["recordDetails"]) == same_details(statement["recordDetails"])
 
     # A relationship with an unspecified owner (a listed company exempt from disclosure) comes back as it was.
     def unspecified(statements: list[Any]) -> list[Any]:
@@ -601,3 +635,148 @@ def test_unknown_persons_and_trusts_stay_what_they_are(tmp_path: Path) -> None:
     assert "names" not in again["p"]
     assert again["p"]["unspecifiedPersonDetails"] == {"reason": "informationUnknownToPublisher"}
     assert again["t"]["entityType"] == {"type": "arrangement", "subtype": "trust", "details": "Family trust"}
+
+
+# Relationship series: few record ids and dates, so that records have several statements in every order.
+series_interests = st.fixed_dictionaries(
+    {"type": st.sampled_from(["shareholding", "shareholding", "votingRights", "boardMember", "nominee"])},
+    optional={
+        "share": st.one_of(
+            st.fixed_dictionaries({"exact": st.sampled_from([10, 50, 60, 100, 0, "50", True, 1e308])}),
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "minimum": st.sampled_from([0, 25, 75, 100]),
+                    "exclusiveMinimum": st.sampled_from([25, 50, 100]),
+                    "maximum": st.sampled_from([0, 50, 100]),
+                    "exclusiveMaximum": st.sampled_from([50, 100]),
+                },
+            ),
+        ),
+        "startDate": st.sampled_from(["2018-01-01", "2019-06-01", "2020-01-01"]),
+        "endDate": st.sampled_from(["2019-06-01", "2021-01-01", "2018-01-01"]),
+        "directOrIndirect": st.sampled_from(["direct", "indirect", "unknown"]),
+    },
+)
+series_statements = st.builds(
+    lambda record, party, subject, interests, date, closed, number: {
+        "statementId": f"s{number}",
+        "statementDate": date,
+        "recordId": record,
+        "recordType": "relationship",
+        "recordDetails": {"isComponent": False, "subject": subject, "interestedParty": party, "interests": interests},
+        **({"recordStatus": "closed"} if closed else {}),
+    },
+    st.sampled_from(["r1", "r2", "r3"]),
+    st.sampled_from(["a", "b", "c"]),
+    st.sampled_from(["a", "b", "c"]),
+    st.lists(series_interests, max_size=3),
+    st.sampled_from(["2018-01-01", "2019-06-01", "2020-01-01", "2021-01-01"]),
+    st.booleans(),
+    st.integers(0, 10**6),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(statements=st.lists(series_statements, min_size=1, max_size=8))
+def test_any_statement_series_imports_to_a_folder_that_checks(statements: list[Any]) -> None:
+    parties = [
+        {
+            "statementId": f"p-{r}",
+            "recordId": r,
+            "recordType": "entity",
+            "recordDetails": {"isComponent": False, "name": r.upper()},
+        }
+        for r in ("a", "b", "c")
+    ]
+    with tempfile.TemporaryDirectory() as work:
+        source = Path(work) / "series.json"
+        source.write_text(json.dumps(parties + statements), encoding="utf-8")
+        report = import_file(source, Path(work) / "out")
+        data, problems = check_folder(Path(work) / "out")
+        assert [str(p) for p in problems if p.severity == "error"] == []
+        assert report.counts["holdings"] == len(data.holdings)
+        # And the folder goes to valid BODS and back unchanged.
+        again = Path(work) / "again.json"
+        again.write_text(bods.to_json(data, LATE), encoding="utf-8")
+        assert bods_errors(again) == []
+        assert import_file(again, Path(work) / "back").notices == []
+        assert records_json(load(Path(work) / "back")) == records_json(data)
+
+
+def test_an_annotation_with_1e400_or_deep_nesting_is_no_crash(tmp_path: Path) -> None:
+    statements = bods.statements(load(FIXTURES / "interop"), LATE)
+    for statement in statements:
+        for annotation in statement.get("annotations", []):
+            if "xmfinRecord" in annotation:
+                annotation["xmfinRecord"]["record"]["extra"] = {"deep": json.loads("[" * 50 + "]" * 50)}
+            if "xmfinDataset" in annotation:
+                annotation["xmfinDataset"]["groups"]["g"] = {"name": "G", "root": "top-co", "extra": "INF"}
+    source = tmp_path / "odd.json"
+    source.write_text(json.dumps(statements).replace('"INF"', "1e400"), encoding="utf-8")
+    report, data = imported(tmp_path, source)
+    assert data.groups["g"].extra == "Infinity"
+    assert report.notices == []
+
+
+ftm_values = st.lists(
+    st.sampled_from(["a", "b", "c", "60", "75-<100", ">25-50", "150", "x", "2019", "2019-13", "cn", "CN-CQ", "", " "])
+    | st.text(max_size=6),
+    max_size=3,
+)
+ftm_lines = st.builds(
+    lambda entity_id, schema, props: {"id": entity_id, "schema": schema, "properties": props},
+    st.sampled_from(["a", "b", "c", "o1", "o2", "d1"]),
+    st.sampled_from(["Company", "Person", "LegalEntity", "PublicBody", "Ownership", "Directorship", "Vessel"]),
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "name",
+                "alias",
+                "jurisdiction",
+                "nationality",
+                "legalForm",
+                "owner",
+                "asset",
+                "percentage",
+                "ownershipType",
+                "startDate",
+                "endDate",
+                "status",
+                "director",
+                "organization",
+                "role",
+                "publisher",
+                "sourceUrl",
+            ]
+        ),
+        ftm_values,
+    ),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(lines=st.lists(ftm_lines | st.integers() | st.none(), max_size=10))
+def test_any_ftm_lines_import_to_a_folder_that_checks(lines: list[Any]) -> None:
+    from xmfin import ftm_import
+
+    with tempfile.TemporaryDirectory() as work:
+        source = Path(work) / "in.ftm.json"
+        source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+        report = ftm_import.import_file(source, Path(work) / "out")
+        data, problems = check_folder(Path(work) / "out")
+        assert [str(p) for p in problems if p.severity == "error"] == []
+        assert report.counts["holdings"] == len(data.holdings)
+
+
+def test_an_ftm_percentage_with_only_an_upper_bound_is_a_range() -> None:
+    from xmfin.ftm_import import parse_percentage
+
+    # "at most 22%": before, `-22` was read as the number -22 and dropped with a notice
+    assert parse_percentage("-22") == {
+        "stake_min": None,
+        "stake_max": 22.0,
+        "stake_min_exclusive": None,
+        "stake_max_exclusive": None,
+    }
+    assert parse_percentage("-0") is None and parse_percentage("-150") is None

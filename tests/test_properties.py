@@ -23,6 +23,7 @@ from typer.testing import CliRunner, Result
 from xmfin.cli import app
 from xmfin.graph import OwnershipGraph
 from xmfin.loading import check_folder, load
+from xmfin.textsafe import terminal_text
 
 IDS = [f"e{n}" for n in range(7)]
 GROUPS = ["g0", "g1"]
@@ -299,7 +300,8 @@ def test_broken_folders_never_crash(folder: tuple[str, str], command: list[str])
             if "--json" in command:
                 assert json.loads(result.stdout)["ok"] is not invalid
             else:
-                assert result.stdout.splitlines() == [str(p) for p in problems]
+                # as the problems read, with controls shown escaped for the terminal (textsafe)
+                assert result.stdout.splitlines() == [terminal_text(str(p)) for p in problems]
         elif invalid:
             assert_no_crash(result, {1})
             assert result.stdout == ""

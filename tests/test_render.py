@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,8 @@ from typer.testing import CliRunner
 
 from xmfin.cli import app
 from xmfin.output.render import MIN_WIDTH, PIPE_WIDTH, console, tree_levels
+
+from .conftest import Invoke, fixture_path
 
 
 def write_chain(folder: Path, length: int) -> Path:
@@ -75,3 +78,16 @@ def test_a_tiny_columns_counts_as_the_minimum(monkeypatch: pytest.MonkeyPatch) -
 
 def test_tree_levels_leave_half_the_width_to_labels() -> None:
     assert [tree_levels(w) for w in (1, 8, 20, 80, 160)] == [1, 1, 2, 10, 20]
+
+
+def test_emoji_codes_in_names_are_shown_as_written(xmfin: Invoke, tmp_path: Path) -> None:
+    """Rich turned `:warning:` in a name into a picture, in trees and tables alike."""
+    folder = tmp_path / "emoji"
+    shutil.copytree(fixture_path("basic"), folder)
+    entities = folder / "entities.yaml"
+    text = entities.read_text(encoding="utf-8").replace("name: Alpha HK,", 'name: "Alpha :warning: HK",')
+    entities.write_text(text, encoding="utf-8")
+    for args in (["tree"], ["show", "alpha-hk"], ["search", "warning"]):
+        result = xmfin(*args, "--data", str(folder), case=None)
+        assert result.exit_code == 0, result.stderr
+        assert "Alpha :warning: HK" in result.stdout, args

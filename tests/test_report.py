@@ -208,3 +208,17 @@ def test_report_of_invalid_data(xmfin: Invoke) -> None:
     result = xmfin("report", case="invalid")
     assert result.exit_code == 1
     assert "the data is invalid" in result.stderr
+
+
+def test_a_group_too_large_to_chart_is_reported_without_the_chart(xmfin: Invoke, tmp_path: Path) -> None:
+    """The chart's refusal (diagram's size limit) leaves the chart out of the report, not the report."""
+    from .test_diagram import write_shape
+
+    folder = write_shape(tmp_path / "fan", chain=400, fan=True)
+    result = xmfin("report", "--data", str(folder), case=None)
+    assert result.exit_code == 0, result.stderr
+    page = result.stdout
+    assert "<svg" not in page and "The chart is left out: the structure is too large to lay out" in page
+    assert page.count("<tr data-id=") == 400
+    holdings = page[page.index('<table class="holdings">') :]
+    assert holdings[: holdings.index("</table>")].count("<tr>") == 1 + 399 + 398

@@ -210,8 +210,9 @@ def test_no_control_or_bidi_character_reaches_the_terminal(xmfin: Invoke) -> Non
 
 def test_names_are_shown_escaped(xmfin: Invoke) -> None:
     result = xmfin("tree", "--as-of", DAY, case="hostile")
-    assert "Top \\x1b[2K\\r\\x1b[1A<script>alert('x')</script>" in result.stdout
+    assert "Top \\x1b[2K\\x1b[1A<script>alert('x')</script>" in result.stdout
     assert "Mid \\u202egnp.exe\\u202c Ltd" in result.stdout
+    assert "desc \\x1b]0;title\\x07 \\x0b\\x0c \\r\\x1b[1A" in xmfin("show", "top", case="hostile").stdout
     result = xmfin("show", "\x1b[31mnobody", case="hostile")
     assert result.exit_code == 2
     assert "no entity matches '\\x1b[31mnobody'" in result.stderr
@@ -236,4 +237,4 @@ def test_problems_that_quote_keys_and_ids_are_shown_escaped(xmfin: Invoke, tmp_p
 def test_json_keeps_the_data_exact(xmfin: Invoke) -> None:
     result = xmfin("show", "top", "--json", "--as-of", DAY, case="hostile")
     assert result.exit_code == 0
-    assert json.loads(result.stdout)["entity"]["name"] == "Top \x1b[2K\r\x1b[1A<script>alert('x')</script> & \"q\" ]]>"
+    assert json.loads(result.stdout)["entity"]["name"] == "Top \x1b[2K\x1b[1A<script>alert('x')</script> & \"q\" ]]>"

@@ -59,7 +59,8 @@ class Chain:
     (True, False, or None when the records cannot tell); `nominee_for` names, for a top owner whose holding on
     the way is a nominee's, the party it holds for. `truncated` is true when there were more than
     `graph.MAX_PATHS` paths. `absent` says why the entity is not there on the day (not yet founded, dissolved);
-    `pending` lists announced deals into the entity or its owners.
+    `pending` lists announced deals into the entity or its owners; `controllers` every entity above that
+    certainly controls it, top owner or not.
     """
 
     entity: str
@@ -71,6 +72,7 @@ class Chain:
     nominee_for: dict[str, str] = field(default_factory=dict)
     absent: str | None = None
     pending: list[Holding] = field(default_factory=list)
+    controllers: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -137,10 +139,15 @@ class Explorer:
         if from_ is not None:
             tops = [self.entity(from_).id]
             if tops[0] not in above or tops[0] == target:
-                raise UsageError(f"'{tops[0]}' holds no stake in '{target}' on {self.day.isoformat()}")
+                raise UsageError(f"no recorded holding of '{tops[0]}' in '{target}' on {self.day.isoformat()}")
         else:
             tops = sorted(graph.top_owners(target), key=lambda top: (-above[top].lower_bound, top))
         control = graph.control_to(target)
+        # Whoever certainly controls the entity, top owner or not, nearest first (the first is its parent).
+        controllers = sorted(
+            (node for node, verdict in control.items() if verdict is True and node != target),
+            key=lambda node: (-above[node].lower_bound, node),
+        )
         paths, truncated = graph.paths(tops, target)
         nominee_for: dict[str, str] = {}
         for path in paths:
@@ -158,6 +165,7 @@ class Explorer:
             nominee_for,
             None,
             pending,
+            controllers,
         )
 
     def show(self, entity: str) -> Profile:

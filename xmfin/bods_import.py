@@ -10,8 +10,9 @@ is kept under `extra.bods`, from where `export --format bods` writes it back.
 History: the statements of one record are read in `statementDate` order. A relationship whose share changes
 ends one holding the day before the next starts; an interest no longer stated, or a closed relationship, ends
 the day before that statement's date (BODS `endDate` is the first day an interest no longer exists, so the
-holding's `until` is the day before it); a statement that restates an interest from the same start date
-replaces it. Share ranges become the holding's stake bounds.
+holding's `until` is the day before it); a later statement that restates an interest's start date with
+another share changes it as of its own date; one of the same date replaces it (a correction). Share ranges
+become the holding's stake bounds.
 
 An xmfin export (`output/bods.py`) carries each record in an `xmfinRecord` annotation with a digest of the
 statement's `recordDetails`, and the sections BODS has no place for in an `xmfinDataset` annotation; when
@@ -45,7 +46,8 @@ XMFIN_RECORD = "xmfinRecord"  # {"type", "digest", "record"}: the record as xmfi
 XMFIN_DATASET = "xmfinDataset"  # the sections BODS has no place for, on the export's first statement
 XMFIN_COMMENT = "xmfinComment"  # marks the readable comments xmfin writes (description, note, licences)
 XMFIN_SOURCE = "xmfinSource"
-XMFIN_PROPERTIES = (XMFIN_RECORD, XMFIN_DATASET, XMFIN_COMMENT, XMFIN_SOURCE)
+XMFIN_KEPT = "xmfinKept"  # marks a relationship an import kept with its subject and the export wrote back
+XMFIN_PROPERTIES = (XMFIN_RECORD, XMFIN_DATASET, XMFIN_COMMENT, XMFIN_SOURCE, XMFIN_KEPT)
 VIE_DETAILS = "VIE: control by contract (variable interest entity)"  # what the export says of a VIE without note
 CONTROL_OF_INTEREST = {
     "shareholding": "equity",
@@ -278,7 +280,13 @@ class _Converter:
             if series[-1]["recordType"] == "relationship":
                 self.relationship_series(series)
         # Pending holdings (an xmfin export carries them in its xmfinDataset annotation: BODS cannot state them).
-        self.holdings.extend(_records(self.sections.pop("pendingHoldings", None)))
+        pending = _records(self.sections.pop("pendingHoldings", None))
+        positions = _array(self.sections.pop("pendingPositions", None))
+        if len(positions) == len(pending) and all(type(n) is int and n >= 0 for n in positions):
+            for position, holding in sorted(zip(positions, pending, strict=True), key=lambda pair: pair[0]):
+                self.holdings.insert(position, holding)  # in ascending order: each lands where it stood
+        else:
+            self.holdings.extend(pending)
         self.report.counts = {
             "entities": sum(e["kind"] != "person" for e in self.entities.values()),
             "persons": sum(e["kind"] == "person" for e in self.entities.values()),
@@ -333,13 +341,13 @@ class _Converter:
                     given = _object(annotation).get(XMFIN_DATASET)
                     if isinstance(given, dict):
                         self.restored_any = True
-                        for section in (*DATASET_SECTIONS, "pendingHoldings"):
+                        for section in (*DATASET_SECTIONS, "pendingHoldings", "pendingPositions"):
                             value = given.get(section)
                             if isinstance(value, (dict, list)):
-                                self.sections[section] = value
+                                self.sections[section] = _bounded(value)  # finite numbers, bounded depth
                         for key, source in _object(self.sections.pop("sources", {})).items():
                             if isinstance(key, str) and isinstance(source, dict) and key not in self.sources:
-                                self.sources[key] = source
+                                self.sources[key] = _bounded(source)
                                 self.source_keys[json.dumps(_xmfin_source_key(key, source), sort_keys=True)] = key
                         return
 
@@ -364,7 +372,7 @@ class _Converter:
                 return None
             known = FIELDS[record_type]
             self.restored_any = True
-            return {key: value for key, value in record.items() if key in known or key == "id"}
+            return {key: _bounded(value) for key, value in record.items() if key in known or key == "id"}
         return None
 
     def sources_of(self, statement: dict[str, Any]) -> list[str]:
@@ -545,16 +553,42 @@ class _Converter:
                 if before is not None:
                     previous, previous_statement = before
                     if _same_interest(previous, record):
-                        if record["until"] is not None:
+                        ended = _date(record["until"])
+                        if ended is not None and ended.last >= _first(previous["since"]):
                             previous["until"] = record["until"]
+                        elif ended is not None:
+                            self.notice(
+                                statement,
+                                f"{_what(kind, record)} ends before the start of the interest it continues: the "
+                                "end is left out",
+                                partly=True,
+                            )
                         later[key] = before
                         continue
                     if record["since"] is None or record["since"] == previous["since"]:
-                        if record["since"] is None and day is not None and previous["until"] is None:
-                            # Changed as of this statement: the earlier holding ends the day before it.
+                        earlier_day = _date(previous_statement.get("statementDate"))
+                        later_day = day is not None and (earlier_day is None or day.first > earlier_day.first)
+                        ended = _date(record["until"])
+                        if later_day and day is not None and ended is not None and ended.last < day.first:
+                            # It says only that the interest had ended before this statement: the earlier
+                            # holding ends then, and nothing new starts.
+                            if previous["until"] is None:
+                                previous["until"] = _day(max(ended.last, _first(previous["since"])))
+                            later[key] = before
+                            continue
+                        if later_day and day is not None and previous["until"] is None:
+                            # Changed as of this (later) statement: the earlier holding ends the day before it. A
+                            # start date restated unchanged is the interest's, not the new share's.
+                            if record["since"] is not None and day.first > _first(record["since"]):
+                                self.notice(
+                                    statement,
+                                    f"{_what(kind, record)} changed with its earlier startDate {record['since']}: "
+                                    f"the change counts from this statement's date {day.text}",
+                                    partly=True,
+                                )
                             previous["until"] = _day(max(_day_before(day), _first(previous["since"])))
                             record["since"] = day.text
-                        else:  # restated from the same start: a correction that replaces the earlier one
+                        else:  # restated from the same start on the same day: a correction that replaces it
                             self.notice(
                                 previous_statement,
                                 f"{_what(kind, record)} replaced by the later statement "
@@ -611,7 +645,13 @@ class _Converter:
                 reason = end.get("reason", "no reason given")
                 subject = details.get("subject")
                 if key == "interestedParty" and isinstance(subject, str) and subject in self.ids:
-                    self.keep_unspecified(statement, self.ids[subject], reason)
+                    self.keep_relationship(
+                        statement,
+                        self.ids[subject],
+                        f"the interestedParty is unspecified ({reason}): no holding; kept under the subject's "
+                        "extra.bods.keptRelationships",
+                        partly=True,
+                    )
                     return None
                 self.notice(statement, f"the {key} is unspecified ({reason}): xmfin needs a named entity")
                 return None
@@ -627,9 +667,16 @@ class _Converter:
         stated = isinstance(interests, list) and bool(interests)
         if not isinstance(interests, list) or not interests:
             interests = [{}]  # a relationship of unknown nature is still a link
-        sources = self.sources_of(statement)
+        found_sources: list[list[str]] = []  # made on first use: a statement with no holding makes no source
+
+        def sources() -> list[str]:
+            if not found_sources:
+                found_sources.append(self.sources_of(statement))
+            return found_sources[0]
+
         found: list[tuple[tuple[Any, ...], str, dict[str, Any]]] = []
         left_out: list[tuple[str, str]] = []  # (what, why)
+        indirect: list[Any] = []  # indirect interests, as BODS has them, for the export to write back
         seen: dict[Any, int] = {}
         for index, interest in enumerate(interests, start=1):
             label = _interest_label(index, interest)
@@ -637,6 +684,7 @@ class _Converter:
                 left_out.append((f"{label}: not an object", ""))
                 continue
             if interest.get("directOrIndirect") == "indirect":
+                indirect.append([index - 1, interest])  # with its place among the interests
                 share = _share_text(interest.get("share"))
                 left_out.append(
                     (
@@ -662,39 +710,63 @@ class _Converter:
                     "title": _text(interest.get("details")) or ROLE_INTERESTS[kind],
                     "since": since.text if since else None,
                     "until": until.text if until else None,
-                    "sources": sources or None,
+                    "sources": sources() or None,
                 }
                 found.append((slot, "role", role))
                 continue
-            made = self.holding(statement, label, owner, owned, interest, since, until, sources)
+            made = self.holding(statement, label, owner, owned, interest, since, until, sources())
             if not stated:
                 made["extra"]["bods"]["interests"] = "none stated"  # written back without interests
             found.append((slot, "holding", made))
         # Of several interests at once, the first by kind (equity, VIE, voting, other) is the holding.
         found.sort(key=lambda item: -1 if item[1] == "role" else _CONTROL_ORDER.index(item[2]["control"]))
+        holdings = [record for _, kind, record in found if kind == "holding"]
+        if holdings and indirect:
+            holdings[0]["extra"]["bods"]["indirectInterests"] = _bounded(indirect)
+        kept = "; kept in the holding's extra for the export" if holdings and indirect else ""
         if found:
             for what, why in left_out:
-                self.notice(statement, f"left out {what}{why}", partly=True)
+                self.notice(statement, f"left out {what}{why}{kept if 'indirect' in what else ''}", partly=True)
+        elif left_out and len(indirect) == len(left_out):
+            # Only indirect interests: the statement is kept with its subject, for the export to write back.
+            reasons = "".join(dict.fromkeys(why for _, why in left_out))
+            self.keep_relationship(
+                statement,
+                owned,
+                "left out "
+                + "; ".join(what for what, _ in left_out)
+                + reasons
+                + "; kept in the subject's extra for the export",
+            )
         elif left_out:  # nothing of the statement is imported: one notice says why
             reasons = "".join(dict.fromkeys(why for _, why in left_out))
             self.notice(statement, "left out " + "; ".join(what for what, _ in left_out) + reasons)
         return found
 
-    def keep_unspecified(self, statement: dict[str, Any], subject: str, reason: Any) -> None:
-        """A relationship with an unspecified owner (exempt from disclosure, unknown) is no holding: it is kept
-        under the subject's extra.bods.unspecifiedRelationships, from where the export writes it back."""
+    def keep_relationship(self, statement: dict[str, Any], subject: str, message: str, partly: bool = False) -> None:
+        """A relationship that is no holding (an unspecified owner, exempt from disclosure or unknown; only
+        indirect interests) is kept under the subject's extra.bods.keptRelationships, from where the export
+        writes it back. One an xmfin export wrote back is kept again without a notice (it was given at the
+        first import)."""
+        # The record id it was kept under, when an xmfin export wrote it back (under another id if it clashed).
+        marks = [_object(a).get(XMFIN_KEPT) for a in _array(statement.get("annotations"))] if self.trust_xmfin else []
+        kept_id = next((m for m in marks if isinstance(m, str)), None)
+        written_back = kept_id is not None
+        record_id = kept_id or statement["recordId"]
+        if written_back:
+            message = ""
         entity = self.entities[subject]
         if not isinstance(entity.get("extra"), dict):
             entity["extra"] = {}
         if not isinstance(entity["extra"].get("bods"), dict):
             entity["extra"]["bods"] = {}
-        kept = entity["extra"]["bods"].setdefault("unspecifiedRelationships", [])
+        kept = entity["extra"]["bods"].setdefault("keptRelationships", [])
         if not isinstance(kept, list):
-            return
+            kept = entity["extra"]["bods"]["keptRelationships"] = []
         record = _bounded(
             _compact(
                 {
-                    "recordId": statement["recordId"],
+                    "recordId": record_id,
                     "statementId": statement.get("statementId"),
                     "recordStatus": statement.get("recordStatus"),
                     "recordDetails": statement["recordDetails"],
@@ -702,17 +774,15 @@ class _Converter:
                 }
             )
         )
-        same = [n for n, k in enumerate(kept) if _object(k).get("recordId") == statement["recordId"]]
+        same = [n for n, k in enumerate(kept) if _object(k).get("recordId") == record_id]
         if not same:
             kept.append(record)
-        elif _without_subject(_object(kept[same[0]]).get("recordDetails")) != _without_subject(record["recordDetails"]):
+        elif not written_back and _without_subject(_object(kept[same[0]]).get("recordDetails")) != _without_subject(
+            record["recordDetails"]
+        ):
             kept[same[0]] = record  # a later statement of the record changed it (not one read back from an export)
-        self.notice(
-            statement,
-            f"the interestedParty is unspecified ({reason}): no holding; kept under the subject's "
-            "extra.bods.unspecifiedRelationships",
-            partly=True,
-        )
+        if message:
+            self.notice(statement, message, partly)
 
     def holding(
         self,
@@ -738,6 +808,7 @@ class _Converter:
                 "statementId": statement.get("statementId"),
                 "recordId": statement.get("recordId"),
                 "isComponent": True if statement["recordDetails"].get("isComponent") is True else None,
+                "componentRecords": statement["recordDetails"].get("componentRecords"),
                 "interestType": kind,
                 "directOrIndirect": interest.get("directOrIndirect"),
                 "beneficialOwnershipOrControl": interest.get("beneficialOwnershipOrControl"),

@@ -262,11 +262,10 @@ def quiet_stdout(stream: TextIO | None) -> None:
 
 
 def printable(text: str, limit: int = 300) -> str:
-    """text on one line, safe for a terminal: control, format and separator characters shown as escapes."""
-    shown = "".join(
-        c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}" for c in text[:limit]
-    )
-    return shown + ("..." if len(text) > limit else "")
+    """text on one line, safe for a terminal (`textsafe.terminal_text`), cut to limit characters."""
+    from xmfin.textsafe import terminal_text
+
+    return terminal_text(text[:limit]) + ("..." if len(text) > limit else "")
 
 
 def internal_error(error: BaseException) -> typer.Exit:
@@ -924,11 +923,12 @@ def import_ftm(
       xmfin export -f ftm -o all.ftm.json && xmfin import ftm all.ftm.json -o copy
     """
     from xmfin.ftm_import import import_file
+    from xmfin.textsafe import terminal_text
 
     report = import_file(file, output, force=force)
     for line in report.lines():
-        sys.stderr.write(f"{line}\n")
-    sys.stderr.write(f"{report.summary()}\n")
+        sys.stderr.write(f"{terminal_text(line)}\n")
+    sys.stderr.write(f"{terminal_text(report.summary())}\n")
 
 
 @app.command(cls=XmfinCommand)

@@ -24,11 +24,12 @@ def exists(entity: Entity, day: dt.date) -> bool:
 def former_name_on(entity: Entity, day: dt.date) -> FormerName | None:
     """The former name in use on day, if any: of those whose dates cover the day, the one that ended first.
 
-    A former name with neither `since` nor `until` cannot be placed in time and is never chosen.
+    A former name without `until` cannot be placed in time (when did it stop?) and is never chosen: the
+    current name stands.
     """
     best: FormerName | None = None
     for former in entity.former_names:
-        if former.since is None and former.until is None:
+        if former.until is None:
             continue
         if former.since is not None and day < former.since.first:
             continue

@@ -62,10 +62,9 @@ def stale_facts(data: Dataset, day: dt.date, years: int = STALE_YEARS) -> list[P
         if last is None:
             message = f"{what}: no source has a date, so its age is unknown: date its sources"
         elif is_stale(last, day, years):
-            message = (
-                f"{what}: last confirmed {last}, more than {years} years before {day.isoformat()}: "
-                "confirm it with a newer source, or end it"
-            )
+            # a claim is a statement of its day: it can be confirmed again, not ended
+            advice = "confirm it with a newer source" + ("" if what.startswith("claim") else ", or end it")
+            message = f"{what}: last confirmed {last}, more than {years} years before {day.isoformat()}: {advice}"
         else:
             return
         found.append(Problem(record.loc, "stale", message))

@@ -96,6 +96,8 @@ def parse_percentage(text: str) -> dict[str, Any] | None:
     """`60`, `60%`, `75-<100`, `>25-50` as stake fields; None when it is none of these."""
     text = text.strip().removesuffix("%").strip()
     try:
+        if text.startswith("-"):  # `-22` is a range with no lower bound, not a negative number
+            raise ValueError(text)
         value = float(text)
     except ValueError:
         match = _RANGE.fullmatch(text.replace(" ", ""))

@@ -176,6 +176,8 @@ class OwnershipGraph:
                 self._out.setdefault(h.owner, {})[h.owned] = h
                 self._in.setdefault(h.owned, {})[h.owner] = h
         self._bounds: dict[int, tuple[float, float]] = {}
+        self._floors: dict[str, float] = {}  # per owned entity: the equity its holders certainly have
+        self._other_days: dict[dt.date, OwnershipGraph] = {}
 
     @cached_property
     def nx(self) -> Any:
@@ -225,9 +227,22 @@ class OwnershipGraph:
         if holding.control == "equity":
             # The equity of one entity adds up to at most 100%: an undisclosed holder has at most what the
             # others certainly do not.
-            others = sum(_floor(h) for h in self._in.get(holding.owned, _NO_LINKS).values() if h is not holding)
-            high = min(high, max(0.0, 1.0 - others))
+            total = self._floors.get(holding.owned)
+            if total is None:
+                total = self._floors[holding.owned] = sum(map(_floor, self._in.get(holding.owned, _NO_LINKS).values()))
+            high = min(high, max(0.0, 1.0 - (total - _floor(holding))))
         return low, max(low, high)
+
+    def on(self, day: dt.date) -> OwnershipGraph:
+        """The graph of the same data on another day (made once per day asked)."""
+        if day == self.day:
+            return self
+        found = self._other_days.get(day)
+        if found is None:
+            from xmfin.dated import on_day
+
+            found = self._other_days[day] = OwnershipGraph(on_day(self.full, day), day, self.full)
+        return found
 
     def _after(self, node: str) -> Iterable[str]:
         return self._out.get(node, _NO_LINKS).keys()

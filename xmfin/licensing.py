@@ -129,10 +129,8 @@ def claim_support(graph: OwnershipGraph, claim: Claim) -> str:
     licence in the family then) or `contradict` (none did); `undated` for a claim without a date."""
     if claim.as_of is None:
         return "undated"
-    from xmfin.dated import on_day
-
     day = claim.as_of.last
-    then = OwnershipGraph(on_day(graph.full, day), day, graph.full)
+    then = graph.on(day)
     group = graph.full.groups[claim.group]
     members = then.members(group.root)
     data = then.data

@@ -401,8 +401,10 @@ def _fast_converter(kind: str) -> Callable[[Any], Any] | None:
         return _FAST[kind]
     if kind in _CONVERTERS and kind != "any":
         return _CONVERTERS[kind]
-    if kind in _LISTS or kind == "citations":  # citations with a quote take the slow path
-        item_of = _FAST_ITEMS["ids" if kind == "citations" else kind]
+    if kind == "citations":  # a source named twice (two quotes of it) is one source; quotes take the slow path
+        return lambda raw: tuple(dict.fromkeys(_fast_id(v) for v in raw)) if type(raw) is YList else (_fast_id(raw),)
+    if kind in _LISTS:
+        item_of = _FAST_ITEMS[kind]
         return lambda raw: tuple([item_of(v) for v in raw]) if type(raw) is YList else (item_of(raw),)
     if kind.startswith("choice:"):
         choices = frozenset(kind.split(":", 1)[1].split("|"))
@@ -662,7 +664,12 @@ class _Reader:
             if any(c is None or c is _FAILED for c in cited):
                 return _FAILED
             quotes = tuple(c for c in cited if isinstance(c, model.Quote))
-            return _Cited(tuple(c.source if isinstance(c, model.Quote) else c for c in cited), quotes)
+            ids = {
+                source: n
+                for n, source in enumerate(dict.fromkeys(c.source if isinstance(c, model.Quote) else c for c in cited))
+            }
+            # A source named twice is one source with its quotes together, in the order of the sources.
+            return _Cited(tuple(ids), tuple(sorted(quotes, key=lambda quote: ids[quote.source])))
         if kind in _LISTS:
             item_of = _LISTS[kind]
             pairs = zip(raw, raw.item_marks, strict=True) if isinstance(raw, YList) else [(raw, mark)]

@@ -54,7 +54,8 @@ def terminal_text(text: str) -> str:
     The rest is kept as it is (Chinese included); a backslash already in the text is not doubled, so the result
     is for reading, not for parsing back.
     """
-    return _NOT_FOR_TERMINAL.sub(_shown, text)
+    # Every character it changes is unprintable (Cc, Cf, Cs, Zl, Zp): most texts need no look further.
+    return text if text.isprintable() else _NOT_FOR_TERMINAL.sub(_shown, text)
 
 
 def xml_text(text: str, *, display: bool = True) -> str:
@@ -64,6 +65,8 @@ def xml_text(text: str, *, display: bool = True) -> str:
     (`\\u202e`), so that they cannot reorder what is shown; without it (GraphML, GEXF: data for other tools),
     they are kept, as the JSON output keeps them.
     """
+    if text.isprintable():  # every character changed below is unprintable (Cc, Cf, Cs, Cn)
+        return text
     text = _NOT_XML.sub("\ufffd", text)
     return _BIDI_CONTROL.sub(_shown, text) if display else text
 

@@ -1,5 +1,6 @@
 """Dated events in order: entities founded, renamed and dissolved; holdings, licences and roles beginning and
-ending; claims made. Records without a date give no event.
+ending (or announced, when pending); claims made; and the events recorded as such (`events:` in the data).
+Records without a date give no event.
 
 Order: by the first day of the event's date (a partial date sorts at the start of its period, so `2019` comes
 with 2019-01-01), then the less precise date first (`2019`, then `2019-01`, then `2019-01-01`), then by kind
@@ -20,7 +21,10 @@ from xmfin.model import Dataset
 KINDS: tuple[str, ...] = (
     "founded",
     "renamed",
+    "event",
+    "holding-announced",
     "holding-began",
+    "licence-applied",
     "licence-granted",
     "role-began",
     "claim",
@@ -37,7 +41,8 @@ class Event:
     """Something that happened on a date, to the entities named (for a claim: about `group`).
 
     `detail` holds what the kind needs: stake and control of a holding, category, family and regulator of a
-    licence, title of a role, the former name of a renaming, family and note of a claim.
+    licence, title of a role, the former name of a renaming, family and note of a claim, title and note of a
+    recorded event.
     """
 
     date: PartialDate
@@ -66,7 +71,8 @@ def events(data: Dataset) -> Iterator[Event]:
         ids = (holding.owner, holding.owned)
         detail = {"stake": holding.stake, "control": holding.control}
         if holding.since:
-            yield Event(holding.since, "holding-began", ids, holding.sources, detail=detail)
+            began = "holding-announced" if holding.pending else "holding-began"
+            yield Event(holding.since, began, ids, holding.sources, detail=detail)
         if holding.until:
             yield Event(holding.until, "holding-ended", ids, holding.sources, detail=detail)
     for licence in data.licences:
@@ -77,7 +83,8 @@ def events(data: Dataset) -> Iterator[Event]:
             "regulator": licence.regulator,
         }
         if licence.granted:
-            yield Event(licence.granted, "licence-granted", ids, licence.sources, detail=detail)
+            granted = "licence-applied" if licence.pending else "licence-granted"
+            yield Event(licence.granted, granted, ids, licence.sources, detail=detail)
         if licence.revoked:
             yield Event(licence.revoked, "licence-revoked", ids, licence.sources, detail=detail)
     for role in data.roles:
@@ -86,6 +93,9 @@ def events(data: Dataset) -> Iterator[Event]:
             yield Event(role.since, "role-began", ids, role.sources, detail={"title": role.title})
         if role.until:
             yield Event(role.until, "role-ended", ids, role.sources, detail={"title": role.title})
+    for recorded in data.events:
+        detail = {"title": recorded.title, "note": recorded.note}
+        yield Event(recorded.date, "event", recorded.entities, recorded.sources, detail=detail)
     for claim in data.claims:
         if claim.as_of:
             detail = {"family": claim.family, "note": claim.note}
@@ -172,14 +182,18 @@ def describe(event: Event, data: Dataset) -> str:
     if kind.startswith("holding-"):
         stake = "undisclosed stake" if detail["stake"] is None else f"{format_stake(detail['stake'])}%"
         control = "" if detail["control"] == "equity" else f" ({detail['control']})"
-        verb = "takes" if kind == "holding-began" else "no longer holds"
+        verb = {"holding-began": "takes", "holding-announced": "announces it will take"}.get(kind, "no longer holds")
         return f"{names[0]} {verb} {stake}{control} of {names[1]}"
     if kind.startswith("licence-"):
         category = data.categories[detail["category"]].name
         if kind == "licence-revoked":
             return f"{names[0]} loses {category} licence"
+        if kind == "licence-applied":
+            return f"{names[0]} applies for {category} licence (pending)"
         regulator = f" by {detail['regulator']}" if detail["regulator"] else ""
         return f"{names[0]} granted {category} licence{regulator}"
+    if kind == "event":
+        return str(detail["title"])
     if kind.startswith("role-"):
         verb = "becomes" if kind == "role-began" else "is no longer"
         return f"{names[0]} {verb} {detail['title']} of {names[1]}"

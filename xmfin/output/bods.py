@@ -38,6 +38,7 @@ from xmfin.bods_import import (
     VIE_DETAILS,
     XMFIN_COMMENT,
     XMFIN_DATASET,
+    XMFIN_KEPT,
     XMFIN_RECORD,
     XMFIN_SOURCE,
     _entity_jurisdiction,
@@ -194,10 +195,13 @@ def statements(part: Dataset, day: dt.date, group: Group | None = None) -> list[
     known = known_on(part, day)
     builder = _Builder(known, day, group)
     bodies = [builder.party(entity) for entity in known.entities.values()]
-    bodies.extend(builder.holding(holding, record_id) for holding, record_id in _numbered_holdings(known))
+    bodies.extend(
+        builder.holding(holding, builder.holding_id(holding, record_id))
+        for holding, record_id in _numbered_holdings(known)
+    )
     bodies.extend(builder.role(role, record_id) for role, record_id in _numbered_roles(known))
     for entity in known.entities.values():
-        bodies.extend(builder.unspecified(entity))
+        bodies.extend(builder.kept_relationships(entity))
     if bodies:
         bodies[0]["annotations"] = [*bodies[0].get("annotations", []), builder.dataset_annotation()]
     return [builder.finish(body) for body in bodies]
@@ -230,15 +234,13 @@ def data_fields(record: Any, keep_id: bool = False) -> dict[str, Any]:
 
 
 def _citations(sources: tuple[str, ...], quotes: tuple[Quote, ...]) -> list[Any]:
-    """The `sources` list of a data file: an id, or `{source, quote, at}` where the citation quotes it."""
-    left = list(quotes)
+    """The `sources` list of a data file: an id, or `{source, quote, at}` for each quote of it."""
     found: list[Any] = []
     for source in sources:
-        if left and left[0].source == source:
-            quote = left.pop(0)
-            found.append(_drop_none({"source": source, "quote": quote.quote, "at": quote.at}))
-        else:
-            found.append(source)
+        quoted: list[Any] = [
+            _drop_none({"source": source, "quote": q.quote, "at": q.at}) for q in quotes if q.source == source
+        ]
+        found.extend(quoted or [source])
     return found
 
 
@@ -335,6 +337,24 @@ class _Builder:
             usable = isinstance(record_id, str) and counts[record_id] == 1 and record_id not in taken - {entity.id}
             self.record_ids[entity.id] = record_id if usable and isinstance(record_id, str) else entity.id
         self.root = self.record_ids.get(self.root_entity, self.root_entity) if self.root_entity else None
+        # Another publisher's record ids of the entities, to the ids this export gives them.
+        self.original_ids = {
+            str(_kept(e).get("recordId")): self.record_ids[e.id]
+            for e in part.entities.values()
+            if isinstance(_kept(e).get("recordId"), str)
+        }
+        self.taken_ids = set(self.record_ids.values())
+        # A holding keeps its original record id when no other record has it (so that componentRecords resolve).
+        holding_ids = [_kept(h).get("recordId") for h in part.holdings if not h.pending]
+        self.holding_ids = {r for r in holding_ids if isinstance(r, str) and holding_ids.count(r) == 1} - self.taken_ids
+
+    def holding_id(self, holding: Holding, numbered: str) -> str:
+        """The record id of a holding's statement: the one another publisher gave it, when unique, else
+        `holding:OWNER:OWNED` (numbered)."""
+        given = _kept(holding).get("recordId")
+        chosen = given if isinstance(given, str) and given in self.holding_ids else numbered
+        self.taken_ids.add(chosen)
+        return chosen
 
     def rid(self, entity_id: str) -> str:
         return self.record_ids.get(entity_id, entity_id)
@@ -372,19 +392,38 @@ class _Builder:
             }
         )
 
-    def unspecified(self, entity: Entity) -> list[dict[str, Any]]:
-        """The relationships with an unspecified owner that `import bods` kept with their subject."""
+    def kept_relationships(self, entity: Entity) -> list[dict[str, Any]]:
+        """The relationships `import bods` kept with their subject (an unspecified owner, only indirect
+        interests), with the interested party's record id as this export writes it."""
         found = []
-        kept = _kept(entity).get("unspecifiedRelationships")
+        kept = _kept(entity).get("keptRelationships")
         for number, item in enumerate(kept if isinstance(kept, list) else [], start=1):
             details = _object(_object(item).get("recordDetails"))
-            if not isinstance(details.get("interestedParty"), dict):
+            party = details.get("interestedParty")
+            if isinstance(party, str):
+                if party not in self.original_ids:
+                    continue  # its interested party is not in this export
+                party = self.original_ids[party]
+            elif not isinstance(party, dict):
                 continue
-            record_id = item.get("recordId")
-            if not isinstance(record_id, str) or record_id in self.record_ids.values():
-                record_id = f"unspecified:{entity.id}:{number}"
-            details = {**details, "subject": self.rid(entity.id)}
-            notes = _foreign(item.get("annotations"))
+            original = record_id = item.get("recordId")
+            if not isinstance(record_id, str) or record_id in self.taken_ids:
+                record_id = f"kept:{entity.id}:{number}"
+            self.taken_ids.add(record_id)
+            interests = details.get("interests")
+            details = {**details, "subject": self.rid(entity.id), "interestedParty": party}
+            if "interests" in details:
+                details["interests"] = [_clean_interest(i) for i in _list(interests) if isinstance(i, dict)]
+            notes = [
+                *_foreign(item.get("annotations")),
+                {
+                    "statementPointerTarget": "/",
+                    "motivation": "commenting",
+                    "description": "Not an xmfin holding (an unspecified owner, or indirect interests only): kept as "
+                    "it was given by the publisher of the imported statements.",
+                    XMFIN_KEPT: original if isinstance(original, str) else record_id,
+                },
+            ]
             body = self.body(record_id, "relationship", self.rid(entity.id), details, entity.sources, notes, None)
             if item.get("recordStatus") in ("new", "updated", "closed"):
                 body["recordStatus"] = item["recordStatus"]
@@ -421,6 +460,8 @@ class _Builder:
                 "licences": [data_fields(value) for value in part.licences],
                 "claims": [data_fields(value) for value in part.claims],
                 "pendingHoldings": [data_fields(h) for h in part.holdings if h.pending],
+                # where each pending holding stands among the holdings, so the import keeps the file's order
+                "pendingPositions": [n for n, h in enumerate(part.holdings) if h.pending],
             },
         }
 
@@ -556,10 +597,19 @@ class _Builder:
         for other in kept.get("otherInterests", []) if isinstance(kept.get("otherInterests"), list) else []:
             if isinstance(other, dict):
                 interests.append(_folded_interest(other))
+        indirect = kept.get("indirectInterests")
+        for item in indirect if isinstance(indirect, list) else []:
+            if isinstance(item, list) and len(item) == 2 and isinstance(item[0], int) and isinstance(item[1], dict):
+                # At its place in the original, with what BODS would refuse left out.
+                interests.insert(max(0, min(item[0], len(interests))), _clean_interest(item[1]))
         unstated = kept.get("interests") == "none stated" and holding.stake is None and holding.control == "other"
+        components = kept.get("componentRecords")
         details = _compact(
             {
                 "isComponent": kept.get("isComponent") is True,
+                "componentRecords": components
+                if isinstance(components, list) and all(isinstance(c, str) for c in components)
+                else None,
                 "subject": self.rid(holding.owned),
                 "interestedParty": self.rid(holding.owner),
                 "interests": None if unstated and not holding.note and not holding.since else interests,
@@ -583,11 +633,17 @@ class _Builder:
         if share is None and _valid_share(kept.get("share")):
             share = kept["share"]
         directness = kept.get("directOrIndirect")
+        if directness is None and "recordId" in kept:
+            directness = "omitted"  # another publisher did not say: neither does the export
         untyped = "recordId" in kept and "interestType" not in kept and holding.control == "other"
         return _compact(
             {
                 "type": None if untyped else interest_type,  # another publisher gave no type: none is made up
-                "directOrIndirect": directness if directness in ("direct", "unknown") else "direct",
+                "directOrIndirect": None
+                if directness == "omitted"
+                else directness
+                if directness in ("direct", "unknown")
+                else "direct",
                 "beneficialOwnershipOrControl": kept.get("beneficialOwnershipOrControl")
                 if isinstance(kept.get("beneficialOwnershipOrControl"), bool)
                 else None,
@@ -658,6 +714,36 @@ def _folded_interest(other: dict[str, Any]) -> dict[str, Any]:
             "endDate": date(until, True),
         }
     )
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _clean_interest(interest: dict[str, Any]) -> dict[str, Any]:
+    """An interest kept from another publisher, with every value BODS 0.4 would refuse left out (a share of
+    text, an unknown type, a date that is not a full date): the export is valid whatever the import read."""
+    clean: dict[str, Any] = {}
+    for key, value in interest.items():
+        good = (
+            (key == "type" and value in INTEREST_TYPES)
+            or (key == "directOrIndirect" and value in ("direct", "indirect", "unknown"))
+            or (key == "beneficialOwnershipOrControl" and isinstance(value, bool))
+            or (key == "details" and isinstance(value, str))
+            or (key == "share" and _valid_share(value))
+            or (key in ("startDate", "endDate") and isinstance(value, str) and _full_date(value))
+        )
+        if good:
+            clean[key] = value
+    return clean
+
+
+def _full_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
 
 
 def _valid_share(share: Any) -> bool:

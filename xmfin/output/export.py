@@ -286,6 +286,8 @@ def gexf_lines(export_graph: Any, day: dt.date, group: Group | None) -> Iterator
 
     from networkx.readwrite.gexf import GEXFWriter
 
+    from xmfin.textsafe import safe_tree
+
     writer = GEXFWriter(encoding="utf-8", prettyprint=True)
     meta = writer.xml.find("meta")
     assert meta is not None  # GEXFWriter always writes one
@@ -296,5 +298,7 @@ def gexf_lines(export_graph: Any, day: dt.date, group: Group | None) -> Iterator
         meta, "description"
     ).text = f"xmfin ownership graph of {what} as of {day.isoformat()}: the holdings active on that day"
     writer.add_graph(export_graph)
+    # Every text and attribute of the tree made XML-safe (textsafe) before networkx serialises it.
+    safe_tree(writer.xml, display=False)
     for line in str(writer).splitlines():
         yield line + "\n"

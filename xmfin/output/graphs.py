@@ -189,18 +189,6 @@ def _label(text: str) -> str:
     return xml_text(_LINE_BREAKS.sub("\n", text)).replace("\x7f", "\ufffd")
 
 
-def gexf_lines(graph: Any) -> Iterator[str]:
-    """GEXF 1.2 text, by networkx's writer, of a graph from `export_graph`."""
-    from networkx.readwrite.gexf import GEXFWriter
-
-    # networkx's generate_gexf, with every text and attribute of the tree made XML-safe before it is written.
-    writer = GEXFWriter(encoding="utf-8", prettyprint=True)
-    writer.add_graph(graph)
-    textsafe.safe_tree(writer.xml, display=False)
-    for line in str(writer).splitlines():
-        yield line + "\n"
-
-
 def link_text(holding: Holding) -> str:
     """`100%`, `VIE`, `VIE 29.5%`, `voting 30%`, `undisclosed` for an edge label."""
     stake = f"{format_stake(holding.stake)}%" if holding.stake is not None else None

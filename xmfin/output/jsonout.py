@@ -217,6 +217,7 @@ def chain_json(found: Chain, graph: OwnershipGraph) -> dict[str, Any]:
         controlled=first.get("controlled"),
         via_vie=first.get("via_vie", False),
         by_owner=by_owner,
+        controllers=found.controllers,
         pending=[holding_json(h, graph.full, graph.day) for h in found.pending],
         absent=found.absent,
     )

@@ -57,7 +57,8 @@ def console() -> Console:
     """
     columns = os.environ.get("COLUMNS", "").strip()
     wanted = int(columns) if columns.isdigit() else 0
-    out = Console(highlight=False, width=max(wanted, MIN_WIDTH) if wanted else None)
+    # emoji=False: a name with `:smile:` in it is shown as written, not as a picture.
+    out = Console(highlight=False, emoji=False, width=max(wanted, MIN_WIDTH) if wanted else None)
     if not wanted:
         out.width = shutil.get_terminal_size((PIPE_WIDTH, 25)).columns if out.is_terminal else PIPE_WIDTH
     return out
@@ -210,8 +211,9 @@ def render_tree(
         shown = guides[: levels - 1]
         first = "".join(shown) + ("" if level == 0 else "└── " if last else "├── ")
         after = "".join(shown) + ("" if level == 0 else "    " if last else "│   ")
-        text = Text.from_markup(("" if level <= levels else f"[dim](level {level})[/] ") + label(node))
-        wrapped = text.wrap(out, max(out.width - len(first), GUIDE_WIDTH))
+        text = Text.from_markup(("" if level <= levels else f"[dim](level {level})[/] ") + label(node), emoji=False)
+        room = max(out.width - len(first), GUIDE_WIDTH)
+        wrapped = [text] if text.cell_len <= room else text.wrap(out, room)
         for i, line in enumerate(wrapped):
             lines.append(Text(first if i == 0 else after).append_text(line))
         inner = guides + (() if level == 0 else ("    " if last else "│   ",))
@@ -243,7 +245,8 @@ def render_chain(out: Console, found: Chain, graph: OwnershipGraph) -> None:
     day = graph.day.isoformat()
     entities = graph.data.entities
     if found.absent is not None:
-        out.print(f"{escape(found.entity)}: no recorded owners on {day}: {escape(found.absent)}")
+        name = escape(graph.full.entities[found.entity].name)
+        out.print(f"{name}: no recorded owners on {day}: {escape(found.absent)}")
         return
     if not found.tops:
         out.print(f"{place(entities[found.entity])}: no recorded owners on {day}")
@@ -258,6 +261,9 @@ def render_chain(out: Console, found: Chain, graph: OwnershipGraph) -> None:
             out.print(f"{name}: nominee for {escape(graph.full.entities[principal].name)}, {stake} on paper")
         else:
             out.print(f"{name}: {stake}, {control_phrase(found.controls[top])}")
+    if found.controllers:
+        named = ", ".join(escape(entities[node].name) for node in found.controllers)
+        out.print(f"controlled by: {named}")
     for holding in found.pending:
         announced = f", announced {holding.since}" if holding.since else ""
         out.print(
@@ -308,7 +314,7 @@ def held_cell(
     ]
     extra.extend(
         (
-            f"pending: {names[p.licence.holder].name}"
+            f"pending: {plain(names[p.licence.holder].name)}"
             + (f" (announced {p.holding.since})" if p.holding and p.holding.since else ""),
             "italic cyan",
         )

@@ -16,8 +16,8 @@ from xmfin import __version__
 from xmfin.dates import PartialDate
 from xmfin.graph import OwnershipGraph, format_stake
 from xmfin.licensing import GapTable, HeldLicence, claim_support, gap_table, group_licences, licences_by_holder
-from xmfin.model import Dataset, Entity
-from xmfin.output.diagram import Chart, build_chart, chart_svg
+from xmfin.model import Dataset, Entity, Holding
+from xmfin.output.diagram import ChartTooLarge, build_chart, chart_svg, links_among, select
 from xmfin.output.words import claim_label, control_mark, gap_word, stake_label
 from xmfin.textsafe import safe_tree
 
@@ -122,8 +122,12 @@ def report_html(graph: OwnershipGraph, group_id: str, peers: list[str]) -> str:
     group = data.groups[group_id]
     day = graph.day.isoformat()
     cites = Citations(data)
-    chart = build_chart(graph, group.root, licences=licences_by_holder(data, graph.day))
-    members = list(chart.boxes)
+    try:
+        chart = build_chart(graph, group.root, licences=licences_by_holder(data, graph.day))
+    except ChartTooLarge:
+        chart = None  # the page leaves it out and says so; the tables still list everything
+    members = list(chart.boxes) if chart else select(graph, group.root, False, None)[0]
+    holdings = [graph.holding(owner, owned) for owner, owned in links_among(graph, members)]  # the chart's links
 
     html = ET.Element("html", {"lang": "en"})
     head = _el(html, "head")
@@ -145,20 +149,29 @@ def report_html(graph: OwnershipGraph, group_id: str, peers: list[str]) -> str:
     )
 
     _el(main, "h2", "Holding structure", id="structure")
-    figure = _el(main, "figure")
-    _el(figure, "div", class_="diagram").append(chart_svg(chart))
-    _el(
-        figure,
-        "figcaption",
-        "Offshore entities above the line, onshore (PRC) entities below. Solid arrows are equity stakes, dashed "
-        "arrows VIE contracts; badges are licences held. Sources for every link are in the holdings table.",
-    )
+    if chart is None:
+        _el(
+            main,
+            "p",
+            "The chart is left out: the structure is too large to lay out (xmfin diagram --depth N draws a part). "
+            "The tables below list every entity and holding.",
+            class_="empty",
+        )
+    else:
+        figure = _el(main, "figure")
+        _el(figure, "div", class_="diagram").append(chart_svg(chart))
+        _el(
+            figure,
+            "figcaption",
+            "Offshore entities above the line, onshore (PRC) entities below. Solid arrows are equity stakes, dashed "
+            "arrows VIE contracts; badges are licences held. Sources for every link are in the holdings table.",
+        )
 
     table = gap_table(graph, group_id, peers)
     _gaps_section(main, graph, table, data, cites)
     _licences_section(main, group_licences(graph, group), data, cites)
     _entities_section(main, graph, group.root, members, cites)
-    _holdings_section(main, chart, data, cites)
+    _holdings_section(main, holdings, data, cites)
     _figures_section(main, [data.entities[m] for m in members], cites)
     _roles_section(main, set(members), data, cites)
     _references_section(main, cites)
@@ -245,14 +258,13 @@ def _entities_section(main: ET.Element, graph: OwnershipGraph, root: str, member
         cites.cite(_el(tr, "td"), entity.sources)
 
 
-def _holdings_section(main: ET.Element, chart: Chart, data: Dataset, cites: Citations) -> None:
+def _holdings_section(main: ET.Element, holdings: list[Holding], data: Dataset, cites: Citations) -> None:
     _el(main, "h2", "Holdings", id="holdings")
-    if not chart.links:
+    if not holdings:
         _el(main, "p", "No holdings below the top entity on this day.", class_="empty")
         return
     body = _table(main, ["Owner", "Holds", "Stake", "Control", "Period", "Sources"], "holdings")
-    for link in chart.links:
-        holding = link.holding
+    for holding in holdings:
         tr = _el(body, "tr")
         _el(tr, "td", data.entities[holding.owner].name)
         _el(tr, "td", data.entities[holding.owned].name)
