@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FILES = (ROOT / "README.md", ROOT / "docs" / "commands.md")
 COLUMNS = 110
 BLOCK = re.compile(r"^```console\n(.*?)^```$", re.MULTILINE | re.DOTALL)
+PYTHON = re.compile(r"^```python\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 TOOLS = ("jq", "head", "grep", "sed", "wc")  # what examples may pipe into, besides xmfin
 
 
@@ -122,9 +123,43 @@ def run(example: Example) -> list[str]:
         return outputs
 
 
+def python_blocks(file: Path) -> list[tuple[int, int, str]]:
+    """The ```python blocks of file that hold `>>>` examples: (start, end, text)."""
+    text = file.read_text(encoding="utf-8")
+    return [(m.start(1), m.end(1), m.group(1)) for m in PYTHON.finditer(text) if ">>> " in m.group(1)]
+
+
+def run_python(block: str) -> str:
+    """block with the output of each `>>>` example as Python prints it now (examples share their names)."""
+    import contextlib
+    import doctest
+    import io
+
+    names: dict[str, object] = {}
+    out: list[str] = []
+    for piece in doctest.DocTestParser().parse(block):
+        if isinstance(piece, str):
+            out.append(piece)
+            continue
+        lines = piece.source.rstrip("\n").split("\n")
+        out.append("".join(("... " if i else ">>> ") + line + "\n" for i, line in enumerate(lines)))
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            try:
+                exec(compile(piece.source, "<example>", "single"), names)
+            except Exception as error:
+                print(f"Traceback (most recent call last):\n{type(error).__name__}: {error}")
+        out.append(printed.getvalue())
+    return "".join(out)
+
+
 def update(file: Path) -> bool:
     """Write each example's real output into file; True when something changed."""
-    text = file.read_text(encoding="utf-8")
+    original = text = file.read_text(encoding="utf-8")
+    for start, end, block in reversed(python_blocks(file)):
+        text = text[:start] + run_python(block) + text[end:]
+    if text != original:
+        file.write_text(text, encoding="utf-8")  # so that the console blocks are found where they now are
     found = examples(file)
     for example in reversed(found):  # from the end, so that earlier offsets stay right
         outputs = run(example)
@@ -135,10 +170,8 @@ def update(file: Path) -> bool:
                 print(f"{example.where}: $ {step.command}: prints an error; is that what it should show?")
         body = "".join(f"$ {step.command}\n{output}" for step, output in zip(example.steps, outputs, strict=True))
         text = text[: example.start] + body + text[example.end :]
-    changed = text != file.read_text(encoding="utf-8")
-    if changed:
-        file.write_text(text, encoding="utf-8")
-    return changed
+    file.write_text(text, encoding="utf-8")
+    return text != original
 
 
 PICTURE = ROOT / "docs" / "xiaomi.svg"

@@ -7,10 +7,11 @@ The examples run on the bundled data; when it changes, regenerate them with
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
-from tests.readme_examples import FILES, ROOT, Example, all_examples, missing_tool, run
+from tests.readme_examples import FILES, ROOT, Example, all_examples, missing_tool, python_blocks, run
 
 EXAMPLES = all_examples()
 
@@ -54,3 +55,16 @@ def test_example(example: Example) -> None:
             f"{example.where}: `$ {step.command}` printed something else; if the data changed, run "
             "`python -m tests.readme_examples --update` and read the diff"
         )
+
+
+@pytest.mark.parametrize("file", FILES, ids=lambda file: file.name)
+def test_python_examples(file: Path) -> None:
+    """The library's examples (```python blocks with `>>>`) print what they say, as doctest runs them."""
+    import doctest
+
+    for start, _, block in python_blocks(file):
+        line = file.read_text(encoding="utf-8")[:start].count("\n")
+        test = doctest.DocTestParser().get_doctest(block, {}, file.name, str(file), line)
+        runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+        runner.run(test)
+        assert runner.failures == 0, f"{file.name}:{line}: run `python -m tests.readme_examples --update`"
