@@ -471,12 +471,16 @@ def render_profile(out: Console, profile: Profile) -> None:
     render_source_list(out, [data.sources[s] for s in profile.sources if s in data.sources])
 
 
-def render_source_list(out: Console, sources: list[Source]) -> None:
+def render_source_list(
+    out: Console, sources: list[Source], cited: dict[str, Text] | None = None, title: bool = True
+) -> None:
     """`Sources`, then per source its id and title, publisher and date, and its URL on a line of its own, whole
-    (a link a terminal opens on click; a line that a pipe or a file keeps uncut, to copy)."""
+    (a link a terminal opens on click; a line that a pipe or a file keeps uncut, to copy); then, where given,
+    what cites it, wrapped under the URL."""
     if not sources:
         return
-    out.print("[bold]Sources[/]")
+    if title:
+        out.print("[bold]Sources[/]")
     for source in sources:
         about = ", ".join(part for part in (source.publisher or "", str(source.published or "")) if part)
         title = Text(plain(source.title))
@@ -490,6 +494,8 @@ def render_source_list(out: Console, sources: list[Source]) -> None:
         if source.url:
             url = linked(source.url, source.url, "blue")
             out.print(Text("    ").append_text(url), no_wrap=True, crop=False, overflow="ignore")
+        if cited is not None and source.id in cited:
+            out.print(Padding(cited[source.id], (0, 0, 0, 4)))
 
 
 def labelled(out: Console, name: str, value: Text) -> None:
@@ -572,34 +578,19 @@ _PLURALS = {"entity": "entities"}
 
 
 def render_sources(out: Console, uses: list[SourceUse], data: Dataset, shown: int = 4) -> None:
-    """`xmfin sources`: a row per source with what cites it and (the first few of) the entities concerned."""
-    table = Table(show_lines=True)
-    # The id column as wide as the longest id (up to a third of the width): ids are not broken, nor cut.
-    longest = max((len(use.source.id) for use in uses), default=6)
-    whole = longest <= out.width // 3
-    for name in ("source", "title and link", "published", "cited by", "about"):
-        first = name == "source"
-        table.add_column(name, overflow="fold", min_width=longest if first and whole else None, no_wrap=first and whole)
+    """`xmfin sources`: per source as in `show` (id, title, publisher and date, the URL whole on its own line),
+    then what cites it and (the first few of) the entities concerned."""
+    cited: dict[str, Text] = {}
     for use in uses:
-        source = use.source
         about = [data.entities[e].name for e in use.entities[:shown] if e in data.entities]
         about.extend(f"group {g}" for g in use.groups)
         more = len(use.entities) - shown
         if more > 0:
             about.append(f"and {more} more")
-        title = Text(plain(source.title))
-        if source.publisher:
-            title.append("\n" + plain(source.publisher))
-        if source.url:
-            title.append("\n").append_text(linked(source.url, source.url, "blue"))
-        cells: list[Text | str] = [
-            linked(source.id, source.url),
-            title,
-            escape(str(source.published or "")),
-            citation_counts(use.counts),
-        ]
-        table.add_row(*cells, lines(about))
-    out.print(table)
+        counts = citation_counts(use.counts)
+        line = ("cited by " if use.counts else "") + counts + ("; about " + ", ".join(about) if about else "")
+        cited[use.source.id] = Text(plain(line), style="dim")
+    render_source_list(out, [use.source for use in uses], cited, title=False)
 
 
 def render_timeline(out: Console, events: list[Event], data: Dataset) -> None:
