@@ -472,14 +472,14 @@ def render_profile(out: Console, profile: Profile) -> None:
 
 
 def render_source_list(
-    out: Console, sources: list[Source], cited: dict[str, Text] | None = None, title: bool = True
+    out: Console, sources: list[Source], cited: dict[str, Text] | None = None, heading: bool = True
 ) -> None:
     """`Sources`, then per source its id and title, publisher and date, and its URL on a line of its own, whole
     (a link a terminal opens on click; a line that a pipe or a file keeps uncut, to copy); then, where given,
     what cites it, wrapped under the URL."""
     if not sources:
         return
-    if title:
+    if heading:
         out.print("[bold]Sources[/]")
     for source in sources:
         about = ", ".join(part for part in (source.publisher or "", str(source.published or "")) if part)
@@ -590,7 +590,7 @@ def render_sources(out: Console, uses: list[SourceUse], data: Dataset, shown: in
         counts = citation_counts(use.counts)
         line = ("cited by " if use.counts else "") + counts + ("; about " + ", ".join(about) if about else "")
         cited[use.source.id] = Text(plain(line), style="dim")
-    render_source_list(out, [use.source for use in uses], cited, title=False)
+    render_source_list(out, [use.source for use in uses], cited, heading=False)
 
 
 def render_timeline(out: Console, events: list[Event], data: Dataset) -> None:
