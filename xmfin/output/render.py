@@ -331,9 +331,9 @@ def render_gaps(out: Console, table: GapTable, graph: OwnershipGraph) -> None:
     data, day = graph.data, graph.day
     columns = [table.group, *table.peers]
     grid = Table(title=f"Licences on {day.isoformat()}, by {table.by}", show_lines=True)
-    grid.add_column(table.by.capitalize())
+    grid.add_column(table.by.capitalize(), overflow="fold")
     for group in columns:
-        grid.add_column(escape(data.groups[group].name))
+        grid.add_column(escape(data.groups[group].name), overflow="fold")
     grid.add_column("Gap")
     for row in table.rows:
         cells: list[Text | str] = [Text(plain(row.name) + (" *" if row.core else ""))]
@@ -486,11 +486,16 @@ def render_source_list(
         title = Text(plain(source.title))
         if about:
             title.append(f" ({plain(about)})", style="dim")
-        row = Table.grid(padding=(0, 2))
-        row.add_column(no_wrap=True)
-        row.add_column(overflow="fold")
-        row.add_row(linked(source.id, source.url, "bold"), title)
-        out.print(Padding(row, (0, 0, 0, 2)))
+        ident = linked(source.id, source.url, "bold")
+        if len(source.id) <= out.width // 3:  # the title beside the id, wrapping under itself
+            row = Table.grid(padding=(0, 2))
+            row.add_column(no_wrap=True)
+            row.add_column(overflow="fold")
+            row.add_row(ident, title)
+            out.print(Padding(row, (0, 0, 0, 2)))
+        else:  # a narrow terminal: the id whole on its line, the title under it
+            out.print(Padding(ident, (0, 0, 0, 2)), overflow="fold")
+            out.print(Padding(title, (0, 0, 0, 4)), overflow="fold")
         if source.url:
             url = linked(source.url, source.url, "blue")
             out.print(Text("    ").append_text(url), no_wrap=True, crop=False, overflow="ignore")
@@ -511,9 +516,9 @@ def render_matrix(out: Console, matrix: Matrix, graph: OwnershipGraph) -> None:
     """`xmfin matrix`: a row per family (or category), a column per group; cells as in `gaps`."""
     data, day = graph.data, graph.day
     grid = Table(title=f"Licences on {day.isoformat()}, by {matrix.by}", show_lines=True)
-    grid.add_column(matrix.by.capitalize())
+    grid.add_column(matrix.by.capitalize(), overflow="fold")
     for group in matrix.groups:
-        grid.add_column(escape(data.groups[group].name))
+        grid.add_column(escape(data.groups[group].name), overflow="fold")
     for row in matrix.rows:
         cells: list[Text | str] = [Text(plain(row.name) + (" *" if row.core else ""))]
         cells.extend(held_cell(graph, row.held[g], row.claimed[g], row.pending[g]) for g in matrix.groups)
