@@ -140,20 +140,35 @@ def commands(folder: Path, probe: dict[str, str]) -> list[tuple[str, list[str], 
 STARTUP_REPEAT = 15
 
 
+# What a shell runs when the user presses Tab (bash; zsh and fish run the same code): completing a command name
+# (`xmfin t<Tab>`, which must stay as light as --help) and an entity id (`xmfin show xiaomi-f<Tab>`, which reads
+# the bundled data, as `tree` does).
+COMPLETE_COMMAND = {"_XMFIN_COMPLETE": "complete_bash", "COMP_WORDS": "xmfin t", "COMP_CWORD": "1"}
+COMPLETE_ENTITY = {"_XMFIN_COMPLETE": "complete_bash", "COMP_WORDS": "xmfin show xiaomi-f", "COMP_CWORD": "2"}
+
+
 def startup(env: dict[str, str], repeat: int) -> dict[str, object]:
-    """The import floor, `--help` and `--version` (time and heavy imports), and `tree` on the bundled data."""
+    """The import floor, `--help` and `--version` (time and heavy imports), `tree` on the bundled data, and the
+    shell completion of a command name and of an entity id."""
     xmfin = xmfin_argv()
-    floor, help_, version, bundled = measure_together(
+    floor, help_, version, bundled, complete_command, complete_entity = measure_together(
         [
             Spec("import floor", [sys.executable, "-c", _IMPORT_FLOOR]),
             Spec("xmfin --help", [*xmfin, "--help"]),
             Spec("xmfin --version", [*xmfin, "--version"]),
             Spec("xmfin tree (bundled data)", [*xmfin, "tree"]),
+            Spec("completion: xmfin t<Tab>", xmfin, env=COMPLETE_COMMAND),
+            Spec("completion: xmfin show xiaomi-f<Tab>", xmfin, env=COMPLETE_ENTITY),
         ],
         env,
         repeat,
     )
-    results: dict[str, object] = {"import_floor": floor, "tree_bundled": bundled}
+    results: dict[str, object] = {
+        "import_floor": floor,
+        "tree_bundled": bundled,
+        "complete_command": complete_command,
+        "complete_entity": complete_entity,
+    }
     for flag, timed in (("--help", help_), ("--version", version)):
         probe = measure(f"imports of {flag}", [sys.executable, "-c", _IMPORTS_SCRIPT, flag], env, 1)
         imported: list[str] | None = None
@@ -394,6 +409,9 @@ def main(argv: list[str] | None = None) -> int:
         "--repeat", type=int, help="runs per measure (default 5, 3 at 100k and above, 15 at start-up; --quick: 1)"
     )
     parser.add_argument("--quick", action="store_true", help="a smoke run: one run each, 1000 entities")
+    parser.add_argument(
+        "--startup-only", action="store_true", help="only the start-up measures (--help, --version, completion)"
+    )
     parser.add_argument("--out", type=Path, help="where to write the JSON results (default bench/results/)")
     args = parser.parse_args(argv)
     if args.sizes:
@@ -431,6 +449,12 @@ def main(argv: list[str] | None = None) -> int:
     _print_row(bundled, None)
     if bundled.seconds and floor.seconds:
         print(f"   {'  / import floor':<48} {bundled.seconds / floor.seconds:.2f}x")
+    for key in ("complete_command", "complete_entity"):
+        completed = start[key]
+        assert isinstance(completed, Measure)
+        _print_row(completed, None)
+    if args.startup_only:
+        return 0
     results = [bench_size(size, env, repeat_for(size)) for size in sizes]
     found = targets(start, results)
     print("\n== targets")

@@ -225,7 +225,7 @@ def test_xiaomi_2019_gaps_against_ant_show_the_article_claims_apart(xmfin_json: 
 def test_the_tree_of_the_default_group_in_text(xmfin: Invoke) -> None:
     result = xmfin("tree", "--as-of", "2019-05-15", case=None)
     assert result.exit_code == 0, result.stderr
-    expected = ("Xiaomi Corporation", "小米金融(香港)有限公司", "重庆市小米小额贷款有限公司", "via VIE", "virtual-bank")
+    expected = ("Xiaomi Corporation", "小米金融(香港)有限公司", "重庆市小米小额贷款有限公司", "via VIE", "Virtual bank")
     for text in expected:
         assert text in result.stdout
 

@@ -144,16 +144,20 @@ def test_data_folder_from_the_environment_that_does_not_exist(tmp_path: Path) ->
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["tree", "--depth", "-1"], "Invalid value for '--depth'"),
-        (["tree", "--no-such-option"], "No such option"),
-        (["tree", "--min-stake", "half"], "Invalid value for '--min-stake'"),
-        (["chain"], "Missing argument"),
+        (["tree", "--depth", "-1"], "xmfin: error: invalid value for '--depth': -1 is not in the range x>=0"),
+        (["tree", "--no-such-option"], "xmfin: error: no such option: --no-such-option"),
+        (["tree", "--min-stake", "half"], "xmfin: error: invalid value for '--min-stake': 'half' is not a valid float"),
+        (["chain"], "xmfin: error: missing argument 'ENTITY'"),
     ],
 )
 def test_typer_usage_errors_exit_2(good: Path, args: list[str], fragment: str) -> None:
+    """Click's own usage errors in xmfin's one style: the error line, then the usage line (issue 17)."""
     result = run(*args, "--data", str(good))
     assert_clean_exit(result, 2)
-    assert fragment in result.stderr
+    error, usage = result.stderr.splitlines()
+    assert error == fragment
+    command = args[0]
+    assert usage.startswith(f"usage: xmfin {command} [OPTIONS]") and usage.endswith(f"(see 'xmfin {command} --help')")
 
 
 # --- invalid data in every command ---------------------------------------------------------------------------------
@@ -198,7 +202,7 @@ def test_check_lists_every_problem_sorted_on_stdout_and_a_summary_on_stderr() ->
     result = run("check", "--data", str(SEVERAL))
     assert_clean_exit(result, 1)
     assert result.stdout.splitlines() == [SEVERAL_WARNING, *SEVERAL_ERRORS]
-    assert result.stderr.startswith(f"{SEVERAL}: invalid: 3 errors, 1 warnings (")
+    assert result.stderr.startswith(f"{SEVERAL}: invalid: 3 errors, 1 warning (")
     assert len(result.stderr.splitlines()) == 1
 
 
@@ -210,7 +214,7 @@ def test_check_with_warnings_only_exits_0(tmp_path: Path) -> None:
         result.stdout
         == f"{folder}/entities.yaml:8:8: warning: entity 'mid' names no source: add 'sources: [SOURCE-ID]'\n"
     )
-    assert result.stderr.startswith(f"{folder}: ok: 0 errors, 1 warnings (")
+    assert result.stderr.startswith(f"{folder}: ok: 0 errors, 1 warning (")
 
 
 def test_check_of_a_clean_folder_prints_nothing_on_stdout(good: Path) -> None:

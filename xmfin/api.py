@@ -42,8 +42,10 @@ def bundled_data() -> Path:
 
 
 def load(path: str | os.PathLike[str] | None = None) -> Dataset:
-    """The records of a data folder (default: the bundled dataset); DataError listing the errors if invalid."""
-    return load_folder(bundled_data() if path is None else path, None if path is not None else "data")
+    """The records of a data folder (default: the bundled dataset); DataError listing the errors if invalid.
+
+    Problems name the files by the folder as given, the bundled dataset's by their real path: files one can open."""
+    return load_folder(bundled_data() if path is None else path)
 
 
 def explore(path: str | os.PathLike[str] | None = None, as_of: str | dt.date | None = None) -> Explorer:

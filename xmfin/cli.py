@@ -16,22 +16,100 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO, TypeVar
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
-from xmfin import __version__
+from xmfin import __version__, completion
 
 if TYPE_CHECKING:
     from xmfin.api import Explorer
     from xmfin.errors import OutputError
     from xmfin.model import Dataset
 
+
+class XmfinGroup(TyperGroup):
+    """The command groups of xmfin: Click's own usage errors (an unknown option, a missing argument, a value out
+    of range) are told in xmfin's one style, `xmfin: error: ...` and a usage line, exit 2 (docs/errors.md)."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        click = click_exceptions()
+        try:
+            done = super().main(
+                args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False, **extra
+            )
+        except click.NoArgsIsHelpError as error:  # `xmfin` alone, `xmfin import`: the help
+            if not standalone_mode:
+                raise
+            error.show()
+            sys.exit(error.exit_code)
+        except click.ClickException as error:
+            if not standalone_mode:
+                raise
+            usage_error(error)
+            sys.exit(2 if isinstance(error, click.UsageError) else error.exit_code)
+        except typer.Abort:
+            if not standalone_mode:
+                raise
+            sys.stderr.write("xmfin: aborted\n")
+            sys.exit(1)
+        if not standalone_mode:
+            return done
+        sys.exit(done if isinstance(done, int) else 0)
+
+
+class XmfinCommand(TyperCommand):
+    """A command whose usage line names a required argument as `ENTITY`, as the help and docs do (Typer 0.28
+    writes `{ENTITY}`)."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        import re
+
+        return [re.sub(r"^\{(.*)\}$", r"\1", piece) for piece in super().collect_usage_pieces(ctx)]
+
+
+def click_exceptions() -> Any:
+    """Click's exceptions module: Typer's own copy of Click where it has one (0.28), else Click's."""
+    import importlib
+
+    import typer.core
+
+    vendored = getattr(typer.core, "_click", None)
+    return (vendored if vendored is not None else importlib.import_module("click")).exceptions
+
+
+def usage_error(error: Exception) -> None:
+    """A usage error found by Click, in xmfin's style: the reason, then the usage of the command concerned."""
+    click = click_exceptions()
+
+    from xmfin.textsafe import terminal_text
+
+    message = error.format_message() if isinstance(error, click.ClickException) else str(error)
+    message = message.strip().rstrip(".")
+    message = message[:1].lower() + message[1:] if message[:2] != message[:2].upper() else message
+    sys.stderr.write(f"xmfin: error: {terminal_text(message)}\n")
+    ctx = getattr(error, "ctx", None)
+    if isinstance(error, click.UsageError) and ctx is not None:
+        usage = ctx.get_usage().strip().removeprefix("Usage: ")
+        sys.stderr.write(f"usage: {terminal_text(usage)}  (see '{ctx.command_path} --help')\n")
+
+
 app = typer.Typer(
     name="xmfin",
+    cls=XmfinGroup,
     help="Who owns what, and who is licensed for what, inside financial groups.\n\n"
-    "Examples:\n\n  xmfin tree\n\n  xmfin chain 'Chongqing Xiaomi Microcredit'\n\n"
-    "  xmfin gaps xiaomi --vs ant --as-of 2019-05-15\n\n  xmfin gaps --vs ant --json | jq .gaps",
+    "Examples:\n\n  xmfin tree xiaomi --as-of 2019\n\n  xmfin chain 'XW Bank'\n\n"
+    "  xmfin gaps xiaomi --vs ant --as-of 2019-05-15\n\n  xmfin init my-research && xmfin check --data my-research",
     no_args_is_help=True,
-    rich_markup_mode=None,  # plain Click errors: one "Error: ..." line, no boxes; --help stays light
-    add_completion=False,
+    rich_markup_mode=None,  # plain help and errors: no boxes; --help stays light
+    # --install-completion and --show-completion (bash, zsh, fish); entity, group and licence names complete
+    # through the callbacks below, which load the data only when a shell asks.
+    add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     # Typer's pretty tracebacks print local variables, that is data; no traceback is ever shown (see main()).
     pretty_exceptions_enable=False,
@@ -45,6 +123,7 @@ DataOption = Annotated[
     typer.Option(
         "--data",
         envvar="XMFIN_DATA",
+        metavar="PATH",
         help="Data folder (entities.yaml, licences.yaml). Default: $XMFIN_DATA, else the bundled dataset.",
         show_default=False,
     ),
@@ -54,6 +133,35 @@ AsOfOption = Annotated[
     typer.Option("--as-of", metavar="DATE", help="Day to look at: YYYY, YYYY-MM or YYYY-MM-DD (end of period)."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of text.")]
+
+
+def named(flag: str, metavar: str, help_: str, complete: Callable[..., list[tuple[str, str]]]) -> Any:
+    """An option naming something in the data (a group, a licence family...), completed from the data."""
+    return typer.Option(flag, metavar=metavar, help=help_, autocompletion=complete, show_default=False)
+
+
+def naming(metavar: str, help_: str, complete: Callable[..., list[tuple[str, str]]]) -> Any:
+    """An argument naming something in the data, completed from the data."""
+    return typer.Argument(metavar=metavar, help=help_, autocompletion=complete, show_default=False)
+
+
+# Arguments and options that name things in the data complete from the data (xmfin/completion.py).
+EntityArgument = Annotated[
+    str,
+    naming("ENTITY", "An entity: id, name, Chinese name, former name or alias.", completion.entities),
+]
+TargetArgument = Annotated[
+    str | None,
+    naming("[ENTITY]", "An entity, or a group (its root); default: the default group's root.", completion.targets),
+]
+GroupArgument = Annotated[
+    str | None,
+    naming("[GROUP]", "A group: id, name or alias; default: the default group.", completion.groups),
+]
+VsOption = Annotated[
+    list[str] | None,
+    named("--vs", "GROUP", "A peer group (repeat for several); default: every other group.", completion.groups),
+]
 MinStakeOption = Annotated[
     float | None,
     typer.Option("--min-stake", metavar="P", help="Count only holders with an effective stake of at least P%."),
@@ -71,12 +179,16 @@ def parse_as_of(as_of: str | None) -> dt.date:
 
 
 def data_folder(data: Path | None) -> tuple[Path, str]:
-    """The folder to read and how its files are named in messages."""
+    """The folder to read and how its files are named in messages: the bundled data by its real path, so that a
+    message names a file the user can open (`check` adds BUNDLED_NOTE)."""
     if data is None:
         from xmfin.api import bundled_data
 
-        return bundled_data(), "data"
+        return bundled_data(), str(bundled_data())
     return data, str(data)
+
+
+BUNDLED_NOTE = "(the bundled data, installed with xmfin: make a copy to edit with `xmfin init DIR`)"
 
 
 def open_session(data: Path | None, as_of: str | None) -> Explorer:
@@ -211,6 +323,20 @@ def reports_errors(command: F) -> F:
     return run  # type: ignore[return-value]
 
 
+def count(n: int, word: str) -> str:
+    """`1 error`, `2 errors`, `0 warnings`."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def given(value: str | None, metavar: str, optional: bool = False) -> None:
+    """Refuse an empty or blank name (`xmfin show ""`): it names nothing, whether the argument is optional or not."""
+    from xmfin.errors import UsageError
+
+    if value is not None and not value.strip():
+        leave = " or leave it out" if optional else ""
+        raise UsageError(f"{metavar} is empty: give an id or a name{leave}")
+
+
 def check_min_stake(min_stake: float | None) -> None:
     from xmfin.errors import UsageError
 
@@ -233,28 +359,42 @@ def main_options(
     """Who owns what, and who is licensed for what, inside financial groups."""
 
 
-@app.command()
+@app.command(cls=XmfinCommand)
 @reports_errors
 def tree(
-    target: Annotated[str | None, typer.Argument(help="Entity or group; default: the default group's root.")] = None,
-    up: Annotated[bool, typer.Option("--up", help="Show the owners above TARGET instead.")] = False,
-    depth: Annotated[int | None, typer.Option("--depth", min=0, help="Levels to show below (or above).")] = None,
+    target: TargetArgument = None,
+    up: Annotated[bool, typer.Option("--up", help="Show the owners above ENTITY instead.")] = False,
+    depth: Annotated[
+        int | None, typer.Option("--depth", metavar="N", min=0, help="Levels to show below (or above).")
+    ] = None,
     min_stake: MinStakeOption = None,
     data: DataOption = None,
     as_of: AsOfOption = None,
     json: JsonOption = False,
 ) -> None:
-    """The holding tree down from TARGET (or up from it), with stakes, control, effective stakes, licences.
+    """The holding tree below an entity or group (or its owners).
 
-    Example: xmfin tree xiaomi --as-of 2019
+    Each node shows its link to the parent (stake, or vie), its effective stake from the top, and the licences
+    it holds on the day.
+
+    Examples:
+
+      xmfin tree xiaomi --as-of 2019-05-15
+
+      xmfin tree 'XW Bank' --up
+
+      xmfin tree ant --depth 1 --json | jq '.root.children[].name'
     """
     from xmfin.licensing import licences_by_holder
     from xmfin.lookup import default_group, find_entity
 
     check_min_stake(min_stake)
+    given(target, "ENTITY", optional=True)
     session = open_session(data, as_of)
     root = (
-        find_entity(session.data, target) if target else session.data.entities[default_group(session.data, None).root]
+        find_entity(session.data, target)
+        if target is not None
+        else session.data.entities[default_group(session.data, None).root]
     )
     direction = "up" if up else "down"
     absent = session.absence(root.id)
@@ -281,19 +421,31 @@ def tree(
     render_tree(console(), top, licences, up, session.graph)
 
 
-@app.command()
+@app.command(cls=XmfinCommand)
 @reports_errors
 def chain(
-    entity: Annotated[str, typer.Argument(help="The entity to trace up to its top owners.")],
-    from_: Annotated[str | None, typer.Option("--from", help="Trace from this owner only.")] = None,
+    entity: EntityArgument,
+    from_: Annotated[
+        str | None,
+        named("--from", "ENTITY", "Trace from this owner only.", completion.entities),
+    ] = None,
     data: DataOption = None,
     as_of: AsOfOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Every holding path from the top owner(s) down to ENTITY, and the effective stake.
+    """Every holding path from the top owners down to an entity.
 
-    Example: xmfin chain 'XW Bank'
+    Then each top owner's effective stake in ENTITY and whether it controls it.
+
+    Examples:
+
+      xmfin chain 'XW Bank' --as-of 2019-05-15
+
+      xmfin chain xw-bank --from xiaomi-corp
+
+      xmfin chain alipay --json | jq '.by_owner'
     """
+    given(entity, "ENTITY")
     session = open_session(data, as_of)
     found = session.chain(entity, from_)
     if json:
@@ -306,18 +458,28 @@ def chain(
     render_chain(console(), found, session.graph)
 
 
-@app.command()
+@app.command(cls=XmfinCommand)
 @reports_errors
 def show(
-    entity: Annotated[str, typer.Argument(help="Entity id, name, Chinese name, former name or alias.")],
+    entity: EntityArgument,
     data: DataOption = None,
     as_of: AsOfOption = None,
     json: JsonOption = False,
 ) -> None:
-    """One entity: names, jurisdiction, dates, owners, holdings, licences, roles, figures, with sources.
+    """One entity with its owners, holdings, licences and sources.
 
-    Example: xmfin show 天星银行
+    Names, jurisdiction, dates, owners, holdings, licences, roles and figures, each with its sources (links a
+    terminal can open).
+
+    Examples:
+
+      xmfin show 天星银行
+
+      xmfin show xiaomi-finance-hk --as-of 2019-05-15
+
+      xmfin show airstar-bank --json | jq '.licences'
     """
+    given(entity, "ENTITY")
     profile = open_session(data, as_of).show(entity)
     if json:
         from xmfin.output.jsonout import emit, profile_json
@@ -329,13 +491,11 @@ def show(
     render_profile(console(), profile)
 
 
-@app.command()
+@app.command(cls=XmfinCommand)
 @reports_errors
 def gaps(
-    group: Annotated[str | None, typer.Argument(help="Group id or name; default: the default group.")] = None,
-    vs: Annotated[
-        list[str] | None, typer.Option("--vs", help="A peer group (repeat for several); default: every other group.")
-    ] = None,
+    group: GroupArgument = None,
+    vs: VsOption = None,
     strict: Annotated[bool, typer.Option("--strict", help="Compare precise categories, not families.")] = False,
     core: Annotated[bool, typer.Option("--core", help="Only the core families (bank, insurance, ...).")] = False,
     min_stake: MinStakeOption = None,
@@ -344,11 +504,20 @@ def gaps(
     as_of: AsOfOption = None,
     json: JsonOption = False,
 ) -> None:
-    """The licence-gap table: what GROUP holds, claims and lacks against its peers.
+    """The licences a group lacks against its peers.
 
-    Example: xmfin gaps xiaomi --vs ant --vs tencent --core
+    A table of what GROUP holds, claims and lacks, licence family by family, against each peer.
+
+    Examples:
+
+      xmfin gaps xiaomi --vs ant --as-of 2019-05-15
+
+      xmfin gaps xiaomi --vs ant --vs tencent --core --controlled
+
+      xmfin gaps --vs ant --json | jq .gaps
     """
     check_min_stake(min_stake)
+    given(group, "GROUP", optional=True)
     session = open_session(data, as_of)
     table = session.gaps(group, vs, strict=strict, core=core, min_stake=min_stake, controlled=controlled)
     if json:
@@ -361,12 +530,14 @@ def gaps(
     render_gaps(console(), table, session.graph)
 
 
-@app.command()
+@app.command(cls=XmfinCommand)
 @reports_errors
 def check(
     years: Annotated[
         int | None,
-        typer.Argument(metavar="[YEARS]", min=0, help="With --stale: how old is stale (default 3 years)."),
+        typer.Argument(
+            metavar="[YEARS]", min=0, help="With --stale: how old is stale (default 3 years).", show_default=False
+        ),
     ] = None,
     data: DataOption = None,
     json: JsonOption = False,
@@ -375,11 +546,18 @@ def check(
         typer.Option("--stale", help="Also list facts in force whose sources are all older than YEARS, or undated."),
     ] = False,
 ) -> None:
-    """Validate the data folder: every problem as FILE:LINE:COL: error|warning: message; exit 1 on errors.
+    """Validate a data folder; exit 1 on errors.
 
-    With --stale, facts last confirmed more than YEARS ago are listed too, as `stale` (never an error).
+    Every problem as FILE:LINE:COL: error|warning: message. With --stale, facts last confirmed more than YEARS
+    ago are listed too, as `stale` (never an error).
 
-    Example: xmfin check --data my-research/ --stale 3
+    Examples:
+
+      xmfin check --data my-research
+
+      xmfin check --data my-research --stale 3
+
+      xmfin check --json | jq '.problems[] | select(.severity == "error")'
     """
     from xmfin.errors import UsageError
     from xmfin.loading import check_data_folder, check_folder
@@ -407,8 +585,13 @@ def check(
             sys.stdout.write(f"{terminal_text(str(problem))}\n")
         counts = ", ".join(f"{n} {name}" for name, n in _counts(dataset).items())
         verdict = "invalid" if errors else "ok"
-        old = f", {len(problems) - errors - warnings} stale" if stale else ""
-        sys.stderr.write(f"{terminal_text(label)}: {verdict}: {errors} errors, {warnings} warnings{old} ({counts})\n")
+        stale_count = len(problems) - errors - warnings
+        tally = ", ".join(
+            [count(errors, "error"), count(warnings, "warning"), *([f"{stale_count} stale"] if stale else [])]
+        )
+        sys.stderr.write(f"{terminal_text(label)}: {verdict}: {tally} ({counts})\n")
+        if data is None:
+            sys.stderr.write(f"{BUNDLED_NOTE}\n")
     if errors:
         raise typer.Exit(1)
 
@@ -420,7 +603,7 @@ def _counts(dataset: Dataset) -> dict[str, int]:
     return {section: len(getattr(dataset, section)) for sections in SECTIONS.values() for section in sections}
 
 
-@app.command()
+@app.command(cls=XmfinCommand)
 @reports_errors
 def matrix(
     strict: Annotated[bool, typer.Option("--strict", help="Rows are precise categories, not families.")] = False,
@@ -431,9 +614,17 @@ def matrix(
     as_of: AsOfOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Every group against every licence family: who holds it, at what effective stake, or who claims it.
+    """Every group against every licence family.
 
-    Example: xmfin matrix --core --as-of 2019
+    Each cell: who holds it, at what effective stake, or who claims it.
+
+    Examples:
+
+      xmfin matrix --core --as-of 2019
+
+      xmfin matrix --strict --controlled
+
+      xmfin matrix --json | jq '.rows[0]'
     """
     check_min_stake(min_stake)
     session = open_session(data, as_of)
@@ -448,12 +639,18 @@ def matrix(
     render_matrix(console(), table, session.graph)
 
 
-@app.command()
+@app.command(cls=XmfinCommand)
 @reports_errors
 def licences(
-    group: Annotated[str | None, typer.Option("--group", help="Only licences held by this group's members.")] = None,
-    family: Annotated[str | None, typer.Option("--family", help="Only this licence family (id or name).")] = None,
-    category: Annotated[str | None, typer.Option("--category", help="Only this licence category (id or name).")] = None,
+    group: Annotated[
+        str | None, named("--group", "GROUP", "Only licences held by this group's members.", completion.groups)
+    ] = None,
+    family: Annotated[
+        str | None, named("--family", "FAMILY", "Only this licence family (id or name).", completion.families)
+    ] = None,
+    category: Annotated[
+        str | None, named("--category", "CATEGORY", "Only this licence category (id or name).", completion.categories)
+    ] = None,
     jurisdiction: Annotated[
         str | None, typer.Option("--jurisdiction", metavar="J", help="Only in J or its subdivisions (CN covers CN-CQ).")
     ] = None,
@@ -462,9 +659,18 @@ def licences(
     as_of: AsOfOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Licences active on the day, with holder, groups and effective stake, jurisdiction, regulator, dates.
+    """Licences active on the day, with holders and groups.
 
-    Example: xmfin licences --group xiaomi --jurisdiction HK
+    A row per licence: category, holder, each group with its effective stake (and control), jurisdiction,
+    regulator, dates.
+
+    Examples:
+
+      xmfin licences --group xiaomi --jurisdiction HK
+
+      xmfin licences --family bank --as-of 2019
+
+      xmfin licences --group ant --all --json | jq '.licences | length'
     """
     session = open_session(data, as_of)
     rows = session.licences(group=group, family=family, category=category, jurisdiction=jurisdiction, everything=all_)
@@ -481,18 +687,33 @@ def licences(
     render_licences(console(), rows, session.data, session.day, all_)
 
 
-@app.command()
+@app.command(cls=XmfinCommand)
 @reports_errors
 def search(
-    text: Annotated[str, typer.Argument(help="An id, a name or part of one, a Chinese name, a former name, an alias.")],
-    limit: Annotated[int, typer.Option("--limit", min=1, help="Show at most N results.")] = 20,
+    text: Annotated[
+        str,
+        typer.Argument(
+            metavar="TEXT",
+            help="An id, a name or part of one, a Chinese name, a former name, an alias.",
+            show_default=False,
+        ),
+    ],
+    limit: Annotated[int, typer.Option("--limit", metavar="N", min=1, help="Show at most N results.")] = 20,
     data: DataOption = None,
     as_of: AsOfOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Entities matching TEXT, best first: exact, then prefix, then part of a name, then a close spelling.
+    """Entities matching a name or part of one, best first.
 
-    Example: xmfin search 网商
+    Exact matches, then prefixes, then part of a name, then a close spelling.
+
+    Examples:
+
+      xmfin search 网商
+
+      xmfin search 'Xiaomi Micro' --limit 5
+
+      xmfin search bank --json | jq -r '.matches[].id'
     """
     session = open_session(data, as_of)
     matches = session.search(text, limit)
@@ -511,18 +732,31 @@ def search(
     render_search(console(), matches)
 
 
-@app.command()
+@app.command(cls=XmfinCommand)
 @reports_errors
 def sources(
-    entity: Annotated[str | None, typer.Argument(help="Only the sources behind this entity's facts.")] = None,
+    entity: Annotated[
+        str | None,
+        naming("[ENTITY]", "Only the sources behind this entity's facts.", completion.entities),
+    ] = None,
     data: DataOption = None,
     as_of: AsOfOption = None,
     json: JsonOption = False,
 ) -> None:
-    """The sources published by the day, with what cites them; or those behind one ENTITY's facts.
+    """The sources published by the day, with their links.
 
-    Example: xmfin sources 'Xiaomi Finance'
+    All of them, or those behind one ENTITY's facts. A terminal that supports hyperlinks opens a source's
+    link on click; elsewhere the URL is printed in full.
+
+    Examples:
+
+      xmfin sources 'Xiaomi Finance H.K.'
+
+      xmfin sources --as-of 2019
+
+      xmfin sources --json | jq -r '.sources[].url'
     """
+    given(entity, "ENTITY", optional=True)
     session = open_session(data, as_of)
     about = session.entity(entity).id if entity is not None else None
     uses = session.sources(about)
@@ -539,18 +773,30 @@ def sources(
     render_sources(console(), uses, session.data)
 
 
-@app.command()
+@app.command(cls=XmfinCommand)
 @reports_errors
 def timeline(
-    group: Annotated[str | None, typer.Argument(help="Only events of entities that were ever in this group.")] = None,
+    group: Annotated[
+        str | None,
+        naming("[GROUP]", "Only events of entities that were ever in this group.", completion.groups),
+    ] = None,
     data: DataOption = None,
     as_of: AsOfOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Dated events up to the day, in order: founded, holdings, licences, roles, claims, dissolved.
+    """Dated events up to the day, in order.
 
-    Example: xmfin timeline ant --as-of 2020
+    Founded, holdings, licences, roles, claims, dissolved: each with its sources.
+
+    Examples:
+
+      xmfin timeline ant --as-of 2020
+
+      xmfin timeline xiaomi
+
+      xmfin timeline --json | jq '.events[-1]'
     """
+    given(group, "GROUP", optional=True)
     session = open_session(data, as_of)
     chosen = session.group(group).id if group is not None else None
     events = session.timeline(chosen)
@@ -567,7 +813,7 @@ def timeline(
     render_timeline(console(), events, session.data)
 
 
-@app.command()
+@app.command(cls=XmfinCommand)
 @reports_errors
 def export(
     format_: Annotated[
@@ -575,16 +821,19 @@ def export(
         typer.Option(
             "--format",
             "-f",
-            metavar="F",
+            metavar="FORMAT",
             help="json, jsonl, csv, graphml, gexf, dot, mermaid, bods (BODS 0.4) or ftm (FollowTheMoney).",
+            autocompletion=completion.export_formats,
+            show_default=False,
         ),
     ],
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", metavar="FILE", help="File to write (a folder for csv). Default: stdout."),
+        typer.Option("--output", "-o", metavar="PATH", help="File to write (a folder for csv). Default: stdout."),
     ] = None,
     group: Annotated[
-        str | None, typer.Option("--group", metavar="GROUP", help="Export one group's members only.")
+        str | None,
+        named("--group", "GROUP", "Export one group's members only.", completion.groups),
     ] = None,
     table: Annotated[
         str | None,
@@ -597,11 +846,17 @@ def export(
     data: DataOption = None,
     as_of: AsOfOption = None,
 ) -> None:
-    """The data (or one group) as JSON, JSON Lines, CSV, a graph file, a diagram, BODS or FtM entities.
+    """The data (or one group) in another format.
 
-    Examples: xmfin export -f jsonl | jq 'select(.type == "holding")'
+    JSON, JSON Lines, CSV, a graph file (GraphML, GEXF), a diagram (dot, Mermaid), BODS or FtM entities.
+
+    Examples:
+
+      xmfin export -f jsonl | jq 'select(.type == "holding")'
 
       xmfin export -f dot --group xiaomi | dot -Tsvg > xiaomi.svg
+
+      xmfin export -f csv -o tables/
     """
     from xmfin.lookup import find_group
     from xmfin.output.export import check_format, export
@@ -614,10 +869,11 @@ def export(
 
 import_app = typer.Typer(
     name="import",
-    help="Turn another tool's files into a data folder.\n\nExamples: xmfin import bods statements.json -o research/\n\n"
-    "  xmfin import ftm entities.ftm.json -o research/",
+    cls=XmfinGroup,
+    help="Turn another tool's files into a data folder.\n\nExamples:\n\n"
+    "  xmfin import bods statements.json -o research\n\n  xmfin import ftm entities.ftm.json -o research",
     no_args_is_help=True,
-    rich_markup_mode=None,  # plain Click errors: one "Error: ..." line, no boxes; --help stays light
+    rich_markup_mode=None,  # plain help and errors: no boxes; --help stays light
     pretty_exceptions_enable=False,
 )
 app.add_typer(import_app, name="import")
@@ -632,43 +888,56 @@ def print_import_report(report: Any) -> None:
     sys.stderr.write(f"{terminal_text(report.summary())}\n")
 
 
-@import_app.command("bods")
+@import_app.command("bods", cls=XmfinCommand)
 @reports_errors
 def import_bods(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="BODS 0.4 statements: a JSON array, or JSON Lines.")],
     output: Annotated[Path, typer.Option("--output", "-o", metavar="DIR", help="The data folder to write.")],
     force: Annotated[bool, typer.Option("--force", help="Write into a folder that is not empty.")] = False,
 ) -> None:
-    """A BODS 0.4 file as a data folder; statements it cannot represent are listed on stderr.
+    """A BODS 0.4 file as a data folder.
 
-    Example: xmfin import bods statements.jsonl -o research/ && xmfin check --data research/
+    Statements it cannot represent are listed on stderr.
+
+    Examples:
+
+      xmfin import bods statements.jsonl -o research
+
+      xmfin export -f bods -o all.json && xmfin import bods all.json -o copy
     """
     from xmfin.bods_import import import_file
 
     print_import_report(import_file(file, output, force=force))
 
 
-@import_app.command("ftm")
+@import_app.command("ftm", cls=XmfinCommand)
 @reports_errors
 def import_ftm(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="FollowTheMoney entities: JSON Lines (or an array).")],
     output: Annotated[Path, typer.Option("--output", "-o", metavar="DIR", help="The data folder to write.")],
     force: Annotated[bool, typer.Option("--force", help="Write into a folder that is not empty.")] = False,
 ) -> None:
-    """FollowTheMoney entities (Aleph, OpenSanctions, `xmfin export -f ftm`) as a data folder.
+    """FollowTheMoney entities as a data folder.
 
-    Example: xmfin import ftm entities.ftm.json -o research/ && xmfin check --data research/
+    From Aleph, OpenSanctions or `xmfin export -f ftm`.
+
+    Examples:
+
+      xmfin import ftm entities.ftm.json -o research
+
+      xmfin export -f ftm -o all.ftm.json && xmfin import ftm all.ftm.json -o copy
     """
     from xmfin.ftm_import import import_file
 
     print_import_report(import_file(file, output, force=force))
 
 
-@app.command()
+@app.command(cls=XmfinCommand)
 @reports_errors
 def schema(
     file: Annotated[
-        str | None, typer.Argument(metavar="[entities|licences]", help="The data file; default: both.")
+        str | None,
+        naming("[entities|licences]", "The data file; default: both.", completion.schema_files),
     ] = None,
     output: Annotated[
         Path | None,
@@ -680,30 +949,114 @@ def schema(
         ),
     ] = None,
 ) -> None:
-    """The JSON Schema (2020-12) of a data file, for editors and other tools.
+    """The JSON Schema of a data file, for editors and other tools.
 
-    Example: xmfin schema entities -o entities.schema.json
+    JSON Schema 2020-12; `xmfin init` puts both in a research folder's schemas/ for the YAML language server.
+
+    Examples:
+
+      xmfin schema entities -o entities.schema.json
+
+      xmfin schema -o schemas/
+
+      xmfin schema licences | jq '.properties | keys'
     """
     from xmfin.schema import write_schemas
 
     write_schemas(file, output)
 
 
-@app.command()
+@app.command(cls=XmfinCommand)
+@reports_errors
+def init(
+    folder: Annotated[
+        Path, typer.Argument(metavar="DIR", help="The research folder to make (new, or empty).", show_default=False)
+    ],
+    empty: Annotated[
+        bool,
+        typer.Option("--empty", help="Only the licence taxonomy and commented examples, not the bundled records."),
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Write into a folder that is not empty.")] = False,
+) -> None:
+    """Start a research folder: the data, schemas, editor settings.
+
+    A copy of the bundled data (or, with --empty, the licence taxonomy and an example of each record, commented
+    out), the JSON Schemas in DIR/schemas/, and settings for the YAML language server (VS Code and others).
+
+    Examples:
+
+      xmfin init my-research && xmfin check --data my-research
+
+      xmfin init my-research --empty
+
+      xmfin init . --force
+    """
+    from xmfin.api import bundled_data
+    from xmfin.starter import init_folder
+    from xmfin.textsafe import terminal_text
+
+    written = init_folder(folder, bundled_data(), empty=empty, force=force)
+    what = "the licence taxonomy and examples" if empty else "a copy of the bundled data"
+    sys.stderr.write(f"{terminal_text(str(folder))}: {what}, {len(written)} files:\n")
+    for name in written:
+        sys.stderr.write(f"  {terminal_text(str(folder / name))}\n")
+    sys.stderr.write(f"next: xmfin check --data {terminal_text(shell_word(str(folder)))}\n")
+
+
+def shell_word(text: str) -> str:
+    """text as one shell word, quoted only where it needs to be."""
+    import shlex
+
+    return shlex.quote(text)
+
+
+@app.command("data-path", cls=XmfinCommand)
+@reports_errors
+def data_path() -> None:
+    """Print the folder of the bundled data.
+
+    The data that commands read when given no --data and no $XMFIN_DATA. It comes with the package: to edit
+    it, make a copy with `xmfin init DIR`.
+
+    Examples:
+
+      xmfin data-path
+
+      ls "$(xmfin data-path)"
+    """
+    from xmfin.api import bundled_data
+
+    sys.stdout.write(f"{bundled_data()}\n")
+
+
+@app.command(cls=XmfinCommand)
 @reports_errors
 def diagram(
-    target: Annotated[str | None, typer.Argument(help="Entity or group; default: the default group's root.")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="SVG file to write. Default: stdout.")] = None,
-    up: Annotated[bool, typer.Option("--up", help="Draw the owners above TARGET instead.")] = False,
-    depth: Annotated[int | None, typer.Option("--depth", min=0, help="Levels to draw below (or above).")] = None,
+    target: TargetArgument = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", metavar="PATH", help="SVG file to write. Default: stdout.")
+    ] = None,
+    up: Annotated[bool, typer.Option("--up", help="Draw the owners above ENTITY instead.")] = False,
+    depth: Annotated[
+        int | None, typer.Option("--depth", metavar="N", min=0, help="Levels to draw below (or above).")
+    ] = None,
     licences: Annotated[bool, typer.Option("--licences", help="Show the licences held, as badges.")] = False,
     data: DataOption = None,
     as_of: AsOfOption = None,
 ) -> None:
-    """An SVG structure chart: offshore entities above the line, onshore (PRC) below, stakes on the arrows.
+    """An SVG structure chart of a group or entity.
 
-    Example: xmfin diagram xiaomi --as-of 2025-12-31 --licences -o xiaomi.svg
+    Offshore entities above the line, onshore (PRC) below, stakes on the arrows.
+
+    Examples:
+
+      xmfin diagram xiaomi --as-of 2025-12-31 --licences -o xiaomi.svg
+
+      xmfin diagram 'XW Bank' --up -o xw-bank-owners.svg
+
+      xmfin diagram ant --depth 2 > ant.svg
     """
+    given(target, "ENTITY", optional=True)
     from xmfin.licensing import licences_by_holder
     from xmfin.lookup import default_group, find_entity
     from xmfin.output.diagram import build_chart, svg_document
@@ -711,7 +1064,9 @@ def diagram(
 
     session = open_session(data, as_of)
     root = (
-        find_entity(session.data, target) if target else session.data.entities[default_group(session.data, None).root]
+        find_entity(session.data, target)
+        if target is not None
+        else session.data.entities[default_group(session.data, None).root]
     )
     absent = session.absence(root.id)
     if absent is not None:
@@ -723,30 +1078,42 @@ def diagram(
     write_output(svg_document(chart), output)
 
 
-@app.command()
+@app.command(cls=XmfinCommand)
 @reports_errors
 def report(
-    group: Annotated[str | None, typer.Argument(help="Group id or name; default: the default group.")] = None,
-    vs: Annotated[
-        list[str] | None, typer.Option("--vs", help="A peer group (repeat for several); default: every other group.")
+    group: GroupArgument = None,
+    vs: VsOption = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", metavar="PATH", help="HTML file to write. Default: stdout.")
     ] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="HTML file to write. Default: stdout.")] = None,
     data: DataOption = None,
     as_of: AsOfOption = None,
 ) -> None:
-    """One self-contained HTML page on GROUP: chart, licence gaps, licences, holdings, figures, roles, sources.
+    """One self-contained HTML page on a group.
 
-    Example: xmfin report xiaomi --vs ant --vs tencent --as-of 2025-12-31 -o xiaomi.html
+    Chart, licence gaps, licences, holdings, figures, roles and sources, in one file to share.
+
+    Examples:
+
+      xmfin report xiaomi --vs ant --as-of 2025-12-31 -o xiaomi.html
+
+      xmfin report ant -o ant.html
+
+      xmfin report > default-group.html
     """
+    from xmfin.errors import UsageError
     from xmfin.lookup import default_group, find_group
     from xmfin.output.files import write_output
     from xmfin.output.report import report_html
 
+    given(group, "GROUP", optional=True)
     session = open_session(data, as_of)
     own = default_group(session.data, group)
     peers = (
         [find_group(session.data, peer).id for peer in vs] if vs else [g for g in session.data.groups if g != own.id]
     )
+    if own.id in peers:  # as gaps refuses it: a group compared with itself has no gap to show
+        raise UsageError(f"--vs {own.id} is the group itself: compare it with another group")
     write_output(report_html(session.graph, own.id, peers), output)
 
 

@@ -177,7 +177,8 @@ def write_folder(folder: Path, files: Iterable[tuple[str, Fill]], *, newline: st
     complete (its missing parents are made, and removed again on failure). Into a folder that exists, every file
     is first written to a temporary name beside its target, and only when all are complete are they renamed over
     their names; other files in the folder are left alone. On failure nothing is left of the attempt. OSError on
-    failure.
+    failure. A name may hold a subfolder (`schemas/entities.schema.json`): it is made as needed (in a folder that
+    exists, a subfolder made for a write that then fails is left, empty).
     """
     listed = list(files)
     if folder.is_dir():
@@ -190,6 +191,7 @@ def write_folder(folder: Path, files: Iterable[tuple[str, Fill]], *, newline: st
             os.chmod(building, 0o777 & ~_umask())  # what mkdir would give, not mkdtemp's 0o700
             for name, fill in listed:
                 target = building / name
+                target.parent.mkdir(parents=True, exist_ok=True)
                 temporary = _write_temporary(target, fill, False, newline, None)
                 os.replace(temporary, target)
             _sync_folder(building)
@@ -210,6 +212,7 @@ def _write_into(folder: Path, files: list[tuple[str, Fill]], newline: str | None
     try:
         for name, fill in files:
             target = folder / name
+            target.parent.mkdir(parents=True, exist_ok=True)
             info = os.stat(target) if target.exists() else None
             mode = stat.S_IMODE(info.st_mode) if info is not None and stat.S_ISREG(info.st_mode) else None
             written.append((_write_temporary(target, fill, False, newline, mode), target))

@@ -16,13 +16,15 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape as markup_escape
+from rich.padding import Padding
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
 from xmfin.dates import PartialDate, active
 from xmfin.graph import Effective, OwnershipGraph, TreeNode
 from xmfin.licensing import GapTable, HeldLicence, LicenceRow, Matrix, PendingLicence, claim_support
-from xmfin.model import Claim, Dataset, Entity, Holding, Licence
+from xmfin.model import Claim, Dataset, Entity, Holding, Licence, Source
 from xmfin.output.words import (
     claim_label,
     control_mark,
@@ -70,6 +72,55 @@ def escape(text: str) -> str:
 def plain(text: str) -> str:
     """Data text for a `Text` (which reads no markup): controls and bidirectional characters shown escaped."""
     return terminal_text(text)
+
+
+# The schemes a source's URL may have to be made a link: what a reader's browser opens as a document. Anything else
+# (javascript:, file:, data:, a terminal's own schemes) is shown as text, never as a link.
+LINK_SCHEMES = frozenset({"http", "https", "ftp"})
+# What stays as it is in a link's target; the rest (spaces, non-ASCII, controls) is percent-encoded.
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
+
+
+def link_target(url: str | None) -> str | None:
+    """The target of a terminal hyperlink (OSC 8) for a URL from the data, or None when it must not be one.
+
+    Only http, https and ftp URLs with a host are linked; the target is percent-encoded to printable ASCII, so
+    that no character of it (an ESC, a bidirectional control, the `ST` that ends the link) can reach the
+    terminal raw and end the hyperlink early or plant another sequence.
+    """
+    if not url or not url.strip():
+        return None
+    from urllib.parse import quote, urlsplit
+
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in LINK_SCHEMES or not parts.netloc:
+        return None
+    target = quote(text, safe=_URL_SAFE)
+    return target if target.isascii() and target.isprintable() and " " not in target else None
+
+
+def linked(text: str, url: str | None, style: str = "") -> Text:
+    """text (data, shown terminal-safe) as a Text that a terminal opens at url on click, where url may be one.
+
+    Rich writes the hyperlink only to a terminal; in a pipe or a file the text is plain (which is why a URL is
+    always shown as text too, where it matters)."""
+    target = link_target(url)
+    return Text(plain(text), style=Style.parse(style or "none") + Style(link=target) if target else style)
+
+
+def source_ids(data: Dataset, ids: Iterable[str]) -> Text:
+    """`a, b, c`: source ids, each a link to its source's URL on a terminal; never cut (see `fold`)."""
+    out = Text()
+    for i, source_id in enumerate(ids):
+        if i:
+            out.append(", ")
+        source = data.sources.get(source_id)
+        out.append_text(linked(source_id, source.url if source is not None else None))
+    return out
 
 
 def lines(texts: Iterable[str]) -> str:
@@ -142,7 +193,8 @@ def render_tree(
                 parts.append(f"[yellow]{escape(age.strip())}[/]")
         held = licences.get(node.entity.id, [])
         if held:
-            parts.append("[green]" + escape(", ".join(lic.category for lic in held)) + "[/]")
+            names = dict.fromkeys(category_name(data, lic.category) for lic in held)
+            parts.append("[green]" + escape(", ".join(names)) + "[/]")
         if node.repeat:
             parts.append("[yellow](repeat: shown above)[/]")
         if node.truncated:
@@ -171,6 +223,12 @@ def render_tree(
             (child, level + 1, inner, i == len(children) - 1) for i, child in reversed(list(enumerate(children)))
         )
     out.print(Text("\n").join(lines), no_wrap=True, crop=False, overflow="ignore")
+
+
+def category_name(data: Dataset, category: str) -> str:
+    """A licence category's name (`Microcredit company`), or its id where the taxonomy lacks it."""
+    known = data.categories.get(category)
+    return known.name if known is not None else category
 
 
 def tree_levels(width: int) -> int:
@@ -273,9 +331,9 @@ def render_gaps(out: Console, table: GapTable, graph: OwnershipGraph) -> None:
     data, day = graph.data, graph.day
     columns = [table.group, *table.peers]
     grid = Table(title=f"Licences on {day.isoformat()}, by {table.by}", show_lines=True)
-    grid.add_column(table.by.capitalize())
+    grid.add_column(table.by.capitalize(), overflow="fold")
     for group in columns:
-        grid.add_column(escape(data.groups[group].name))
+        grid.add_column(escape(data.groups[group].name), overflow="fold")
     grid.add_column("Gap")
     for row in table.rows:
         cells: list[Text | str] = [Text(plain(row.name) + (" *" if row.core else ""))]
@@ -301,15 +359,17 @@ LEGEND = (
 )
 
 
-def render_records(out: Console, title: str, header: Iterable[str], rows: list[list[str]]) -> None:
-    """A titled table of plain text rows, or nothing when there are none."""
+def render_records(out: Console, title: str, header: Iterable[str], rows: list[list[str | Text]]) -> None:
+    """A titled table of rows (plain text, or Text such as linked source ids), or nothing when there are none.
+
+    Cells fold rather than end in `…`: an id or a URL is never cut short."""
     if not rows:
         return
     table = Table(title=title, title_justify="left", show_edge=False)
     for name in header:
-        table.add_column(name)
+        table.add_column(name, overflow="fold")
     for row in rows:
-        table.add_row(*[escape(cell) for cell in row])
+        table.add_row(*[cell if isinstance(cell, Text) else escape(cell) for cell in row])
     out.print(table)
 
 
@@ -337,19 +397,22 @@ def render_profile(out: Console, profile: Profile) -> None:
         facts.append(("former name", " ".join(part for part in parts if part)))
     for name, value in facts:
         if value.strip():
-            out.print(f"  [dim]{name}:[/] {escape(value.strip())}")
+            shown = source_ids(data, entity.sources) if name == "sources" else Text(plain(value.strip()))
+            labelled(out, name, shown)
 
-    def link_rows(holdings: list[Holding], other: str) -> list[list[str]]:
+    def link_rows(holdings: list[Holding], other: str) -> list[list[str | Text]]:
         return [
             [
                 data.entities[getattr(h, other)].name,
                 holding_stake(h),
                 h.control + (f", nominee for {h.nominee_for}" if h.nominee_for else ""),
-                ("pending, announced " if h.pending else "")
-                + period(h.since, h.until)
-                + mark_active(h.since, h.until, day)
-                + fact_age(data, h.sources, day),
-                ", ".join(h.sources),
+                (
+                    ("pending, announced " if h.pending else "")
+                    + period(h.since, h.until)
+                    + mark_active(h.since, h.until, day)
+                    + fact_age(data, h.sources, day)
+                ).strip(),
+                source_ids(data, h.sources),
             ]
             for h in holdings
         ]
@@ -366,7 +429,7 @@ def render_profile(out: Console, profile: Profile) -> None:
                 lic.category + (" (pending)" if lic.pending else mark_active(lic.granted, lic.revoked, day)),
                 lic.regulator or "",
                 period(lic.granted, lic.revoked) + fact_age(data, lic.sources, day),
-                ", ".join(lic.sources),
+                source_ids(data, lic.sources),
             ]
             for lic in profile.licences
         ],
@@ -381,7 +444,7 @@ def render_profile(out: Console, profile: Profile) -> None:
                 r.title + mark_active(r.since, r.until, day),
                 data.entities[r.of].name,
                 period(r.since, r.until),
-                ", ".join(r.sources),
+                source_ids(data, r.sources),
             ]
             for r in profile.roles
         ],
@@ -390,7 +453,7 @@ def render_profile(out: Console, profile: Profile) -> None:
         out,
         "Figures",
         ["metric", "value", "unit", "period", "sources"],
-        [[f.metric, f"{f.value:,}", f.unit or "", f.period or "", ", ".join(f.sources)] for f in entity.figures],
+        [[f.metric, f"{f.value:,}", f.unit or "", f.period or "", source_ids(data, f.sources)] for f in entity.figures],
     )
     render_records(
         out,
@@ -405,31 +468,57 @@ def render_profile(out: Console, profile: Profile) -> None:
             for m in profile.groups
         ],
     )
-    render_records(
-        out,
-        "Sources",
-        ["id", "title", "publisher", "published", "url"],
-        [
-            [
-                s,
-                data.sources[s].title,
-                data.sources[s].publisher or "",
-                str(data.sources[s].published or ""),
-                data.sources[s].url or "",
-            ]
-            for s in profile.sources
-            if s in data.sources
-        ],
-    )
+    render_source_list(out, [data.sources[s] for s in profile.sources if s in data.sources])
+
+
+def render_source_list(
+    out: Console, sources: list[Source], cited: dict[str, Text] | None = None, heading: bool = True
+) -> None:
+    """`Sources`, then per source its id and title, publisher and date, and its URL on a line of its own, whole
+    (a link a terminal opens on click; a line that a pipe or a file keeps uncut, to copy); then, where given,
+    what cites it, wrapped under the URL."""
+    if not sources:
+        return
+    if heading:
+        out.print("[bold]Sources[/]")
+    for source in sources:
+        about = ", ".join(part for part in (source.publisher or "", str(source.published or "")) if part)
+        title = Text(plain(source.title))
+        if about:
+            title.append(f" ({plain(about)})", style="dim")
+        ident = linked(source.id, source.url, "bold")
+        if len(source.id) <= out.width // 3:  # the title beside the id, wrapping under itself
+            row = Table.grid(padding=(0, 2))
+            row.add_column(no_wrap=True)
+            row.add_column(overflow="fold")
+            row.add_row(ident, title)
+            out.print(Padding(row, (0, 0, 0, 2)))
+        else:  # a narrow terminal: the id whole on its line, the title under it
+            out.print(Padding(ident, (0, 0, 0, 2)), overflow="fold")
+            out.print(Padding(title, (0, 0, 0, 4)), overflow="fold")
+        if source.url:
+            url = linked(source.url, source.url, "blue")
+            out.print(Text("    ").append_text(url), no_wrap=True, crop=False, overflow="ignore")
+        if cited is not None and source.id in cited:
+            out.print(Padding(cited[source.id], (0, 0, 0, 4)))
+
+
+def labelled(out: Console, name: str, value: Text) -> None:
+    """`  name: value`, the value wrapping under itself (a long description does not run back to column 0)."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="dim", no_wrap=True)
+    grid.add_column(overflow="fold")
+    grid.add_row(f"{name}:", value)
+    out.print(Padding(grid, (0, 0, 0, 2)))
 
 
 def render_matrix(out: Console, matrix: Matrix, graph: OwnershipGraph) -> None:
     """`xmfin matrix`: a row per family (or category), a column per group; cells as in `gaps`."""
     data, day = graph.data, graph.day
     grid = Table(title=f"Licences on {day.isoformat()}, by {matrix.by}", show_lines=True)
-    grid.add_column(matrix.by.capitalize())
+    grid.add_column(matrix.by.capitalize(), overflow="fold")
     for group in matrix.groups:
-        grid.add_column(escape(data.groups[group].name))
+        grid.add_column(escape(data.groups[group].name), overflow="fold")
     for row in matrix.rows:
         cells: list[Text | str] = [Text(plain(row.name) + (" *" if row.core else ""))]
         cells.extend(held_cell(graph, row.held[g], row.claimed[g], row.pending[g]) for g in matrix.groups)
@@ -442,7 +531,7 @@ def render_licences(out: Console, rows: list[LicenceRow], data: Dataset, day: dt
     """`xmfin licences`: a row per licence; groups with their effective stake in the holder."""
     table = Table(title=f"Licences {'known' if everything else 'active'} on {day.isoformat()}", title_justify="left")
     for name in ("category", "holder", "groups", "jurisdiction", "regulator", "granted", "revoked"):
-        table.add_column(name)
+        table.add_column(name, overflow="fold")
     for row in rows:
         licence = row.licence
         status = "" if row.active else " (pending)" if licence.pending else " (not active)"
@@ -471,7 +560,7 @@ def render_search(out: Console, matches: list[Match]) -> None:
     """`xmfin search`: a row per entity, best first, saying what matched and how."""
     table = Table(show_edge=False)
     for name in ("id", "name", "jurisdiction", "matched", "how"):
-        table.add_column(name)
+        table.add_column(name, overflow="fold")
     for m in matches:
         name = m.entity.name + (f" {m.entity.name_zh}" if m.entity.name_zh else "")
         how = m.grade if m.grade != "fuzzy" else f"fuzzy {m.score:g}"
@@ -494,21 +583,19 @@ _PLURALS = {"entity": "entities"}
 
 
 def render_sources(out: Console, uses: list[SourceUse], data: Dataset, shown: int = 4) -> None:
-    """`xmfin sources`: a row per source with what cites it and (the first few of) the entities concerned."""
-    table = Table(show_lines=True)
-    for name in ("source", "title", "published", "cited by", "about"):
-        table.add_column(name)
+    """`xmfin sources`: per source as in `show` (id, title, publisher and date, the URL whole on its own line),
+    then what cites it and (the first few of) the entities concerned."""
+    cited: dict[str, Text] = {}
     for use in uses:
-        source = use.source
         about = [data.entities[e].name for e in use.entities[:shown] if e in data.entities]
         about.extend(f"group {g}" for g in use.groups)
         more = len(use.entities) - shown
         if more > 0:
             about.append(f"and {more} more")
-        title = lines([source.title] + ([source.publisher] if source.publisher else []))
-        cells = [escape(source.id), title, escape(str(source.published or "")), citation_counts(use.counts)]
-        table.add_row(*cells, lines(about))
-    out.print(table)
+        counts = citation_counts(use.counts)
+        line = ("cited by " if use.counts else "") + counts + ("; about " + ", ".join(about) if about else "")
+        cited[use.source.id] = Text(plain(line), style="dim")
+    render_source_list(out, [use.source for use in uses], cited, heading=False)
 
 
 def render_timeline(out: Console, events: list[Event], data: Dataset) -> None:
@@ -517,8 +604,8 @@ def render_timeline(out: Console, events: list[Event], data: Dataset) -> None:
 
     table = Table(show_edge=False)
     for name in ("date", "event", "what happened", "sources"):
-        table.add_column(name)
+        table.add_column(name, overflow="fold")
     for event in events:
-        cells = (event.date.text, event.kind, describe(event, data), ", ".join(event.sources))
-        table.add_row(*[escape(cell) for cell in cells])
+        cells = (event.date.text, event.kind, describe(event, data))
+        table.add_row(*[escape(cell) for cell in cells], source_ids(data, event.sources))
     out.print(table)
