@@ -186,3 +186,12 @@ def test_a_source_quoted_twice_is_one_source_with_both_quotes(xmfin_json: Json) 
 def test_a_former_name_without_an_end_never_replaces_the_current_name(xmfin_json: Json) -> None:
     for day in ("2013", "2020"):
         assert nodes(xmfin_json("tree", "--as-of", day, case=CASE)["root"])["ranged-co"]["name"] == "Ranged Co"
+
+
+@pytest.mark.parametrize("command", [["diagram"], ["report", "--vs", "rival"]])
+def test_drawing_a_group_before_its_root_existed_is_refused(xmfin: Invoke, tmp_path, command: list[str]) -> None:
+    # Before, report crashed (NetworkXError, exit 70) on a root not yet founded.
+    result = xmfin(*command, "--as-of", "1900", "-o", str(tmp_path / "out"), case=CASE)
+    assert result.exit_code == 2
+    assert "'parent-co' is not there on 1900-12-31 (not founded until 2010): try another --as-of" in result.stderr
+    assert not (tmp_path / "out").exists()

@@ -879,6 +879,15 @@ import_app = typer.Typer(
 app.add_typer(import_app, name="import")
 
 
+def require_there(session: Explorer, entity_id: str) -> None:
+    """Refuse to draw an entity that did not exist on the day (UsageError), saying why."""
+    from xmfin.errors import UsageError
+
+    absent = session.absence(entity_id)
+    if absent is not None:
+        raise UsageError(f"'{entity_id}' is not there on {session.day.isoformat()} ({absent}): try another --as-of")
+
+
 def print_import_report(report: Any) -> None:
     """What an import could not carry over, one line each, then its summary, on stderr."""
     from xmfin.textsafe import terminal_text
@@ -1068,11 +1077,7 @@ def diagram(
         if target is not None
         else session.data.entities[default_group(session.data, None).root]
     )
-    absent = session.absence(root.id)
-    if absent is not None:
-        from xmfin.errors import UsageError
-
-        raise UsageError(f"'{root.id}' is not there on {session.day.isoformat()} ({absent}): try another --as-of")
+    require_there(session, root.id)
     held = licences_by_holder(session.graph.data, session.day) if licences else None
     chart = build_chart(session.graph, root.id, up=up, depth=depth, licences=held)
     write_output(svg_document(chart), output)
@@ -1114,6 +1119,7 @@ def report(
     )
     if own.id in peers:  # as gaps refuses it: a group compared with itself has no gap to show
         raise UsageError(f"--vs {own.id} is the group itself: compare it with another group")
+    require_there(session, own.root)
     write_output(report_html(session.graph, own.id, peers), output)
 
 
