@@ -145,7 +145,7 @@ class Explorer:
         else:
             tops = sorted(graph.top_owners(target), key=lambda top: (-above[top].lower_bound, top))
         control = graph.control_to(target)
-        # Whoever certainly controls the entity, top owner or not, nearest first (the first is its parent).
+        # Whoever certainly controls the entity, top owner or not, largest effective stake first.
         controllers = sorted(
             (node for node, verdict in control.items() if verdict is True and node != target),
             key=lambda node: (-above[node].lower_bound, node),
@@ -158,16 +158,15 @@ class Explorer:
                 nominee_for.setdefault(path[0], first.nominee_for)
         pending = [h for h in graph.pending() if h.owned in above]
         return Chain(
-            target,
-            tops,
-            paths,
-            {top: above[top] for top in tops},
-            {top: control.get(top, False) for top in tops},
-            truncated,
-            nominee_for,
-            None,
-            pending,
-            controllers,
+            entity=target,
+            tops=tops,
+            paths=paths,
+            effective={top: above[top] for top in tops},
+            controls={top: control.get(top, False) for top in tops},
+            truncated=truncated,
+            nominee_for=nominee_for,
+            pending=pending,
+            controllers=controllers,
         )
 
     def show(self, entity: str) -> Profile:
