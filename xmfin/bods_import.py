@@ -282,7 +282,9 @@ class _Converter:
         # Pending holdings (an xmfin export carries them in its xmfinDataset annotation: BODS cannot state them).
         pending = _records(self.sections.pop("pendingHoldings", None))
         positions = _array(self.sections.pop("pendingPositions", None))
-        if len(positions) == len(pending) and all(type(n) is int and n >= 0 for n in positions):
+        # Positions are trusted only as places among the holdings (a huge one would overflow list.insert).
+        room = len(self.holdings) + len(pending)
+        if len(positions) == len(pending) and all(type(n) is int and 0 <= n < room for n in positions):
             for position, holding in sorted(zip(positions, pending, strict=True), key=lambda pair: pair[0]):
                 self.holdings.insert(position, holding)  # in ascending order: each lands where it stood
         else:

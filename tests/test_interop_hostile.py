@@ -1,0 +1,68 @@
+"""Hostile inputs to the interop (issue 14): each test pins a defect found by an independent attack."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from xmfin.bods_import import import_file
+from xmfin.loading import check_folder, load
+from xmfin.output import bods
+
+from .conftest import FIXTURES
+from .test_interop import LATE
+
+PUBLICATION = {"publicationDate": "2020-01-01", "bodsVersion": "0.4", "publisher": {"name": "P"}}
+
+
+def statement(record_id: str, record_type: str, details: dict[str, Any], **more: Any) -> dict[str, Any]:
+    return {
+        "statementId": f"s-{record_id}-{len(json.dumps(details))}",
+        "statementDate": "2020-01-01",
+        "recordId": record_id,
+        "recordType": record_type,
+        "publicationDetails": PUBLICATION,
+        "recordDetails": details,
+        **more,
+    }
+
+
+def company(record_id: str, name: str) -> dict[str, Any]:
+    details = {"isComponent": False, "entityType": {"type": "registeredEntity"}, "name": name}
+    return statement(record_id, "entity", details)
+
+
+def person(record_id: str, name: str) -> dict[str, Any]:
+    details = {"isComponent": False, "personType": "knownPerson", "names": [{"type": "legal", "fullName": name}]}
+    return statement(record_id, "person", details)
+
+
+def shareholding(record_id: str, subject: str, party: str, **interest: Any) -> dict[str, Any]:
+    details = {
+        "isComponent": False,
+        "subject": subject,
+        "interestedParty": party,
+        "interests": [{"type": "shareholding", "directOrIndirect": "direct", **interest}],
+    }
+    return statement(record_id, "relationship", details)
+
+
+def checked(tmp_path: Path, statements: list[Any], name: str = "out") -> Any:
+    source = tmp_path / f"{name}.json"
+    source.write_text(json.dumps(statements), encoding="utf-8")
+    report = import_file(source, tmp_path / name)
+    _, problems = check_folder(tmp_path / name)
+    assert [str(p) for p in problems if p.severity == "error"] == []
+    return report
+
+
+def test_a_huge_pending_position_in_the_dataset_annotation_is_no_crash(tmp_path: Path) -> None:
+    # pendingPositions [10**30] crashed list.insert with OverflowError (exit 70, internal error)
+    statements = bods.statements(load(FIXTURES / "interop"), LATE)
+    for annotation in statements[0]["annotations"]:
+        if "xmfinDataset" in annotation:
+            annotation["xmfinDataset"]["pendingHoldings"] = [{"owner": "top-co", "owned": "x", "pending": True}]
+            annotation["xmfinDataset"]["pendingPositions"] = [10**30]
+    report = checked(tmp_path, statements)
+    assert report.notices[-1].message.startswith("the xmfin annotations make records that do not pass")
