@@ -66,3 +66,18 @@ def test_a_huge_pending_position_in_the_dataset_annotation_is_no_crash(tmp_path:
             annotation["xmfinDataset"]["pendingPositions"] = [10**30]
     report = checked(tmp_path, statements)
     assert report.notices[-1].message.startswith("the xmfin annotations make records that do not pass")
+
+
+def test_an_interest_date_that_is_not_a_date_is_a_notice(tmp_path: Path) -> None:
+    # 2019-02-30 and "garbage" were dropped silently: "0 imported in part"
+    statements = [
+        company("co", "Co"),
+        person("p", "Ann"),
+        shareholding("r", "co", "p", share={"exact": 40}, startDate="2019-02-30", endDate="garbage"),
+    ]
+    report = checked(tmp_path, statements)
+    assert [n.message for n in report.notices] == [
+        'interest 1 (shareholding): startDate "2019-02-30" is not a date: left out',
+        'interest 1 (shareholding): endDate "garbage" is not a date: left out',
+    ]
+    assert report.partly == 1

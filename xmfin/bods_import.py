@@ -699,6 +699,9 @@ class _Converter:
             occurrence = seen[_hashable(kind)] = seen.get(_hashable(kind), -1) + 1
             slot = (owner, owned, _hashable(kind), occurrence)
             since, until = _date(interest.get("startDate")), _date(interest.get("endDate"))
+            for key, parsed in (("startDate", since), ("endDate", until)):
+                if parsed is None and interest.get(key) is not None:
+                    self.notice(statement, f"{label}: {key} {_shown(interest[key])} is not a date: left out", True)
             if until is not None:
                 # BODS endDate is the first day the interest no longer exists: the holding ends the day before.
                 until = parse_date(_day(max(_day_before(until), since.first if since else dt.date.min)))
