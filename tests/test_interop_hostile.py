@@ -81,3 +81,32 @@ def test_an_interest_date_that_is_not_a_date_is_a_notice(tmp_path: Path) -> None
         'interest 1 (shareholding): endDate "garbage" is not a date: left out',
     ]
     assert report.partly == 1
+
+
+def ftm_folder(tmp_path: Path, lines: list[Any]) -> Any:
+    from xmfin import ftm_import
+
+    source = tmp_path / "in.ftm.json"
+    source.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    report = ftm_import.import_file(source, tmp_path / "out")
+    data, problems = check_folder(tmp_path / "out")
+    assert [str(p) for p in problems if p.severity == "error"] == []
+    return report, data
+
+
+def ftm(entity_id: str, schema: str, **properties: Any) -> dict[str, Any]:
+    return {"id": entity_id, "schema": schema, "properties": properties}
+
+
+def test_an_ftm_directorship_that_ends_before_it_starts_loses_its_end(tmp_path: Path) -> None:
+    # it was written as it was, and the folder failed `xmfin check` (role until before since)
+    report, data = ftm_folder(
+        tmp_path,
+        [
+            ftm("a", "Company", name=["A"]),
+            ftm("b", "Person", name=["Bob"]),
+            ftm("d", "Directorship", director=["b"], organization=["a"], startDate=["2020"], endDate=["2019"]),
+        ],
+    )
+    assert [n.message for n in report.notices] == ["endDate before startDate: the end is left out"]
+    assert data.roles[0].until is None

@@ -289,11 +289,7 @@ class _Converter:
             "sources": self.sources_of(item),
             "note": note,
         }
-        if holding["since"] and holding["until"]:
-            since, until = parse_date(holding["since"]), parse_date(holding["until"])
-            if until.last < since.first:
-                self.notice(item, "endDate before startDate: the end is left out", partly=True)
-                holding["until"] = None
+        self.keep_order(item, holding)
         for other in self.holdings:
             if (other["owner"], other["owned"]) == (owner, owned) and overlap(
                 *(
@@ -318,21 +314,29 @@ class _Converter:
                 holding.update(dict.fromkeys(_STAKE_FIELDS))
         self.holdings.append(holding)
 
+    def keep_order(self, item: dict[str, Any], record: dict[str, Any]) -> None:
+        """Leave out an end before the start (with a notice): the loader refuses it, on holdings and roles alike."""
+        if record["since"] and record["until"]:
+            since, until = parse_date(record["since"]), parse_date(record["until"])
+            if until.last < since.first:
+                self.notice(item, "endDate before startDate: the end is left out", partly=True)
+                record["until"] = None
+
     def directorship(self, item: dict[str, Any]) -> None:
         ends = self.ends(item, ("director", "organization"))
         if ends is None:
             return
-        self.roles.append(
-            {
-                "holder": ends[0],
-                "of": ends[1],
-                "title": self.one(item, "role") or "Director",
-                "since": self.date(item, "startDate"),
-                "until": self.date(item, "endDate"),
-                "sources": self.sources_of(item),
-                "note": self.one(item, "summary"),
-            }
-        )
+        role = {
+            "holder": ends[0],
+            "of": ends[1],
+            "title": self.one(item, "role") or "Director",
+            "since": self.date(item, "startDate"),
+            "until": self.date(item, "endDate"),
+            "sources": self.sources_of(item),
+            "note": self.one(item, "summary"),
+        }
+        self.keep_order(item, role)  # a Directorship ending before it starts made a folder that failed check
+        self.roles.append(role)
 
     def entities_text(self) -> str:
         return yamltext.entities_file(
