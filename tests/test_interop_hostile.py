@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from xmfin.bods_import import import_file
 from xmfin.loading import check_folder, load
 from xmfin.output import bods
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, Invoke
 from .test_interop import LATE
 
 PUBLICATION = {"publicationDate": "2020-01-01", "bodsVersion": "0.4", "publisher": {"name": "P"}}
@@ -110,3 +115,22 @@ def test_an_ftm_directorship_that_ends_before_it_starts_loses_its_end(tmp_path: 
     )
     assert [n.message for n in report.notices] == ["endDate before startDate: the end is left out"]
     assert data.roles[0].until is None
+
+
+def test_import_ftm_refuses_a_pipe_and_a_file_over_the_limit(
+    xmfin: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `import ftm` read any path to its end: a FIFO blocked forever, /dev/zero never ended (import bods refused)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    # in a subprocess with a generous timeout: a regression blocks on the pipe rather than failing
+    command = [sys.executable, "-m", "xmfin", "import", "ftm", str(fifo), "-o", str(tmp_path / "out")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2
+    assert "is not a regular file (a pipe, device or socket): give an FtM file" in done.stderr
+    big = tmp_path / "big.ftm.json"
+    big.write_text(json.dumps(ftm("a", "Company", name=["A"])) + "\n", encoding="utf-8")
+    monkeypatch.setenv("XMFIN_MAX_IMPORT_BYTES", "10")
+    result = xmfin("import", "ftm", str(big), "-o", str(tmp_path / "out"), case=None)
+    assert result.exit_code == 2
+    assert "is larger than 10 bytes: raise XMFIN_MAX_IMPORT_BYTES" in result.output
