@@ -134,3 +134,23 @@ def test_import_ftm_refuses_a_pipe_and_a_file_over_the_limit(
     result = xmfin("import", "ftm", str(big), "-o", str(tmp_path / "out"), case=None)
     assert result.exit_code == 2
     assert "is larger than 10 bytes: raise XMFIN_MAX_IMPORT_BYTES" in result.output
+
+
+def test_ftm_properties_of_the_wrong_type_are_notices(tmp_path: Path) -> None:
+    # a number, an object or a bare string where FtM has a list of strings was dropped without a word
+    report, data = ftm_folder(
+        tmp_path,
+        [
+            ftm("a", "Company", name="A", jurisdiction=5, incorporationDate={"x": 1}, alias=["B", 7]),
+            ftm("b", "Person", name=["Bob"]),
+            ftm("o", "Ownership", owner="b", asset=["a"], percentage=50),
+        ],
+    )
+    assert [(n.statement, n.message) for n in report.notices] == [
+        ("a", "property jurisdiction 5 is not a list of strings: left out"),
+        ("a", "property alias: the value 7 is not text: left out"),
+        ("a", 'property incorporationDate {"x": 1} is not a list of strings: left out'),
+        ("o", "property percentage 50 is not a list of strings: left out"),
+    ]
+    assert data.entities["a"].name == "A"  # a lone string is one value
+    assert [(h.owner, h.owned, h.stake) for h in data.holdings] == [("b", "a", None)]

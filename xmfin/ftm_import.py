@@ -25,6 +25,7 @@ from xmfin.bods_import import (
     Notice,
     _floor,
     _one_line,
+    _shown,
     check_output_folder,
     slug,
     write_folder,
@@ -171,8 +172,21 @@ class _Converter:
         }
 
     def values(self, item: dict[str, Any], name: str) -> list[str]:
+        """The text values of a property. FtM gives a list of strings; a lone string is read as one value, and
+        anything else (a number, an object, a list item that is not text) is left out with a notice: it was
+        dropped silently."""
         found = item["properties"].get(name)
-        return [v.strip() for v in found if isinstance(v, str) and v.strip()] if isinstance(found, list) else []
+        if found is None:
+            return []
+        if isinstance(found, str):
+            found = [found]
+        if not isinstance(found, list):
+            self.notice(item, f"property {name} {_shown(found)} is not a list of strings: left out", partly=True)
+            return []
+        for value in found:
+            if not isinstance(value, str):
+                self.notice(item, f"property {name}: the value {_shown(value)} is not text: left out", partly=True)
+        return [v.strip() for v in found if isinstance(v, str) and v.strip()]
 
     def one(self, item: dict[str, Any], name: str) -> str | None:
         found = self.values(item, name)
