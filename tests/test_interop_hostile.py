@@ -154,3 +154,24 @@ def test_ftm_properties_of_the_wrong_type_are_notices(tmp_path: Path) -> None:
     ]
     assert data.entities["a"].name == "A"  # a lone string is one value
     assert [(h.owner, h.owned, h.stake) for h in data.holdings] == [("b", "a", None)]
+
+
+def test_ftm_percentages_more_than_and_less_than_are_ranges() -> None:
+    from xmfin.ftm_import import parse_percentage
+
+    # ">50" and "<50" (as registers publish them) were refused and the stake left undisclosed
+    assert parse_percentage(">50") == {
+        "stake_min": 50.0,
+        "stake_max": None,
+        "stake_min_exclusive": True,
+        "stake_max_exclusive": None,
+    }
+    assert parse_percentage("< 10 %") == {
+        "stake_min": None,
+        "stake_max": 10.0,
+        "stake_min_exclusive": None,
+        "stake_max_exclusive": True,
+    }
+    # refused: more than 100% (`>100-` made a holding that failed check), an exclusive mark with no bound
+    for refused in (">100", ">100-", "<0", ">", "<", ">-5", "5-<", ">>5", "<50-"):
+        assert parse_percentage(refused) is None, refused

@@ -101,8 +101,12 @@ def import_file(path: Path, folder: Path, *, force: bool = False) -> ImportRepor
 
 
 def parse_percentage(text: str) -> dict[str, Any] | None:
-    """`60`, `60%`, `75-<100`, `>25-50` as stake fields; None when it is none of these."""
+    """`60`, `60%`, `75-<100`, `>25-50`, `>50`, `<10` as stake fields; None when it is none of these."""
     text = text.strip().removesuffix("%").strip()
+    if text[:1] == ">" and "-" not in text:
+        text += "-"  # `>50`: more than 50%, a range with no upper bound (it was refused)
+    elif text[:1] == "<" and "-" not in text:
+        text = "-" + text  # `<50`: less than 50%
     try:
         if text.startswith("-"):  # `-22` is a range with no lower bound, not a negative number
             raise ValueError(text)
@@ -111,10 +115,14 @@ def parse_percentage(text: str) -> dict[str, Any] | None:
         match = _RANGE.fullmatch(text.replace(" ", ""))
         if not match or (match.group(2) is None and match.group(4) is None):
             return None
+        if (match.group(1) and match.group(2) is None) or (match.group(3) and match.group(4) is None):
+            return None  # `>-5`, `5-<`: an exclusive mark with no bound to mark
         low = float(match.group(2)) if match.group(2) else None
         high = float(match.group(4)) if match.group(4) else None
         if (low is not None and not 0 <= low <= 100) or (high is not None and not 0 < high <= 100):
             return None
+        if low == 100 and match.group(1):
+            return None  # more than 100%: `>100-` made a holding that failed check
         if low is not None and high is not None and low >= high and (low > high or match.group(1) or match.group(3)):
             return None
         return {
