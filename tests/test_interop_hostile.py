@@ -175,3 +175,18 @@ def test_ftm_percentages_more_than_and_less_than_are_ranges() -> None:
     # refused: more than 100% (`>100-` made a holding that failed check), an exclusive mark with no bound
     for refused in (">100", ">100-", "<0", ">", "<", ">-5", "5-<", ">>5", "<50-"):
         assert parse_percentage(refused) is None, refused
+
+
+def test_csv_cells_with_a_formula_after_spaces_marks_or_in_full_width_are_text() -> None:
+    import csv
+    import io
+
+    from xmfin.model import Dataset, Entity
+    from xmfin.output.export import csv_text
+
+    # each of these ran as a formula in a spreadsheet that trims (or maps to ASCII) before it parses
+    hostile = [" =1+1", "\u00a0+1", "\ufeff=1", "\u200b@SUM(A1)", "\n=1", "  \r\n-1", "＝1+1", "﹢1", "＠A1", "－1"]
+    plain = ["a =1", "1+1", " x", "中文", "", " "]
+    data = Dataset(entities={f"e{n}": Entity(f"e{n}", text) for n, text in enumerate(hostile + plain)})
+    names = [row["name"] for row in csv.DictReader(io.StringIO(csv_text(data, "entities")))]
+    assert names == ["'" + text for text in hostile] + plain
