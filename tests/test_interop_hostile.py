@@ -190,3 +190,22 @@ def test_csv_cells_with_a_formula_after_spaces_marks_or_in_full_width_are_text()
     data = Dataset(entities={f"e{n}": Entity(f"e{n}", text) for n, text in enumerate(hostile + plain)})
     names = [row["name"] for row in csv.DictReader(io.StringIO(csv_text(data, "entities")))]
     assert names == ["'" + text for text in hostile] + plain
+
+
+def test_json_lines_of_arrays_and_of_files_each_with_a_byte_order_mark_are_read(tmp_path: Path) -> None:
+    from xmfin.bods_read import read_statements
+
+    parts = [company("co", "Co"), person("p", "Ann"), shareholding("r", "co", "p", share={"exact": 40})]
+    # one array a line: refused with "Extra data" when the first line was an array
+    arrays = tmp_path / "arrays.jsonl"
+    arrays.write_text(json.dumps(parts[:2]) + "\n\n" + json.dumps(parts[2:]) + "\n", encoding="utf-8")
+    assert read_statements(arrays) == parts
+    # `cat a.jsonl b.jsonl` of two files written with a byte order mark: refused at line 2
+    marked = tmp_path / "marked.jsonl"
+    marked.write_text("".join("\ufeff" + json.dumps(part) + "\r\n" for part in parts), encoding="utf-8")
+    assert read_statements(marked) == parts
+    # an array over several lines is still one document, its error still at its own line and column
+    spread = tmp_path / "spread.json"
+    spread.write_text("[\n" + json.dumps(parts[0]) + ",\n}\n", encoding="utf-8")
+    with pytest.raises(Exception, match=r"spread.json:3:1: not valid JSON"):
+        read_statements(spread)
