@@ -209,3 +209,12 @@ def test_json_lines_of_arrays_and_of_files_each_with_a_byte_order_mark_are_read(
     spread.write_text("[\n" + json.dumps(parts[0]) + ",\n}\n", encoding="utf-8")
     with pytest.raises(Exception, match=r"spread.json:3:1: not valid JSON"):
         read_statements(spread)
+
+
+def test_ftm_lines_of_files_each_with_a_byte_order_mark_are_read(tmp_path: Path) -> None:
+    from xmfin.ftm_import import read_entities
+
+    lines = [ftm("a", "Company", name=["A"]), ftm("b", "Person", name=["Bob"])]
+    marked = tmp_path / "marked.ftm.json"  # refused at line 2: "Unexpected UTF-8 BOM"
+    marked.write_text("".join("\ufeff" + json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    assert read_entities(marked) == lines

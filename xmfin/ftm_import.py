@@ -73,7 +73,9 @@ def read_entities(path: Path) -> list[Any]:
     if text.lstrip().startswith("["):
         found = _loads(path, text, 1)
         return found if isinstance(found, list) else [found]
-    return [_loads(path, line, number) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    # A byte order mark at the start of a line is that of a file concatenated to the one before: ignored.
+    lines = [line.removeprefix("\ufeff") for line in text.splitlines()]
+    return [_loads(path, line, number) for number, line in enumerate(lines, start=1) if line.strip()]
 
 
 def _loads(path: Path, text: str, line: int) -> Any:
