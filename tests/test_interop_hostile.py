@@ -218,3 +218,19 @@ def test_ftm_lines_of_files_each_with_a_byte_order_mark_are_read(tmp_path: Path)
     marked = tmp_path / "marked.ftm.json"  # refused at line 2: "Unexpected UTF-8 BOM"
     marked.write_text("".join("\ufeff" + json.dumps(line) + "\n" for line in lines), encoding="utf-8")
     assert read_entities(marked) == lines
+
+
+def test_a_past_day_export_leaves_out_a_figure_whose_period_is_after_it() -> None:
+    import dataclasses
+    import datetime as dt
+
+    from xmfin.model import Figure
+
+    data = load(FIXTURES / "interop")
+    entity = next(iter(data.entities.values()))
+    figures = (Figure("revenue", 1, period="2017"), Figure("revenue", 2, period="FY2017"), Figure("revenue", 3))
+    data.entities[entity.id] = dataclasses.replace(entity, figures=figures)
+    # the 2017 revenue was in the xmfinRecord annotation of an export for 2015, and came back on import
+    known = bods.known_on(data, dt.date(2015, 1, 1)).entities[entity.id].figures
+    assert [f.value for f in known] == [2, 3]
+    assert len(bods.known_on(data, dt.date(2017, 1, 1)).entities[entity.id].figures) == 3
