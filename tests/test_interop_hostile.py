@@ -185,7 +185,8 @@ def test_csv_cells_with_a_formula_after_spaces_marks_or_in_full_width_are_text()
     from xmfin.output.export import csv_text
 
     # each of these ran as a formula in a spreadsheet that trims (or maps to ASCII) before it parses
-    hostile = [" =1+1", "\u00a0+1", "\ufeff=1", "\u200b@SUM(A1)", "\n=1", "  \r\n-1", "＝1+1", "﹢1", "＠A1", "－1"]
+    hostile = [" =1+1", "\u00a0+1", "\ufeff=1", "\u200b@SUM(A1)", "\n=1", "  \r\n-1"]
+    hostile += ["\uff1d1+1", "\ufe621", "\uff20A1", "\uff0d1"]  # full-width =, small +, full-width @ and -
     plain = ["a =1", "1+1", " x", "中文", "", " "]
     data = Dataset(entities={f"e{n}": Entity(f"e{n}", text) for n, text in enumerate(hostile + plain)})
     names = [row["name"] for row in csv.DictReader(io.StringIO(csv_text(data, "entities")))]

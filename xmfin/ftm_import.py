@@ -65,7 +65,9 @@ def read_entities(path: Path) -> list[Any]:
             raise UsageError(f"{path} is a folder, not an FtM file") from None
         raise UsageError(f"{path} is not a regular file (a pipe, device or socket): give an FtM file") from None
     except TooLarge as error:
-        raise UsageError(f"{path} is larger than {error.limit} bytes: raise XMFIN_MAX_IMPORT_BYTES to import it") from None
+        raise UsageError(
+            f"{path} is larger than {error.limit} bytes: raise XMFIN_MAX_IMPORT_BYTES to import it"
+        ) from None
     except OSError as error:
         raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
     except UnicodeDecodeError as error:

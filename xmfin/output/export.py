@@ -145,7 +145,7 @@ def _cell(value: Any) -> str:
 def safe_text(text: str) -> str:
     """Text no spreadsheet runs as a formula: an apostrophe before a formula's first character, also when
     spaces, line breaks or invisible characters (a byte order mark, a zero-width space) come before it, which
-    spreadsheets trim on import, or when it is a full-width or small form (`＝`, `﹢`) that becomes one."""
+    spreadsheets trim on import, or when it is a full-width or small form (U+FF1D, U+FE62) that becomes one."""
     if text.startswith(FORMULA_STARTS):
         return f"'{text}"
     for character in text:
