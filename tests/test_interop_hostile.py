@@ -235,3 +235,29 @@ def test_a_past_day_export_leaves_out_a_figure_whose_period_is_after_it() -> Non
     known = bods.known_on(data, dt.date(2015, 1, 1)).entities[entity.id].figures
     assert [f.value for f in known] == [2, 3]
     assert len(bods.known_on(data, dt.date(2017, 1, 1)).entities[entity.id].figures) == 3
+
+
+def test_ftm_export_fits_every_value_in_what_followthemoney_takes() -> None:
+    import dataclasses
+
+    from xmfin.model import Entity, Holding
+    from xmfin.output import ftm
+    from xmfin.dates import parse_date
+
+    from .test_interop import ftm_problems
+
+    # a name of 1000 characters, a date before year 1000 and an id of 250 made lines FtM refuses
+    long_id = "a" * 250
+    data = load(FIXTURES / "interop")
+    owned = next(e for e in data.entities.values() if e.kind == "company")
+    data.entities[long_id] = Entity(long_id, "N" * 1000, kind="company", note="x" * 70000)
+    data.holdings.append(
+        Holding(long_id, owned.id, stake=1.0, since=parse_date("0999"), until=parse_date("1001"))
+    )
+    data.entities[owned.id] = dataclasses.replace(owned, founded=parse_date("0010"))
+    lines = [json.loads(line) for line in "".join(ftm.lines(data, LATE)).splitlines()]
+    assert ftm_problems(lines) == []
+    mine = next(line for line in lines if line["id"].startswith("a" * 183))
+    assert len(mine["id"]) == 200 and len(mine["properties"]["name"][0]) == 384
+    ownership = next(line for line in lines if line["properties"].get("owner") == [mine["id"]])
+    assert "startDate" not in ownership["properties"] and ownership["properties"]["endDate"] == ["1001"]
