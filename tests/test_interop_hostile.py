@@ -240,9 +240,9 @@ def test_a_past_day_export_leaves_out_a_figure_whose_period_is_after_it() -> Non
 def test_ftm_export_fits_every_value_in_what_followthemoney_takes() -> None:
     import dataclasses
 
+    from xmfin.dates import parse_date
     from xmfin.model import Entity, Holding
     from xmfin.output import ftm
-    from xmfin.dates import parse_date
 
     from .test_interop import ftm_problems
 
@@ -251,9 +251,7 @@ def test_ftm_export_fits_every_value_in_what_followthemoney_takes() -> None:
     data = load(FIXTURES / "interop")
     owned = next(e for e in data.entities.values() if e.kind == "company")
     data.entities[long_id] = Entity(long_id, "N" * 1000, kind="company", note="x" * 70000)
-    data.holdings.append(
-        Holding(long_id, owned.id, stake=1.0, since=parse_date("0999"), until=parse_date("1001"))
-    )
+    data.holdings.append(Holding(long_id, owned.id, stake=1.0, since=parse_date("0999"), until=parse_date("1001")))
     data.entities[owned.id] = dataclasses.replace(owned, founded=parse_date("0010"))
     lines = [json.loads(line) for line in "".join(ftm.lines(data, LATE)).splitlines()]
     assert ftm_problems(lines) == []

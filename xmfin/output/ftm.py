@@ -122,7 +122,7 @@ def _fits(key: str, value: str) -> str:
 def _made(entity_id: str, schema: str, properties: dict[str, list[str]]) -> dict[str, Any]:
     entity_id = ftm_id(entity_id)
     cleaned = {
-        key: [c for c in dict.fromkeys(_fits(key, _clean(v)) for v in values) if c] for key, values in properties.items()
+        key: [c for c in dict.fromkeys(_fits(key, _clean(v)) for v in vs) if c] for key, vs in properties.items()
     }
     if schema in SCHEMA_OF_KIND.values() and not cleaned.get("name"):
         cleaned["name"] = [entity_id]  # FtM requires a name: the id stands in for a name of spaces
