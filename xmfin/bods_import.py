@@ -282,7 +282,9 @@ class _Converter:
         # Pending holdings (an xmfin export carries them in its xmfinDataset annotation: BODS cannot state them).
         pending = _records(self.sections.pop("pendingHoldings", None))
         positions = _array(self.sections.pop("pendingPositions", None))
-        if len(positions) == len(pending) and all(type(n) is int and n >= 0 for n in positions):
+        # Positions are trusted only as places among the holdings (a huge one would overflow list.insert).
+        room = len(self.holdings) + len(pending)
+        if len(positions) == len(pending) and all(type(n) is int and 0 <= n < room for n in positions):
             for position, holding in sorted(zip(positions, pending, strict=True), key=lambda pair: pair[0]):
                 self.holdings.insert(position, holding)  # in ascending order: each lands where it stood
         else:
@@ -697,6 +699,9 @@ class _Converter:
             occurrence = seen[_hashable(kind)] = seen.get(_hashable(kind), -1) + 1
             slot = (owner, owned, _hashable(kind), occurrence)
             since, until = _date(interest.get("startDate")), _date(interest.get("endDate"))
+            for key, parsed in (("startDate", since), ("endDate", until)):
+                if parsed is None and interest.get(key) is not None:
+                    self.notice(statement, f"{label}: {key} {_shown(interest[key])} is not a date: left out", True)
             if until is not None:
                 # BODS endDate is the first day the interest no longer exists: the holding ends the day before.
                 until = parse_date(_day(max(_day_before(until), since.first if since else dt.date.min)))

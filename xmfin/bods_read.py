@@ -66,23 +66,26 @@ def _read_statements(path: Path) -> list[Any]:
     stripped = text.lstrip()
     if not stripped:
         raise BodsError(f"{path}: the file is empty")
-    if stripped[0] == "[":
-        return _as_list(path, _loads(path, text, 0))
     try:
         return _as_list(path, json.loads(text, parse_constant=_refuse_constant))
     except ValueError:
         # Not one document. JSON Lines when the first line is JSON by itself (each error then has its own
-        # line); else one document spread over lines, whose error position is the one to report.
+        # line; a line may hold an array of statements, as one whose first line was an array could not);
+        # else one document spread over lines, whose error position is the one to report.
         try:
             json.loads(stripped.splitlines()[0], parse_constant=_refuse_constant)
         except ValueError:
             _loads(path, text, 0)
     found = []
     for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip():
-            item = _loads(path, line, number - 1)
+        # A byte order mark at the start of a line is that of a file concatenated to the one before.
+        if line.strip().lstrip(BOM):
+            item = _loads(path, line.removeprefix(BOM), number - 1)
             found.extend(item if isinstance(item, list) else [item])
     return found
+
+
+BOM = "\ufeff"
 
 
 def _refuse_constant(name: str) -> Any:

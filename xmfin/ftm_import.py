@@ -25,6 +25,7 @@ from xmfin.bods_import import (
     Notice,
     _floor,
     _one_line,
+    _shown,
     check_output_folder,
     slug,
     write_folder,
@@ -32,9 +33,10 @@ from xmfin.bods_import import (
 from xmfin.bods_import import (
     _Converter as _BodsConverter,
 )
-from xmfin.bods_read import BodsError
+from xmfin.bods_read import BodsError, max_import_bytes
 from xmfin.dates import DateError, PartialDate, overlap, parse_date
 from xmfin.errors import UsageError
+from xmfin.fileio import NotRegularFile, TooLarge, read_regular
 from xmfin.loading import ID_PATTERN, JURISDICTION_PATTERN
 from xmfin.model import CONTROLS, ENTITY_KINDS
 
@@ -52,12 +54,20 @@ class FtmError(BodsError):
 
 def read_entities(path: Path) -> list[Any]:
     """The JSON values of an FtM file: one a line (a JSON array is read too)."""
+    limit = max_import_bytes()
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        # Only a regular file, opened without waiting, as for BODS: a FIFO blocked forever, /dev/zero never ended.
+        text = read_regular(path, limit).decode("utf-8-sig")
     except FileNotFoundError:
         raise UsageError(f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path} is a folder, not an FtM file") from None
+    except NotRegularFile as error:
+        if error.kind == "a folder":
+            raise UsageError(f"{path} is a folder, not an FtM file") from None
+        raise UsageError(f"{path} is not a regular file (a pipe, device or socket): give an FtM file") from None
+    except TooLarge as error:
+        raise UsageError(
+            f"{path} is larger than {error.limit} bytes: raise XMFIN_MAX_IMPORT_BYTES to import it"
+        ) from None
     except OSError as error:
         raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
     except UnicodeDecodeError as error:
@@ -65,7 +75,9 @@ def read_entities(path: Path) -> list[Any]:
     if text.lstrip().startswith("["):
         found = _loads(path, text, 1)
         return found if isinstance(found, list) else [found]
-    return [_loads(path, line, number) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    # A byte order mark at the start of a line is that of a file concatenated to the one before: ignored.
+    lines = [line.removeprefix("\ufeff") for line in text.splitlines()]
+    return [_loads(path, line, number) for number, line in enumerate(lines, start=1) if line.strip()]
 
 
 def _loads(path: Path, text: str, line: int) -> Any:
@@ -93,8 +105,12 @@ def import_file(path: Path, folder: Path, *, force: bool = False) -> ImportRepor
 
 
 def parse_percentage(text: str) -> dict[str, Any] | None:
-    """`60`, `60%`, `75-<100`, `>25-50` as stake fields; None when it is none of these."""
+    """`60`, `60%`, `75-<100`, `>25-50`, `>50`, `<10` as stake fields; None when it is none of these."""
     text = text.strip().removesuffix("%").strip()
+    if text[:1] == ">" and "-" not in text:
+        text += "-"  # `>50`: more than 50%, a range with no upper bound (it was refused)
+    elif text[:1] == "<" and "-" not in text:
+        text = "-" + text  # `<50`: less than 50%
     try:
         if text.startswith("-"):  # `-22` is a range with no lower bound, not a negative number
             raise ValueError(text)
@@ -103,10 +119,14 @@ def parse_percentage(text: str) -> dict[str, Any] | None:
         match = _RANGE.fullmatch(text.replace(" ", ""))
         if not match or (match.group(2) is None and match.group(4) is None):
             return None
+        if (match.group(1) and match.group(2) is None) or (match.group(3) and match.group(4) is None):
+            return None  # `>-5`, `5-<`: an exclusive mark with no bound to mark
         low = float(match.group(2)) if match.group(2) else None
         high = float(match.group(4)) if match.group(4) else None
         if (low is not None and not 0 <= low <= 100) or (high is not None and not 0 < high <= 100):
             return None
+        if low == 100 and match.group(1):
+            return None  # more than 100%: `>100-` made a holding that failed check
         if low is not None and high is not None and low >= high and (low > high or match.group(1) or match.group(3)):
             return None
         return {
@@ -164,8 +184,21 @@ class _Converter:
         }
 
     def values(self, item: dict[str, Any], name: str) -> list[str]:
+        """The text values of a property. FtM gives a list of strings; a lone string is read as one value, and
+        anything else (a number, an object, a list item that is not text) is left out with a notice: it was
+        dropped silently."""
         found = item["properties"].get(name)
-        return [v.strip() for v in found if isinstance(v, str) and v.strip()] if isinstance(found, list) else []
+        if found is None:
+            return []
+        if isinstance(found, str):
+            found = [found]
+        if not isinstance(found, list):
+            self.notice(item, f"property {name} {_shown(found)} is not a list of strings: left out", partly=True)
+            return []
+        for value in found:
+            if not isinstance(value, str):
+                self.notice(item, f"property {name}: the value {_shown(value)} is not text: left out", partly=True)
+        return [v.strip() for v in found if isinstance(v, str) and v.strip()]
 
     def one(self, item: dict[str, Any], name: str) -> str | None:
         found = self.values(item, name)
@@ -289,11 +322,7 @@ class _Converter:
             "sources": self.sources_of(item),
             "note": note,
         }
-        if holding["since"] and holding["until"]:
-            since, until = parse_date(holding["since"]), parse_date(holding["until"])
-            if until.last < since.first:
-                self.notice(item, "endDate before startDate: the end is left out", partly=True)
-                holding["until"] = None
+        self.keep_order(item, holding)
         for other in self.holdings:
             if (other["owner"], other["owned"]) == (owner, owned) and overlap(
                 *(
@@ -318,21 +347,29 @@ class _Converter:
                 holding.update(dict.fromkeys(_STAKE_FIELDS))
         self.holdings.append(holding)
 
+    def keep_order(self, item: dict[str, Any], record: dict[str, Any]) -> None:
+        """Leave out an end before the start (with a notice): the loader refuses it, on holdings and roles alike."""
+        if record["since"] and record["until"]:
+            since, until = parse_date(record["since"]), parse_date(record["until"])
+            if until.last < since.first:
+                self.notice(item, "endDate before startDate: the end is left out", partly=True)
+                record["until"] = None
+
     def directorship(self, item: dict[str, Any]) -> None:
         ends = self.ends(item, ("director", "organization"))
         if ends is None:
             return
-        self.roles.append(
-            {
-                "holder": ends[0],
-                "of": ends[1],
-                "title": self.one(item, "role") or "Director",
-                "since": self.date(item, "startDate"),
-                "until": self.date(item, "endDate"),
-                "sources": self.sources_of(item),
-                "note": self.one(item, "summary"),
-            }
-        )
+        role = {
+            "holder": ends[0],
+            "of": ends[1],
+            "title": self.one(item, "role") or "Director",
+            "since": self.date(item, "startDate"),
+            "until": self.date(item, "endDate"),
+            "sources": self.sources_of(item),
+            "note": self.one(item, "summary"),
+        }
+        self.keep_order(item, role)  # a Directorship ending before it starts made a folder that failed check
+        self.roles.append(role)
 
     def entities_text(self) -> str:
         return yamltext.entities_file(

@@ -47,7 +47,7 @@ from xmfin.bods_import import (
     _person_names,
     record_digest,
 )
-from xmfin.dates import PartialDate
+from xmfin.dates import DateError, PartialDate, parse_date
 from xmfin.model import Dataset, Entity, Group, Holding, Licence, Quote, Role, Source
 
 BODS_VERSION = "0.4"
@@ -135,11 +135,20 @@ def role_interest(title: str) -> str:
     return "seniorManagingOfficial"
 
 
+def _period(period: str | None) -> PartialDate | None:
+    """A figure's period as a date when it is one (`2017`, `2017-06`); None for `FY2017`, `H1 2018`, ..."""
+    try:
+        return parse_date(period) if period else None
+    except DateError:
+        return None
+
+
 def known_on(part: Dataset, day: dt.date) -> Dataset:
     """The records as known on day: what starts after it left out, ends and revocations after it not yet known.
 
     Dated facts only: holdings and roles (`since`/`until`), licences (`granted`/`revoked`), entities
-    (`founded`/`dissolved`; former names by their dates), figures and claims (`as_of`), events (`date`).
+    (`founded`/`dissolved`; former names by their dates), figures (`as_of`, else a period that is a date) and
+    claims (`as_of`), events (`date`).
     """
 
     def started(date: PartialDate | None) -> bool:
@@ -158,7 +167,9 @@ def known_on(part: Dataset, day: dt.date) -> Dataset:
             former_names=tuple(
                 dataclasses.replace(f, until=ended(f.until)) for f in entity.former_names if started(f.since)
             ),
-            figures=tuple(f for f in entity.figures if started(f.as_of)),
+            # A figure without as_of is dated by its period when that is a date (revenue for 2017 was kept
+            # in an export for 2015).
+            figures=tuple(f for f in entity.figures if started(f.as_of or _period(f.period))),
         )
     holdings = [
         dataclasses.replace(h, until=ended(h.until))

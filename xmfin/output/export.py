@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import json
 import sys
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,9 @@ CSV_TABLES: tuple[str, ...] = (*RECORD_TYPES, "former_names", "figures")
 # itself, is written after an apostrophe, which the spreadsheets take as "this is text" and do not show.
 # A reader that wants the text back removes one leading apostrophe (docs/cli.md).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+# What a spreadsheet may trim before a formula's first character: spaces, controls and line breaks, format
+# characters (a byte order mark, zero-width and direction marks).
+_SKIPPED = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
 BOM = "\ufeff"  # with --excel: Excel on Windows reads a CSV file as UTF-8 only after this mark
 
 
@@ -139,8 +143,16 @@ def _cell(value: Any) -> str:
 
 
 def safe_text(text: str) -> str:
-    """Text no spreadsheet runs as a formula: an apostrophe before a formula's first character."""
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+    """Text no spreadsheet runs as a formula: an apostrophe before a formula's first character, also when
+    spaces, line breaks or invisible characters (a byte order mark, a zero-width space) come before it, which
+    spreadsheets trim on import, or when it is a full-width or small form (U+FF1D, U+FE62) that becomes one."""
+    if text.startswith(FORMULA_STARTS):
+        return f"'{text}"
+    for character in text:
+        if unicodedata.category(character) in _SKIPPED:
+            continue  # " =1+1", "\ufeff=1+1" and "\u200b=1+1" ran as formulas
+        return f"'{text}" if unicodedata.normalize("NFKC", character) in FORMULA_STARTS else text
+    return text
 
 
 def _entity_rows(entity: Entity, nested: str) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ between the same two entities), a Directorship's `role-HOLDER-OF`. As with BODS,
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -91,8 +92,38 @@ def _clean(value: str) -> str:
     return _UNCLEAN.sub("", value).strip()
 
 
+# The longest value FtM's types take (followthemoney's `max_length`): a longer one fails its validation, so it is
+# cut to fit (a name of 2 MB made an invalid line). Properties not named are `string` (1024).
+_MAX_LENGTH = {
+    **dict.fromkeys(("name", "alias", "previousName"), 384),
+    **dict.fromkeys(("description", "notes", "summary"), 65000),
+    "sourceUrl": 4096,
+}
+_DATES = ("incorporationDate", "dissolutionDate", "startDate", "endDate")
+_REFERENCES = ("owner", "asset", "director", "organization")
+MAX_ID = 200  # FtM's longest entity reference
+
+
+def ftm_id(entity_id: str) -> str:
+    """An id FtM can refer to: itself, or when longer than 200 characters its start and a digest of the whole."""
+    if len(entity_id) <= MAX_ID:
+        return entity_id
+    return entity_id[: MAX_ID - 17] + "-" + hashlib.sha256(entity_id.encode("utf-8")).hexdigest()[:16]
+
+
+def _fits(key: str, value: str) -> str:
+    if key in _DATES and value[:4] < "1000":
+        return ""  # FtM's dates start at year 1000: an earlier one is left out
+    if key in _REFERENCES:
+        return ftm_id(value)
+    return value[: _MAX_LENGTH.get(key, 1024)].strip()
+
+
 def _made(entity_id: str, schema: str, properties: dict[str, list[str]]) -> dict[str, Any]:
-    cleaned = {key: [c for c in dict.fromkeys(_clean(v) for v in values) if c] for key, values in properties.items()}
+    entity_id = ftm_id(entity_id)
+    cleaned = {
+        key: [c for c in dict.fromkeys(_fits(key, _clean(v)) for v in vs) if c] for key, vs in properties.items()
+    }
     if schema in SCHEMA_OF_KIND.values() and not cleaned.get("name"):
         cleaned["name"] = [entity_id]  # FtM requires a name: the id stands in for a name of spaces
     return {"id": entity_id, "schema": schema, "properties": {k: v for k, v in cleaned.items() if v}}
