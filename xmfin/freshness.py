@@ -27,7 +27,11 @@ def confirmed(data: Dataset, sources: tuple[str, ...]) -> PartialDate | None:
 
 
 def years_before(day: dt.date, years: int) -> dt.date:
-    """The same day `years` earlier (28 February for 29 February in a year that has none)."""
+    """The same day `years` earlier (28 February for 29 February in a year that has none); the first day
+    there is when that is before year 1 (nothing was confirmed earlier: `check --stale 100000` lists nothing
+    dated, rather than failing)."""
+    if years >= day.year:
+        return dt.date.min
     try:
         return day.replace(year=day.year - years)
     except ValueError:
