@@ -36,3 +36,48 @@ def test_check_stale_with_huge_years_lists_only_undated_facts(xmfin: Invoke, yea
     assert result.exit_code == 0, result.output
     assert "internal error" not in result.output
     assert "last confirmed" not in result.stdout  # nothing dated is that old
+
+
+def write_folder(folder: Path, holdings: str, entities: str = "a, b, c, x") -> Path:
+    folder.mkdir()
+    names = "\n".join(f"  {e.strip()}: {{name: {e.strip().upper()}, sources: [s]}}" for e in entities.split(","))
+    (folder / "entities.yaml").write_text(
+        f"version: 1\nsources:\n  s: {{title: S, published: 2025-01}}\nentities:\n{names}\nholdings:\n{holdings}",
+        encoding="utf-8",
+    )
+    (folder / "licences.yaml").write_text("version: 1\nfamilies: {}\ncategories: {}\nlicences: []\n", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("holdings", "shown"),
+    [
+        # Two holders of "more than 50%": the check passed it, and `chain x` said both "control it", each "eff. 50%".
+        (
+            "  - {owner: a, owned: x, stake_min: 50, stake_min_exclusive: true, sources: [s]}\n"
+            "  - {owner: b, owned: x, stake_min: 50, stake_min_exclusive: true, sources: [s]}\n",
+            "a more than 50%",
+        ),
+        # 50% + 50% and an undisclosed third: the check passed it, and `chain x` said the third holds "eff. 0%".
+        (
+            "  - {owner: a, owned: x, stake: 50, sources: [s]}\n"
+            "  - {owner: b, owned: x, stake: 50, sources: [s]}\n"
+            "  - {owner: c, owned: x, sources: [s]}\n",
+            "c undisclosed, so more than 0%",
+        ),
+    ],
+)
+def test_equity_that_must_exceed_100_is_refused(tmp_path: Path, holdings: str, shown: str) -> None:
+    code, out, err = run_on(write_folder(tmp_path / "d", holdings), "check")
+    assert code == 1, out + err
+    assert "equity stakes in 'x' add up to more than 100%" in out and shown in out
+
+
+def test_equity_at_exactly_100_with_inclusive_floors_is_accepted(tmp_path: Path) -> None:
+    holdings = (
+        "  - {owner: a, owned: x, stake_min: 50, sources: [s]}\n"
+        "  - {owner: b, owned: x, stake: 50, sources: [s]}\n"
+        "  - {owner: c, owned: x, stake_max: 10, control: voting, sources: [s]}\n"
+    )
+    code, out, err = run_on(write_folder(tmp_path / "d", holdings), "check")
+    assert code == 0, out + err
