@@ -81,3 +81,12 @@ def test_equity_at_exactly_100_with_inclusive_floors_is_accepted(tmp_path: Path)
     )
     code, out, err = run_on(write_folder(tmp_path / "d", holdings), "check")
     assert code == 0, out + err
+
+
+def test_gaps_of_a_group_that_did_not_exist_is_refused(xmfin: Invoke) -> None:
+    # Before: `gaps` of a group whose root was not yet founded (or dissolved) listed as certain gaps every
+    # family a peer held, while `tree` and `report` of the same group said it was not there.
+    result = xmfin("gaps", "parent", "--vs", "rival", "--as-of", "2005", case=CASE)
+    assert result.exit_code == 2
+    assert "'parent-co' is not there on 2005-12-31 (not founded until 2010): try another --as-of" in result.stderr
+    assert xmfin("gaps", "parent", "--vs", "rival", "--as-of", "2010", case=CASE).exit_code == 0

@@ -193,6 +193,11 @@ class Explorer:
             raise UsageError("no peer to compare with: give --vs GROUP")
         if own in peers:
             raise UsageError(f"--vs {own} is the group itself: compare it with another group")
+        root = self.data.groups[own].root
+        absent = self.absence(root)
+        if absent is not None:
+            # A group that did not exist holds nothing: every family a peer holds would read as a certain gap.
+            raise UsageError(f"'{root}' is not there on {self.day.isoformat()} ({absent}): try another --as-of")
         from xmfin import licensing
 
         filters = licensing.Filters(min_stake, controlled)
