@@ -4,6 +4,7 @@ and the commands with shapes the first tests did not try."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,13 @@ def test_gaps_of_a_group_that_did_not_exist_is_refused(xmfin: Invoke) -> None:
     assert result.exit_code == 2
     assert "'parent-co' is not there on 2005-12-31 (not founded until 2010): try another --as-of" in result.stderr
     assert xmfin("gaps", "parent", "--vs", "rival", "--as-of", "2010", case=CASE).exit_code == 0
+
+
+def test_licences_name_each_holder_as_it_was_named_on_the_day(xmfin: Invoke) -> None:
+    # Before: `licences` printed today's name ("Late Co") for a day when the holder was "Early Name Co", while
+    # tree, gaps and the sort order of the same rows used the name of the day.
+    doc = json.loads(xmfin("licences", "--family", "lending", "--as-of", "2015", "--json", case=CASE).stdout)
+    assert [row["holder_name"] for row in doc["licences"]] == ["Early Name Co"]
+    text = xmfin("licences", "--family", "lending", "--as-of", "2015", case=CASE).stdout
+    assert "Early Name Co" in text and "Late Co" not in text
+    assert "Late Co" in xmfin("licences", "--family", "lending", "--as-of", "2020", case=CASE).stdout

@@ -677,14 +677,16 @@ def licences(
     if json:
         from xmfin.output.jsonout import document, emit, licence_row_json
 
-        emit(document(session.day, all=all_, licences=[licence_row_json(row, session.data) for row in rows]))
+        # The view of the day (session.graph.data): each holder under the name it had then.
+        day_view = session.graph.data
+        emit(document(session.day, all=all_, licences=[licence_row_json(row, day_view) for row in rows]))
         return
     if not rows:
         sys.stderr.write(f"xmfin: no licence matches on {session.day.isoformat()}\n")
         return
     from xmfin.output.render import console, render_licences
 
-    render_licences(console(), rows, session.data, session.day, all_)
+    render_licences(console(), rows, session.graph.data, session.day, all_)
 
 
 @app.command(cls=XmfinCommand)
