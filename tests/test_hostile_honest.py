@@ -101,3 +101,21 @@ def test_licences_name_each_holder_as_it_was_named_on_the_day(xmfin: Invoke) -> 
     text = xmfin("licences", "--family", "lending", "--as-of", "2015", case=CASE).stdout
     assert "Early Name Co" in text and "Late Co" not in text
     assert "Late Co" in xmfin("licences", "--family", "lending", "--as-of", "2020", case=CASE).stdout
+
+
+def test_show_does_not_call_a_link_of_a_dissolved_entity_in_force(xmfin: Invoke) -> None:
+    # Before: `show gone-co --as-of 2020` (dissolved 2019-03) gave its owner link and its licence as
+    # "2012 to now" with no "(ended)" mark and `active: true` in JSON, while tree and gaps left it out.
+    doc = json.loads(xmfin("show", "gone-co", "--as-of", "2020", "--json", case=CASE).stdout)
+    assert [o["active"] for o in doc["owners"]] == [False]
+    assert [lic["active"] for lic in doc["licences"]] == [False]
+    text = xmfin("show", "gone-co", "--as-of", "2020", case=CASE).stdout
+    assert "to now" not in text
+    assert "2012 to 2019-03 (dissolved) (ended)" in text and "payment-institution (ended)" in text
+    # On a day it existed, the same facts are in force (the period still says when they stopped).
+    doc = json.loads(xmfin("show", "gone-co", "--as-of", "2018", "--json", case=CASE).stdout)
+    assert [o["active"] for o in doc["owners"]] == [True]
+    assert [lic["active"] for lic in doc["licences"]] == [True]
+    # An owner that did not exist yet: `(not yet)`, inactive.
+    doc = json.loads(xmfin("show", "vie-co", "--as-of", "2012", "--json", case=CASE).stdout)
+    assert {h["owned"]: h["active"] for h in doc["holdings"]}["late-co"] is False
