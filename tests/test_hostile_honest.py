@@ -119,3 +119,23 @@ def test_show_does_not_call_a_link_of_a_dissolved_entity_in_force(xmfin: Invoke)
     # An owner that did not exist yet: `(not yet)`, inactive.
     doc = json.loads(xmfin("show", "vie-co", "--as-of", "2012", "--json", case=CASE).stdout)
     assert {h["owned"]: h["active"] for h in doc["holdings"]}["late-co"] is False
+
+
+def test_chain_does_not_hide_an_own_holding_behind_a_nominee_one(tmp_path: Path) -> None:
+    # Before: Founder holds Vie Co as nominee for Parent and 60% of Target on its own account; `chain target`
+    # said "Founder: nominee for Parent, eff. 90% on paper" (no control) while naming Founder as controller.
+    holdings = (
+        "  - {owner: parent, owned: viec, control: vie, sources: [s]}\n"
+        "  - {owner: founder, owned: viec, stake: 100, nominee_for: parent, sources: [s]}\n"
+        "  - {owner: viec, owned: target, stake: 30, sources: [s]}\n"
+        "  - {owner: founder, owned: target, stake: 60, sources: [s]}\n"
+    )
+    folder = write_folder(tmp_path / "d", holdings, "parent, founder, viec, target")
+    code, out, err = run_on(folder, "chain", "target")
+    assert code == 0, err
+    assert "FOUNDER: eff. 90%, controls it" in out and "nominee for PARENT, eff." not in out
+    code, out, err = run_on(folder, "chain", "target", "--json")
+    assert "nominee_for" not in json.loads(out)["by_owner"]["founder"]
+    # Holding only as a nominee, it is still shown as one.
+    code, out, err = run_on(folder, "chain", "viec")
+    assert "FOUNDER: nominee for PARENT, eff. 100% on paper" in out

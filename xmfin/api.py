@@ -151,11 +151,13 @@ class Explorer:
             key=lambda node: (-above[node].lower_bound, node),
         )
         paths, truncated = graph.paths(tops, target)
+        # A top owner is shown as a nominee only when every one of its holdings towards the entity is held for
+        # someone else: one that also holds on its own account has its own stake and control to answer for.
         nominee_for: dict[str, str] = {}
-        for path in paths:
-            first = graph.holding(path[0], path[1]) if len(path) > 1 else None
-            if first is not None and first.nominee_for is not None:
-                nominee_for.setdefault(path[0], first.nominee_for)
+        for top in tops:
+            links = [h for h in graph.owned(top) if h.owned in above]
+            if links and all(h.nominee_for is not None for h in links):
+                nominee_for[top] = str(links[0].nominee_for)
         pending = [h for h in graph.pending() if h.owned in above]
         return Chain(
             target,
