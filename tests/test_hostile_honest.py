@@ -139,3 +139,16 @@ def test_chain_does_not_hide_an_own_holding_behind_a_nominee_one(tmp_path: Path)
     # Holding only as a nominee, it is still shown as one.
     code, out, err = run_on(folder, "chain", "viec")
     assert "FOUNDER: nominee for PARENT, eff. 100% on paper" in out
+
+
+def test_report_and_diagram_show_a_disclosed_range_not_undisclosed(xmfin: Invoke) -> None:
+    # Before: Parent Co holds "more than 50%" of Ranged Co (stake_min 50, exclusive); the report's holdings
+    # table and the diagram's link label (and its italic "undisclosed" style) said "undisclosed".
+    import html
+
+    report = html.unescape(xmfin("report", "parent", "--vs", "rival", case=CASE).stdout)
+    assert "Parent Co → Ranged Co: > 50%" in report
+    assert '<td class="num">> 50%</td>' in report
+    svg = html.unescape(xmfin("diagram", "parent", case=CASE).stdout)
+    assert "Parent Co → Ranged Co: > 50%" in svg
+    assert "Parent Co → Ranged Co: undisclosed" not in svg + report

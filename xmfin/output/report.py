@@ -14,11 +14,11 @@ from urllib.parse import urlsplit
 
 from xmfin import __version__
 from xmfin.dates import PartialDate
-from xmfin.graph import OwnershipGraph, format_stake
+from xmfin.graph import OwnershipGraph
 from xmfin.licensing import GapTable, HeldLicence, claim_support, gap_table, group_licences, licences_by_holder
 from xmfin.model import Dataset, Entity, Holding
 from xmfin.output.diagram import ChartTooLarge, build_chart, chart_svg, links_among, select
-from xmfin.output.words import claim_label, control_mark, gap_word, stake_label
+from xmfin.output.words import claim_label, control_mark, gap_word, holding_stake, stake_label
 from xmfin.textsafe import safe_tree
 
 CSS = """
@@ -268,7 +268,7 @@ def _holdings_section(main: ET.Element, holdings: list[Holding], data: Dataset, 
         tr = _el(body, "tr")
         _el(tr, "td", data.entities[holding.owner].name)
         _el(tr, "td", data.entities[holding.owned].name)
-        _el(tr, "td", f"{format_stake(holding.stake)}%" if holding.stake is not None else "undisclosed", class_="num")
+        _el(tr, "td", holding_stake(holding), class_="num")
         _el(tr, "td", holding.control)
         _el(tr, "td", _period(holding.since, holding.until))
         cites.cite(_el(tr, "td"), holding.sources)
