@@ -152,3 +152,17 @@ def test_report_and_diagram_show_a_disclosed_range_not_undisclosed(xmfin: Invoke
     svg = html.unescape(xmfin("diagram", "parent", case=CASE).stdout)
     assert "Parent Co → Ranged Co: > 50%" in svg
     assert "Parent Co → Ranged Co: undisclosed" not in svg + report
+
+
+def test_report_marks_stale_facts_as_the_terminal_does(xmfin: Invoke) -> None:
+    # Before: `gaps` in the terminal marked the 2015 claims "(unconfirmed since 2015-03)" in 2026, the report of
+    # the same day did not mark any fact (claims, licences, holdings) however old its sources.
+    import html
+
+    terminal = xmfin("gaps", "parent", "--vs", "rival", "--as-of", "2026", case=CASE).stdout
+    report = html.unescape(xmfin("report", "parent", "--vs", "rival", "--as-of", "2026", case=CASE).stdout)
+    for claim in ("claimed 2015-03, records support", "claimed 2015-03, records contradict"):
+        assert f"{claim} (unconfirmed since 2015-03)" in terminal
+        assert f"{claim} (unconfirmed since 2015-03)" in report
+    fresh = html.unescape(xmfin("report", "parent", "--vs", "rival", "--as-of", "2016", case=CASE).stdout)
+    assert "unconfirmed since" not in fresh
