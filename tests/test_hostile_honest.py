@@ -166,3 +166,15 @@ def test_report_marks_stale_facts_as_the_terminal_does(xmfin: Invoke) -> None:
         assert f"{claim} (unconfirmed since 2015-03)" in report
     fresh = html.unescape(xmfin("report", "parent", "--vs", "rival", "--as-of", "2016", case=CASE).stdout)
     assert "unconfirmed since" not in fresh
+
+
+def test_check_stale_lists_a_fact_confirmed_only_by_a_source_dated_in_the_future(tmp_path: Path) -> None:
+    # Before: a licence whose only source is dated 2099 was never listed by `check --stale` (confirmed "for
+    # ever"), so a typo in a date hid the fact's age.
+    folder = write_folder(tmp_path / "d", "  - {owner: a, owned: x, stake: 10, sources: [future]}\n")
+    entities = (folder / "entities.yaml").read_text(encoding="utf-8")
+    entities = entities.replace("sources:\n", "sources:\n  future: {title: F, published: 2999-01}\n", 1)
+    (folder / "entities.yaml").write_text(entities, encoding="utf-8")
+    code, out, err = run_on(folder, "check", "--stale")
+    assert code == 0, out + err
+    assert "stale: holding a -> x: its latest source is dated 2999-01, after " in out
