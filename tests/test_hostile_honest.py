@@ -178,3 +178,17 @@ def test_check_stale_lists_a_fact_confirmed_only_by_a_source_dated_in_the_future
     code, out, err = run_on(folder, "check", "--stale")
     assert code == 0, out + err
     assert "stale: holding a -> x: its latest source is dated 2999-01, after " in out
+
+
+def test_chain_headline_is_not_a_nominees_answer(xmfin: Invoke) -> None:
+    # Before: `chain vie-co --json` put the nominee Founder first (100% on paper, tie broken by id), so the
+    # headline `controlled` (that of from[0]) was false for a VIE its parent controls.
+    doc = json.loads(xmfin("chain", "vie-co", "--json", case=CASE).stdout)
+    assert doc["from"] == ["parent-co", "founder"]
+    assert (doc["effective_stake"], doc["controlled"], doc["via_vie"]) == (100.0, True, True)
+    lines = xmfin("chain", "vie-co", case=CASE).stdout.splitlines()
+    assert lines[-3:] == [
+        "Parent Co: eff. 100% via VIE, controls it",
+        "Founder: nominee for Parent Co, eff. 100% on paper",
+        "controlled by: Parent Co",
+    ]

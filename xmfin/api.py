@@ -150,7 +150,6 @@ class Explorer:
             (node for node, verdict in control.items() if verdict is True and node != target),
             key=lambda node: (-above[node].lower_bound, node),
         )
-        paths, truncated = graph.paths(tops, target)
         # A top owner is shown as a nominee only when every one of its holdings towards the entity is held for
         # someone else: one that also holds on its own account has its own stake and control to answer for.
         nominee_for: dict[str, str] = {}
@@ -158,6 +157,10 @@ class Explorer:
             links = [h for h in graph.owned(top) if h.owned in above]
             if links and all(h.nominee_for is not None for h in links):
                 nominee_for[top] = str(links[0].nominee_for)
+        # Owners on their own account first: `from[0]` gives the answer's headline (JSON `effective_stake`,
+        # `controlled`), which must not be a nominee's "not controlled" for a VIE its parent controls.
+        tops.sort(key=lambda top: top in nominee_for)
+        paths, truncated = graph.paths(tops, target)
         pending = [h for h in graph.pending() if h.owned in above]
         return Chain(
             target,
