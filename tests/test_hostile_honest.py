@@ -192,3 +192,12 @@ def test_chain_headline_is_not_a_nominees_answer(xmfin: Invoke) -> None:
         "Founder: nominee for Parent Co, eff. 100% on paper",
         "controlled by: Parent Co",
     ]
+
+
+def test_a_pending_licence_is_shown_with_its_date(xmfin: Invoke) -> None:
+    # Before: gaps and matrix printed "pending: Ranged Co" with no date for a licence applied for in 2026-01,
+    # while a pending holding said "(announced 2025-04)".
+    for command in (["matrix"], ["gaps", "--vs", "rival"]):
+        text = xmfin(*command, "--as-of", "2026-06", case=CASE).stdout
+        assert "pending: Ranged Co (since 2026-01)" in text
+        assert "pending: Target Broker (announced 2025-04)" in text

@@ -315,7 +315,13 @@ def held_cell(
     extra.extend(
         (
             f"pending: {plain(names[p.licence.holder].name)}"
-            + (f" (announced {p.holding.since})" if p.holding and p.holding.since else ""),
+            + (
+                f" (announced {p.holding.since})"
+                if p.holding and p.holding.since
+                else f" (since {p.licence.granted})"
+                if p.holding is None and p.licence.granted
+                else ""
+            ),
             "italic cyan",
         )
         for p in pending
