@@ -201,3 +201,20 @@ def test_a_pending_licence_is_shown_with_its_date(xmfin: Invoke) -> None:
         text = xmfin(*command, "--as-of", "2026-06", case=CASE).stdout
         assert "pending: Ranged Co (since 2026-01)" in text
         assert "pending: Target Broker (announced 2025-04)" in text
+
+
+def test_graph_exports_keep_a_disclosed_range_and_a_nominee(xmfin: Invoke) -> None:
+    # Before: graphml, gexf, dot and mermaid dropped the range of "more than 50%" (no stake: a consumer read it
+    # as undisclosed; dot and mermaid labelled it "undisclosed") and the nominee of a VIE's registered holder.
+    import networkx as nx
+
+    dot = xmfin("export", "-f", "dot", case=CASE).stdout
+    assert '"parent-co" -> "ranged-co" [label="> 50%"];' in dot
+    assert '"founder" -> "vie-co" [label="100%, nominee for parent-co"];' in dot
+    mermaid = xmfin("export", "-f", "mermaid", case=CASE).stdout
+    assert "undisclosed" not in mermaid and "nominee for parent-co" in mermaid
+    graphml = xmfin("export", "-f", "graphml", case=CASE).stdout
+    graph = nx.parse_graphml(graphml)
+    ranged = graph.edges["parent-co", "ranged-co"]
+    assert (ranged["stake_min"], ranged["stake_min_exclusive"]) == (50.0, True) and "stake" not in ranged
+    assert graph.edges["founder", "vie-co"]["nominee_for"] == "parent-co"
