@@ -218,3 +218,17 @@ def test_graph_exports_keep_a_disclosed_range_and_a_nominee(xmfin: Invoke) -> No
     ranged = graph.edges["parent-co", "ranged-co"]
     assert (ranged["stake_min"], ranged["stake_min_exclusive"]) == (50.0, True) and "stake" not in ranged
     assert graph.edges["founder", "vie-co"]["nominee_for"] == "parent-co"
+
+
+def test_a_majority_without_control_is_not_called_a_minority(xmfin: Invoke) -> None:
+    # Before: `tree founder` (who holds Vie Co 100% as nominee for Parent Co) printed "eff. 100%  minority".
+    text = xmfin("tree", "founder", case=CASE).stdout
+    assert "minority" not in text
+    assert "100% (nominee for Parent Co)  eff. 100%  no control" in text
+    from xmfin.graph import Effective
+    from xmfin.output.words import control_mark
+
+    assert control_mark(False, Effective(0.3, 0.3)) == " (minority)"
+    assert control_mark(False, Effective(0.5, 0.9)) == " (minority)"  # 50% may be all it is
+    assert control_mark(False, Effective(0.6, 0.6)) == " (no control)"
+    assert control_mark(None, Effective(0.6, 0.6)) == " (control unknown)"

@@ -156,9 +156,9 @@ def effective_label(effective: Effective) -> str:
     return text + " [magenta]via VIE[/]" if effective.via_vie else text
 
 
-def control_label(controlled: bool | None) -> str:
-    """Nothing for a controlled node, `minority` or `control unknown` otherwise (tree nodes)."""
-    mark = control_mark(controlled).strip(" ()")
+def control_label(controlled: bool | None, effective: Effective | None = None) -> str:
+    """Nothing for a controlled node, `minority`, `no control` or `control unknown` otherwise (tree nodes)."""
+    mark = control_mark(controlled, effective).strip(" ()")
     return f"[yellow]{mark}[/]" if mark else ""
 
 
@@ -187,7 +187,7 @@ def render_tree(
             parts.append(f"[cyan]{link_label(node.holding, data.entities)}[/]")
             parts.append(f"[dim]{effective_label(node.effective)}[/]")
             if not up and node.controlled is not True:
-                parts.append(control_label(node.controlled))
+                parts.append(control_label(node.controlled, node.effective))
             age = fact_age(data, node.holding.sources, day)
             if age:
                 parts.append(f"[yellow]{escape(age.strip())}[/]")
@@ -301,7 +301,7 @@ def held_cell(
     # A holder with several licences of one family is named once.
     lines = list(
         dict.fromkeys(
-            f"{plain(names[h.licence.holder].name)} {stake_label(h.effective)}{control_mark(h.controlled)}"
+            f"{plain(names[h.licence.holder].name)} {stake_label(h.effective)}{control_mark(h.controlled, h.effective)}"
             + ("" if h.counts else " (may not count)")
             + fact_age(data, h.licence.sources, day)
             for h in held
@@ -575,7 +575,7 @@ def render_licences(out: Console, rows: list[LicenceRow], data: Dataset, day: dt
         shown.insert(
             2,
             lines(
-                f"{data.groups[g.group].name} {stake_label(g.effective)}{control_mark(g.controlled)}"
+                f"{data.groups[g.group].name} {stake_label(g.effective)}{control_mark(g.controlled, g.effective)}"
                 for g in row.groups
             ),
         )

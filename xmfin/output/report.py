@@ -186,7 +186,11 @@ def _held_cell(cell: ET.Element, held: list[HeldLicence], data: Dataset, cites: 
             _el(cell, "br")
         holder = data.entities[item.licence.holder]
         age = fact_age(data, item.licence.sources, day)
-        line = _el(cell, "span", f"{holder.name} {stake_label(item.effective)}{control_mark(item.controlled)}{age}")
+        line = _el(
+            cell,
+            "span",
+            f"{holder.name} {stake_label(item.effective)}{control_mark(item.controlled, item.effective)}{age}",
+        )
         line.set("title", data.categories[item.licence.category].name)
         cites.cite(cell, item.licence.sources)
 
@@ -239,7 +243,7 @@ def _licences_section(main: ET.Element, held: list[HeldLicence], data: Dataset, 
         _el(tr, "td", licence.regulator or "")
         _el(tr, "td", licence.number or "")
         _el(tr, "td", (str(licence.granted or "") + fact_age(data, licence.sources, day)).strip())
-        _el(tr, "td", stake_label(item.effective) + control_mark(item.controlled), class_="num")
+        _el(tr, "td", stake_label(item.effective) + control_mark(item.controlled, item.effective), class_="num")
         cites.cite(_el(tr, "td"), licence.sources)
 
 
