@@ -232,3 +232,11 @@ def test_a_majority_without_control_is_not_called_a_minority(xmfin: Invoke) -> N
     assert control_mark(False, Effective(0.5, 0.9)) == " (minority)"  # 50% may be all it is
     assert control_mark(False, Effective(0.6, 0.6)) == " (no control)"
     assert control_mark(None, Effective(0.6, 0.6)) == " (control unknown)"
+
+
+@pytest.mark.parametrize(("given_value", "shown"), [("100.0001", "100.0001"), ("-0.00001", "-1e-05"), ("101", "101")])
+def test_min_stake_out_of_range_is_quoted_as_given(xmfin: Invoke, given_value: str, shown: str) -> None:
+    # Before: `--min-stake 100.0001` said "--min-stake 100 is out of range: give a percentage from 0 to 100".
+    result = xmfin("gaps", "--vs", "rival", "--min-stake", given_value, case=CASE)
+    assert result.exit_code == 2
+    assert f"--min-stake {shown} is out of range: give a percentage from 0 to 100" in result.stderr

@@ -341,7 +341,9 @@ def check_min_stake(min_stake: float | None) -> None:
     from xmfin.errors import UsageError
 
     if min_stake is not None and not 0 <= min_stake <= 100:
-        raise UsageError(f"--min-stake {min_stake:g} is out of range: give a percentage from 0 to 100")
+        # repr, not :g, which rounds 100.0001 to "100" and makes the message contradict itself
+        shown = repr(min_stake) if min_stake == min_stake and abs(min_stake) != float("inf") else f"{min_stake:g}"
+        raise UsageError(f"--min-stake {shown.removesuffix('.0')} is out of range: give a percentage from 0 to 100")
 
 
 def version_callback(value: bool) -> None:
