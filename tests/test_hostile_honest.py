@@ -240,3 +240,23 @@ def test_min_stake_out_of_range_is_quoted_as_given(xmfin: Invoke, given_value: s
     result = xmfin("gaps", "--vs", "rival", "--min-stake", given_value, case=CASE)
     assert result.exit_code == 2
     assert f"--min-stake {shown} is out of range: give a percentage from 0 to 100" in result.stderr
+
+
+def test_timeline_names_of_the_day_ranges_and_nominees(tmp_path: Path, xmfin: Invoke) -> None:
+    # Before: with two former names, the first rename said "Name A renamed Name C" (the current name, not the
+    # one taken then), "founded" used today's name, and a holding of "more than 50%" read "takes undisclosed
+    # stake", a nominee's holding "takes 100%" as if on its own account.
+    folder = write_folder(tmp_path / "d", "  []\n", "b")
+    entities = (folder / "entities.yaml").read_text(encoding="utf-8").replace("holdings:\n  []\n", "")
+    entities += (
+        "  a:\n    name: Name C\n    founded: 2010\n    sources: [s]\n"
+        "    former_names: [{name: Name A, until: 2015}, {name: Name B, since: 2016, until: 2020}]\n"
+    )
+    (folder / "entities.yaml").write_text(entities, encoding="utf-8")
+    code, out, err = run_on(folder, "timeline")
+    assert code == 0, err
+    assert "Name A founded" in out and "Name A renamed Name B" in out and "Name B renamed Name C" in out
+    text = xmfin("timeline", "parent", case=CASE).stdout
+    assert "Parent Co takes > 50% of Ranged Co" in text
+    assert "Founder takes 100% of Vie Co as nominee for Parent Co" in text
+    assert "Vie Co takes 100% of Early Name Co" in text  # Late Co was Early Name Co in 2013-12
