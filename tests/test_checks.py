@@ -355,11 +355,25 @@ def test_rounding_does_not_break_a_full_house(tmp_path: Path) -> None:
 def test_vie_and_undisclosed_stakes_do_not_count_toward_100(tmp_path: Path) -> None:
     _, errors = holdings_in_bank(
         tmp_path,
-        "owner: mid, owned: bank, stake: 100",
+        "owner: mid, owned: bank, stake: 99",
         "owner: top, owned: bank, control: vie",
         "owner: boss, owned: bank",
     )
     assert errors == []
+
+
+def test_an_undisclosed_stake_beside_100_is_an_error(tmp_path: Path) -> None:
+    # A holding is a stake of more than 0% (the engine counts an undisclosed one so for control): beside 100%
+    # it has no room, which the check let pass (and `chain` then showed the holder at "eff. 0%").
+    _, errors = holdings_in_bank(
+        tmp_path,
+        "owner: mid, owned: bank, stake: 100",
+        "owner: top, owned: bank, control: vie",
+        "owner: boss, owned: bank",
+    )
+    assert [e[-1].split(":")[0] for e in errors] == [
+        "equity stakes in 'bank' add up to more than 100% when none has a start date"
+    ]
 
 
 def test_one_owner_twice_in_a_shared_month_is_an_error(tmp_path: Path) -> None:

@@ -229,6 +229,6 @@ def test_output_is_a_stream_of_small_chunks() -> None:
     graph = OwnershipGraph(load(fixture_path("interop")), DAYS[0])
     chunks = list(graphml_lines(graph, graph.data, None))
     # Header, keys, graph opening and data, one chunk per node and per edge, closing.
-    assert len(chunks) == 1 + 16 + 1 + 1 + 10 + 9 + 1
+    assert len(chunks) == 1 + 21 + 1 + 1 + 10 + 9 + 1  # 21 keys: 5 for ranges and nominees on edges
     assert chunks[0].startswith('<?xml version="1.0" encoding="UTF-8"?>\n<graphml ')
     assert chunks[-1] == "  </graph>\n</graphml>\n"

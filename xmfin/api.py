@@ -150,12 +150,17 @@ class Explorer:
             (node for node, verdict in control.items() if verdict is True and node != target),
             key=lambda node: (-above[node].lower_bound, node),
         )
-        paths, truncated = graph.paths(tops, target)
+        # A top owner is shown as a nominee only when every one of its holdings towards the entity is held for
+        # someone else: one that also holds on its own account has its own stake and control to answer for.
         nominee_for: dict[str, str] = {}
-        for path in paths:
-            first = graph.holding(path[0], path[1]) if len(path) > 1 else None
-            if first is not None and first.nominee_for is not None:
-                nominee_for.setdefault(path[0], first.nominee_for)
+        for top in tops:
+            links = [h for h in graph.owned(top) if h.owned in above]
+            if links and all(h.nominee_for is not None for h in links):
+                nominee_for[top] = str(links[0].nominee_for)
+        # Owners on their own account first: `from[0]` gives the answer's headline (JSON `effective_stake`,
+        # `controlled`), which must not be a nominee's "not controlled" for a VIE its parent controls.
+        tops.sort(key=lambda top: top in nominee_for)
+        paths, truncated = graph.paths(tops, target)
         pending = [h for h in graph.pending() if h.owned in above]
         return Chain(
             entity=target,
@@ -192,6 +197,11 @@ class Explorer:
             raise UsageError("no peer to compare with: give --vs GROUP")
         if own in peers:
             raise UsageError(f"--vs {own} is the group itself: compare it with another group")
+        root = self.data.groups[own].root
+        absent = self.absence(root)
+        if absent is not None:
+            # A group that did not exist holds nothing: every family a peer holds would read as a certain gap.
+            raise UsageError(f"'{root}' is not there on {self.day.isoformat()} ({absent}): try another --as-of")
         from xmfin import licensing
 
         filters = licensing.Filters(min_stake, controlled)

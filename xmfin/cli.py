@@ -341,7 +341,9 @@ def check_min_stake(min_stake: float | None) -> None:
     from xmfin.errors import UsageError
 
     if min_stake is not None and not 0 <= min_stake <= 100:
-        raise UsageError(f"--min-stake {min_stake:g} is out of range: give a percentage from 0 to 100")
+        # repr, not :g, which rounds 100.0001 to "100" and makes the message contradict itself
+        shown = repr(min_stake) if min_stake == min_stake and abs(min_stake) != float("inf") else f"{min_stake:g}"
+        raise UsageError(f"--min-stake {shown.removesuffix('.0')} is out of range: give a percentage from 0 to 100")
 
 
 def version_callback(value: bool) -> None:
@@ -677,14 +679,16 @@ def licences(
     if json:
         from xmfin.output.jsonout import document, emit, licence_row_json
 
-        emit(document(session.day, all=all_, licences=[licence_row_json(row, session.data) for row in rows]))
+        # The view of the day (session.graph.data): each holder under the name it had then.
+        day_view = session.graph.data
+        emit(document(session.day, all=all_, licences=[licence_row_json(row, day_view) for row in rows]))
         return
     if not rows:
         sys.stderr.write(f"xmfin: no licence matches on {session.day.isoformat()}\n")
         return
     from xmfin.output.render import console, render_licences
 
-    render_licences(console(), rows, session.data, session.day, all_)
+    render_licences(console(), rows, session.graph.data, session.day, all_)
 
 
 @app.command(cls=XmfinCommand)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from xmfin.dates import PartialDate, active
 from xmfin.model import Dataset, Entity, FormerName
 
 
@@ -19,6 +20,21 @@ def exists(entity: Entity, day: dt.date) -> bool:
     if entity.founded is not None and day < entity.founded.first:
         return False
     return entity.dissolved is None or day <= entity.dissolved.last
+
+
+def in_force(since: PartialDate | None, until: PartialDate | None, day: dt.date, *entities: Entity) -> bool:
+    """Whether a dated record (a holding, licence or role) held on day: its own period covers the day and every
+    entity it links existed then (a holding of a company dissolved since, with no `until`, ended with it)."""
+    return active(since, until, day) and all(exists(entity, day) for entity in entities)
+
+
+def ended_by(until: PartialDate | None, *entities: Entity) -> PartialDate | None:
+    """The day a record without its own end stopped because one of its entities was dissolved (the earliest such
+    dissolution), or None when it has an `until` or none of them was dissolved."""
+    if until is not None:
+        return None
+    ends = [entity.dissolved for entity in entities if entity.dissolved is not None]
+    return min(ends, key=lambda end: end.last) if ends else None
 
 
 def former_name_on(entity: Entity, day: dt.date) -> FormerName | None:

@@ -27,7 +27,11 @@ def confirmed(data: Dataset, sources: tuple[str, ...]) -> PartialDate | None:
 
 
 def years_before(day: dt.date, years: int) -> dt.date:
-    """The same day `years` earlier (28 February for 29 February in a year that has none)."""
+    """The same day `years` earlier (28 February for 29 February in a year that has none); the first day
+    there is when that is before year 1 (nothing was confirmed earlier: `check --stale 100000` lists nothing
+    dated, rather than failing)."""
+    if years >= day.year:
+        return dt.date.min
     try:
         return day.replace(year=day.year - years)
     except ValueError:
@@ -50,8 +54,8 @@ def freshness(data: Dataset, sources: tuple[str, ...], day: dt.date) -> tuple[Pa
 def stale_facts(data: Dataset, day: dt.date, years: int = STALE_YEARS) -> list[Problem]:
     """The facts in force on day (holdings, licences, roles) and the claims made by then, whose sources are all
     more than `years` older than day or have no date: `xmfin check --stale`, one problem of severity `stale`
-    each. Ended facts (a holding of a dissolved company too), figures and events describe their own time and
-    are never stale."""
+    each; also those whose latest source is dated after day (it would confirm them for ever). Ended facts (a
+    holding of a dissolved company too), figures and events describe their own time and are never stale."""
     from xmfin.dated import on_day
 
     data = on_day(data, day)
@@ -61,6 +65,9 @@ def stale_facts(data: Dataset, day: dt.date, years: int = STALE_YEARS) -> list[P
         last = confirmed(data, record.sources)
         if last is None:
             message = f"{what}: no source has a date, so its age is unknown: date its sources"
+        elif last.first > day:
+            # A source dated after the day confirms the fact for ever: a typo would hide its age.
+            message = f"{what}: its latest source is dated {last}, after {day.isoformat()}: correct that date"
         elif is_stale(last, day, years):
             # a claim is a statement of its day: it can be confirmed again, not ended
             advice = "confirm it with a newer source" + ("" if what.startswith("claim") else ", or end it")

@@ -15,7 +15,7 @@ import os
 import re
 import stat
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -1004,7 +1004,7 @@ def _check_stakes(reader: _Reader) -> None:
                 for second in same[i + 1 :]:
                     if overlap(first.since, first.until, second.since, second.until):
                         _report_overlap(reader, owned, first, second)
-        counted = [h for h in holdings if h.control == "equity" and not h.pending and stake_floor(h) > 0]
+        counted = [h for h in holdings if h.control == "equity" and not h.pending]
         _check_equity_total(reader, owned, counted)
 
 
@@ -1031,8 +1031,25 @@ def _report_overlap(reader: _Reader, owned: str, first: model.Holding, second: m
     )
 
 
+def _above_floor(holding: model.Holding) -> bool:
+    """Whether a holding is certainly more than its floor: undisclosed (it is held, so above 0%) or a range
+    whose lower bound is exclusive ("more than 50%")."""
+    return holding.stake is None and (holding.stake_min is None or holding.stake_min_exclusive)
+
+
+def _too_much(holdings: Iterable[model.Holding]) -> float | None:
+    """The certain equity of holdings when it is more than 100%, else None: the floors add up to more than 100,
+    or to 100 with one holding certainly above its floor (two holders of "more than 50%"; 60% + 40% and an
+    undisclosed third, which would hold nothing)."""
+    counted = list(holdings)
+    total = math.fsum(stake_floor(h) for h in counted)
+    if total > _FULL or (total >= 100 - (_FULL - 100) and any(map(_above_floor, counted))):
+        return total
+    return None
+
+
 def _check_equity_total(reader: _Reader, owned: str, holdings: list[model.Holding]) -> None:
-    if math.fsum(stake_floor(h) for h in holdings) <= _FULL:
+    if _too_much(holdings) is None:
         return  # even all at once they fit
     # A sweep over the days stakes start and stop: a stake counts from the first day of `since` to the last day
     # of `until`, so it stops counting the day after.
@@ -1050,21 +1067,30 @@ def _check_equity_total(reader: _Reader, owned: str, holdings: list[model.Holdin
             del current[number]
             continue
         current[number] = holding
-        total = math.fsum(stake_floor(h) for h in current.values())
-        if total > _FULL:
+        total = _too_much(current.values())
+        if total is not None:
             when = "when none has a start date" if day == dt.date.min else f"from {day.isoformat()}"
             together = ", ".join(
-                f"{h.owner} {'at least ' if h.stake is None else ''}{stake_floor(h):g}% "
+                f"{h.owner} {_floor_words(h)}{stake_floor(h):g}% "
                 f"(line {reader.line_of(h)}, {_period(h.since, h.until)})"
                 for h in current.values()
             )
             reader.problem_at(
                 holding,
                 "stake",
-                f"equity stakes in '{owned}' add up to {total:g}% {when}: {together}; an 'until' runs to the end "
+                f"equity stakes in '{owned}' add up to {'more than ' if total <= _FULL else ''}{total:g}% {when}: "
+                f"{together}; an 'until' runs to the end "
                 "of its month or year, so end the old holding before the new one starts, or correct a stake",
             )
             return
+
+
+def _floor_words(holding: model.Holding) -> str:
+    if holding.stake is not None:
+        return ""
+    if holding.stake_min is None:
+        return "undisclosed, so more than "
+    return "more than " if holding.stake_min_exclusive else "at least "
 
 
 def _check_group_roots(reader: _Reader) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from xmfin.dated import as_named_on
 from xmfin.dates import PartialDate
 from xmfin.model import Dataset
 
@@ -63,13 +64,29 @@ def events(data: Dataset) -> Iterator[Event]:
             yield Event(entity.founded, "founded", ids, entity.sources)
         for former in entity.former_names:
             if former.until:
-                detail = {"former_name": former.name, "former_name_zh": former.name_zh}
+                # The name it took is the one of the next day (the next former name, or the current one).
+                last = former.until.last
+                after = entity if last == dt.date.max else as_named_on(entity, last + dt.timedelta(days=1))
+                detail = {
+                    "former_name": former.name,
+                    "former_name_zh": former.name_zh,
+                    "new_name": after.name,
+                    "new_name_zh": after.name_zh,
+                }
                 yield Event(former.until, "renamed", ids, entity.sources, detail=detail)
         if entity.dissolved:
             yield Event(entity.dissolved, "dissolved", ids, entity.sources)
     for holding in data.holdings:
         ids = (holding.owner, holding.owned)
-        detail = {"stake": holding.stake, "control": holding.control}
+        detail = {
+            "stake": holding.stake,
+            "stake_min": holding.stake_min,
+            "stake_max": holding.stake_max,
+            "stake_min_exclusive": holding.stake_min_exclusive,
+            "stake_max_exclusive": holding.stake_max_exclusive,
+            "control": holding.control,
+            "nominee_for": holding.nominee_for,
+        }
         if holding.since:
             began = "holding-announced" if holding.pending else "holding-began"
             yield Event(holding.since, began, ids, holding.sources, detail=detail)
@@ -168,22 +185,40 @@ def _uncovered(covered: list[Interval], wanted: Interval) -> list[Interval]:
     return pieces
 
 
-def describe(event: Event, data: Dataset) -> str:
-    """One line of plain text saying what happened, with names as they are in the data."""
+def _stake_words(detail: dict[str, Any]) -> str:
+    """`30%`, `> 50%`, `5-10%` (a disclosed range, as words.holding_stake gives it) or `undisclosed stake`."""
     from xmfin.graph import format_stake
 
-    names = [data.entities[e].name for e in event.entities]
+    if detail.get("stake") is not None:
+        return f"{format_stake(detail['stake'])}%"
+    low, high = detail.get("stake_min"), detail.get("stake_max")
+    if low is not None and high is not None:
+        return f"{format_stake(low)}-{format_stake(high)}%"
+    if low is not None:
+        return f"{'>' if detail.get('stake_min_exclusive') else '≥'} {format_stake(low)}%"
+    if high is not None:
+        return f"{'<' if detail.get('stake_max_exclusive') else '≤'} {format_stake(high)}%"
+    return "undisclosed stake"
+
+
+def describe(event: Event, data: Dataset) -> str:
+    """One line of plain text saying what happened, with the names of the event's day."""
+    # Each entity under the name it had on the event's day (a company founded as "Insight Fintech HK" is not
+    # said to be founded under the name it took years later).
+    names = [as_named_on(data.entities[e], event.date.first).name for e in event.entities]
     detail = event.detail
     kind = event.kind
     if kind in ("founded", "dissolved"):
         return f"{names[0]} {kind}"
     if kind == "renamed":
-        return f"{detail['former_name']} renamed {names[0]}"
+        return f"{detail['former_name']} renamed {detail.get('new_name') or names[0]}"
     if kind.startswith("holding-"):
-        stake = "undisclosed stake" if detail["stake"] is None else f"{format_stake(detail['stake'])}%"
+        stake = _stake_words(detail)
         control = "" if detail["control"] == "equity" else f" ({detail['control']})"
+        nominee = detail.get("nominee_for")
+        held_for = f" as nominee for {as_named_on(data.entities[nominee], event.date.first).name}" if nominee else ""
         verb = {"holding-began": "takes", "holding-announced": "announces it will take"}.get(kind, "no longer holds")
-        return f"{names[0]} {verb} {stake}{control} of {names[1]}"
+        return f"{names[0]} {verb} {stake}{control} of {names[1]}{held_for}"
     if kind.startswith("licence-"):
         category = data.categories[detail["category"]].name
         if kind == "licence-revoked":

@@ -277,7 +277,9 @@ class Link:
 
     @property
     def undisclosed(self) -> bool:
-        return self.holding.stake is None and self.holding.control != "vie"
+        """Nothing about the stake is known: no exact stake and no disclosed range (a VIE needs none)."""
+        h = self.holding
+        return h.stake is None and h.stake_min is None and h.stake_max is None and h.control != "vie"
 
 
 @dataclass(slots=True)
@@ -394,8 +396,12 @@ def make_box(
 
 
 def link_label(holding: Holding) -> str:
-    """`100%`, `VIE`, `VIE 100%`, `voting 30%`, `undisclosed`."""
-    stake = f"{format_stake(holding.stake)}%" if holding.stake is not None else ""
+    """`100%`, `> 50%`, `VIE`, `VIE 100%`, `voting 30%`, `undisclosed` (a disclosed range as words.holding_stake
+    gives it: it is not undisclosed)."""
+    from xmfin.output.words import holding_stake
+
+    stake = holding_stake(holding)
+    stake = "" if stake == "undisclosed" else stake
     if holding.control == "equity":
         return stake or "undisclosed"
     kind = "VIE" if holding.control == "vie" else holding.control

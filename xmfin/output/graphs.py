@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from xmfin import textsafe
-from xmfin.graph import Effective, OwnershipGraph, format_stake
+from xmfin.graph import Effective, OwnershipGraph
 from xmfin.licensing import licences_by_holder
 from xmfin.model import Dataset, Entity, Group, Holding
 
@@ -46,6 +46,11 @@ GROUP_NODE_ATTRIBUTES: dict[str, str] = {
 }
 EDGE_ATTRIBUTES: dict[str, str] = {
     "stake": "double",
+    "stake_min": "double",
+    "stake_max": "double",
+    "stake_min_exclusive": "boolean",
+    "stake_max_exclusive": "boolean",
+    "nominee_for": "string",
     "control": "string",
     "since": "string",
     "until": "string",
@@ -60,7 +65,8 @@ class ExportAttributes:
 
     Nodes: label and name, name_zh, kind, jurisdiction, founded, dissolved, licences (category ids) and
     licence_names; with a group, `member` and the root's `effective_stake` (when known), `via_vie`,
-    `controlled`. Edges: stake (when disclosed), control, since, until, sources, note.
+    `controlled`. Edges: stake (when disclosed), a disclosed range (stake_min, stake_max, each with its
+    `_exclusive` flag when set), nominee_for, control, since, until, sources, note.
     """
 
     def __init__(self, graph: OwnershipGraph, part: Dataset, group: Group | None) -> None:
@@ -133,6 +139,11 @@ def edge_attributes(holding: Holding) -> dict[str, Any]:
     return _scalars(
         {
             "stake": holding.stake,
+            "stake_min": holding.stake_min,
+            "stake_max": holding.stake_max,
+            "stake_min_exclusive": holding.stake_min_exclusive or None,
+            "stake_max_exclusive": holding.stake_max_exclusive or None,
+            "nominee_for": holding.nominee_for,
             "control": holding.control,
             "since": holding.since.text if holding.since else None,
             "until": holding.until.text if holding.until else None,
@@ -190,8 +201,17 @@ def _label(text: str) -> str:
 
 
 def link_text(holding: Holding) -> str:
-    """`100%`, `VIE`, `VIE 29.5%`, `voting 30%`, `undisclosed` for an edge label."""
-    stake = f"{format_stake(holding.stake)}%" if holding.stake is not None else None
+    """`100%`, `> 50%`, `VIE`, `VIE 29.5%`, `voting 30%`, `undisclosed` for an edge label (a disclosed range as
+    words.holding_stake gives it), with `, nominee for X` on a nominee's holding."""
+    from xmfin.output.words import holding_stake
+
+    shown = holding_stake(holding)
+    stake = None if shown == "undisclosed" else shown
+    nominee = f", nominee for {holding.nominee_for}" if holding.nominee_for else ""
+    return _link_kind(holding, stake) + nominee
+
+
+def _link_kind(holding: Holding, stake: str | None) -> str:
     if holding.control == "equity":
         return stake or "undisclosed"
     kind = "VIE" if holding.control == "vie" else holding.control

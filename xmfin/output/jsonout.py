@@ -322,8 +322,13 @@ def source_json(data: Dataset, source_id: str) -> dict[str, Any]:
     }
 
 
+def _linked(data: Dataset, *ids: str) -> list[Entity]:
+    """The entities a record links, as far as the data knows them."""
+    return [data.entities[i] for i in ids if i in data.entities]
+
+
 def holding_json(holding: Holding, data: Dataset, day: dt.date) -> dict[str, Any]:
-    from xmfin.dates import active
+    from xmfin.dated import in_force
 
     return {
         "owner": holding.owner,
@@ -334,7 +339,8 @@ def holding_json(holding: Holding, data: Dataset, day: dt.date) -> dict[str, Any
         "since": date_text(holding.since),
         "until": date_text(holding.until),
         "pending": holding.pending,
-        "active": not holding.pending and active(holding.since, holding.until, day),
+        "active": not holding.pending
+        and in_force(holding.since, holding.until, day, *_linked(data, holding.owner, holding.owned)),
         "sources": list(holding.sources),
         **freshness_fields(data, holding.sources, day),
         "note": holding.note,
@@ -342,8 +348,9 @@ def holding_json(holding: Holding, data: Dataset, day: dt.date) -> dict[str, Any
 
 
 def profile_json(profile: Profile) -> dict[str, Any]:
-    """`xmfin show --json`: the entity, its links and licences (each with `active` on the day), its sources."""
-    from xmfin.dates import active
+    """`xmfin show --json`: the entity, its links and licences (each with `active` on the day: in force, and
+    every entity it links existing then), its sources."""
+    from xmfin.dated import in_force
 
     data, day, entity = profile.data, profile.day, profile.entity
     return document(
@@ -370,7 +377,7 @@ def profile_json(profile: Profile) -> dict[str, Any]:
         licences=[
             {
                 **licence_json(lic, data),
-                "active": not lic.pending and active(lic.granted, lic.revoked, day),
+                "active": not lic.pending and in_force(lic.granted, lic.revoked, day, *_linked(data, lic.holder)),
                 **freshness_fields(data, lic.sources, day),
             }
             for lic in profile.licences
@@ -382,7 +389,7 @@ def profile_json(profile: Profile) -> dict[str, Any]:
                 "title": r.title,
                 "since": date_text(r.since),
                 "until": date_text(r.until),
-                "active": active(r.since, r.until, day),
+                "active": in_force(r.since, r.until, day, *_linked(data, r.holder, r.of)),
                 "sources": list(r.sources),
             }
             for r in profile.roles

@@ -21,7 +21,7 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from xmfin.dates import PartialDate, active
+from xmfin.dates import PartialDate
 from xmfin.graph import Effective, OwnershipGraph, TreeNode
 from xmfin.licensing import GapTable, HeldLicence, LicenceRow, Matrix, PendingLicence, claim_support
 from xmfin.model import Claim, Dataset, Entity, Holding, Licence, Source
@@ -156,9 +156,9 @@ def effective_label(effective: Effective) -> str:
     return text + " [magenta]via VIE[/]" if effective.via_vie else text
 
 
-def control_label(controlled: bool | None) -> str:
-    """Nothing for a controlled node, `minority` or `control unknown` otherwise (tree nodes)."""
-    mark = control_mark(controlled).strip(" ()")
+def control_label(controlled: bool | None, effective: Effective | None = None) -> str:
+    """Nothing for a controlled node, `minority`, `no control` or `control unknown` otherwise (tree nodes)."""
+    mark = control_mark(controlled, effective).strip(" ()")
     return f"[yellow]{mark}[/]" if mark else ""
 
 
@@ -187,7 +187,7 @@ def render_tree(
             parts.append(f"[cyan]{link_label(node.holding, data.entities)}[/]")
             parts.append(f"[dim]{effective_label(node.effective)}[/]")
             if not up and node.controlled is not True:
-                parts.append(control_label(node.controlled))
+                parts.append(control_label(node.controlled, node.effective))
             age = fact_age(data, node.holding.sources, day)
             if age:
                 parts.append(f"[yellow]{escape(age.strip())}[/]")
@@ -301,7 +301,7 @@ def held_cell(
     # A holder with several licences of one family is named once.
     lines = list(
         dict.fromkeys(
-            f"{plain(names[h.licence.holder].name)} {stake_label(h.effective)}{control_mark(h.controlled)}"
+            f"{plain(names[h.licence.holder].name)} {stake_label(h.effective)}{control_mark(h.controlled, h.effective)}"
             + ("" if h.counts else " (may not count)")
             + fact_age(data, h.licence.sources, day)
             for h in held
@@ -315,7 +315,13 @@ def held_cell(
     extra.extend(
         (
             f"pending: {plain(names[p.licence.holder].name)}"
-            + (f" (announced {p.holding.since})" if p.holding and p.holding.since else ""),
+            + (
+                f" (announced {p.holding.since})"
+                if p.holding and p.holding.since
+                else f" (since {p.licence.granted})"
+                if p.holding is None and p.licence.granted
+                else ""
+            ),
             "italic cyan",
         )
         for p in pending
@@ -373,11 +379,29 @@ def render_records(out: Console, title: str, header: Iterable[str], rows: list[l
     out.print(table)
 
 
-def mark_active(since: PartialDate | None, until: PartialDate | None, day: dt.date) -> str:
-    """Marks a link or role not in force on the day: ` (ended)` or ` (not yet)`."""
-    if active(since, until, day):
+def mark_active(since: PartialDate | None, until: PartialDate | None, day: dt.date, *entities: Entity) -> str:
+    """Marks a link or role not in force on the day: ` (ended)` or ` (not yet)`; also when one of the entities
+    it links was not founded yet or was dissolved already (xmfin.dated.in_force)."""
+    from xmfin.dated import in_force
+
+    if in_force(since, until, day, *entities):
         return ""
-    return " (not yet)" if since is not None and day < since.first else " (ended)"
+    if since is not None and day < since.first:
+        return " (not yet)"
+    if any(e.founded is not None and day < e.founded.first for e in entities):
+        return " (not yet)"
+    return " (ended)"
+
+
+def record_period(since: PartialDate | None, until: PartialDate | None, *entities: Entity) -> str:
+    """A record's period as `period` gives it, but a record without its own end whose entity was dissolved ends
+    there: `2019-05 to 2021-06-30 (dissolved)`, not `to now`."""
+    from xmfin.dated import ended_by
+
+    end = ended_by(until, *entities)
+    if end is None:
+        return period(since, until)
+    return f"{since.text if since else '…'} to {end.text} (dissolved)"
 
 
 def render_profile(out: Console, profile: Profile) -> None:
@@ -400,6 +424,9 @@ def render_profile(out: Console, profile: Profile) -> None:
             shown = source_ids(data, entity.sources) if name == "sources" else Text(plain(value.strip()))
             labelled(out, name, shown)
 
+    def linked(*ids: str) -> list[Entity]:
+        return [data.entities[i] for i in ids if i in data.entities]
+
     def link_rows(holdings: list[Holding], other: str) -> list[list[str | Text]]:
         return [
             [
@@ -408,8 +435,8 @@ def render_profile(out: Console, profile: Profile) -> None:
                 h.control + (f", nominee for {h.nominee_for}" if h.nominee_for else ""),
                 (
                     ("pending, announced " if h.pending else "")
-                    + period(h.since, h.until)
-                    + mark_active(h.since, h.until, day)
+                    + record_period(h.since, h.until, *linked(h.owner, h.owned))
+                    + mark_active(h.since, h.until, day, *linked(h.owner, h.owned))
                     + fact_age(data, h.sources, day)
                 ).strip(),
                 source_ids(data, h.sources),
@@ -426,9 +453,10 @@ def render_profile(out: Console, profile: Profile) -> None:
         ["category", "regulator", "period", "sources"],
         [
             [
-                lic.category + (" (pending)" if lic.pending else mark_active(lic.granted, lic.revoked, day)),
+                lic.category
+                + (" (pending)" if lic.pending else mark_active(lic.granted, lic.revoked, day, *linked(lic.holder))),
                 lic.regulator or "",
-                period(lic.granted, lic.revoked) + fact_age(data, lic.sources, day),
+                record_period(lic.granted, lic.revoked, *linked(lic.holder)) + fact_age(data, lic.sources, day),
                 source_ids(data, lic.sources),
             ]
             for lic in profile.licences
@@ -441,9 +469,9 @@ def render_profile(out: Console, profile: Profile) -> None:
         [
             [
                 data.entities[r.holder].name,
-                r.title + mark_active(r.since, r.until, day),
+                r.title + mark_active(r.since, r.until, day, *linked(r.holder, r.of)),
                 data.entities[r.of].name,
-                period(r.since, r.until),
+                record_period(r.since, r.until, *linked(r.holder, r.of)),
                 source_ids(data, r.sources),
             ]
             for r in profile.roles
@@ -547,7 +575,7 @@ def render_licences(out: Console, rows: list[LicenceRow], data: Dataset, day: dt
         shown.insert(
             2,
             lines(
-                f"{data.groups[g.group].name} {stake_label(g.effective)}{control_mark(g.controlled)}"
+                f"{data.groups[g.group].name} {stake_label(g.effective)}{control_mark(g.controlled, g.effective)}"
                 for g in row.groups
             ),
         )

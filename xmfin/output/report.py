@@ -8,17 +8,18 @@ the styling inline CSS (with a print layout), and there is no script.
 
 from __future__ import annotations
 
+import datetime as dt
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from xmfin import __version__
 from xmfin.dates import PartialDate
-from xmfin.graph import OwnershipGraph, format_stake
+from xmfin.graph import OwnershipGraph
 from xmfin.licensing import GapTable, HeldLicence, claim_support, gap_table, group_licences, licences_by_holder
 from xmfin.model import Dataset, Entity, Holding
 from xmfin.output.diagram import ChartTooLarge, build_chart, chart_svg, links_among, select
-from xmfin.output.words import claim_label, control_mark, gap_word, stake_label
+from xmfin.output.words import claim_label, control_mark, fact_age, gap_word, holding_stake, stake_label
 from xmfin.textsafe import safe_tree
 
 CSS = """
@@ -169,9 +170,9 @@ def report_html(graph: OwnershipGraph, group_id: str, peers: list[str]) -> str:
 
     table = gap_table(graph, group_id, peers)
     _gaps_section(main, graph, table, data, cites)
-    _licences_section(main, group_licences(graph, group), data, cites)
+    _licences_section(main, group_licences(graph, group), data, cites, graph.day)
     _entities_section(main, graph, group.root, members, cites)
-    _holdings_section(main, holdings, data, cites)
+    _holdings_section(main, holdings, data, cites, graph.day)
     _figures_section(main, [data.entities[m] for m in members], cites)
     _roles_section(main, set(members), data, cites)
     _references_section(main, cites)
@@ -179,12 +180,17 @@ def report_html(graph: OwnershipGraph, group_id: str, peers: list[str]) -> str:
     return "<!DOCTYPE html>\n" + ET.tostring(safe_tree(html), encoding="unicode", method="html") + "\n"
 
 
-def _held_cell(cell: ET.Element, held: list[HeldLicence], data: Dataset, cites: Citations) -> None:
+def _held_cell(cell: ET.Element, held: list[HeldLicence], data: Dataset, cites: Citations, day: dt.date) -> None:
     for i, item in enumerate(held):
         if i:
             _el(cell, "br")
         holder = data.entities[item.licence.holder]
-        line = _el(cell, "span", f"{holder.name} {stake_label(item.effective)}{control_mark(item.controlled)}")
+        age = fact_age(data, item.licence.sources, day)
+        line = _el(
+            cell,
+            "span",
+            f"{holder.name} {stake_label(item.effective)}{control_mark(item.controlled, item.effective)}{age}",
+        )
         line.set("title", data.categories[item.licence.category].name)
         cites.cite(cell, item.licence.sources)
 
@@ -204,11 +210,12 @@ def _gaps_section(main: ET.Element, graph: OwnershipGraph, table: GapTable, data
             _el(name, "span", " core", class_="core")
         for g in columns:
             cell = _el(tr, "td")
-            _held_cell(cell, row.held[g], data, cites)
+            _held_cell(cell, row.held[g], data, cites, graph.day)
             for claim in row.claimed[g]:
                 if len(cell) or cell.text:
                     _el(cell, "br")
-                _el(cell, "span", claim_label(claim, claim_support(graph, claim)), class_="claimed")
+                label = claim_label(claim, claim_support(graph, claim)) + fact_age(data, claim.sources, graph.day)
+                _el(cell, "span", label, class_="claimed")
                 cites.cite(cell, claim.sources)
             if not row.held[g] and not row.claimed[g]:
                 _el(cell, "span", "—", class_="none")
@@ -220,7 +227,7 @@ def _gaps_section(main: ET.Element, graph: OwnershipGraph, table: GapTable, data
         _el(main, "p", text, class_="meta")
 
 
-def _licences_section(main: ET.Element, held: list[HeldLicence], data: Dataset, cites: Citations) -> None:
+def _licences_section(main: ET.Element, held: list[HeldLicence], data: Dataset, cites: Citations, day: dt.date) -> None:
     _el(main, "h2", "Licences", id="licences")
     if not held:
         _el(main, "p", "No member of the group holds a licence on this day.", class_="empty")
@@ -235,8 +242,8 @@ def _licences_section(main: ET.Element, held: list[HeldLicence], data: Dataset, 
         _el(tr, "td", category.name + (f" {category.name_zh}" if category.name_zh else ""))
         _el(tr, "td", licence.regulator or "")
         _el(tr, "td", licence.number or "")
-        _el(tr, "td", str(licence.granted or ""))
-        _el(tr, "td", stake_label(item.effective) + control_mark(item.controlled), class_="num")
+        _el(tr, "td", (str(licence.granted or "") + fact_age(data, licence.sources, day)).strip())
+        _el(tr, "td", stake_label(item.effective) + control_mark(item.controlled, item.effective), class_="num")
         cites.cite(_el(tr, "td"), licence.sources)
 
 
@@ -258,7 +265,7 @@ def _entities_section(main: ET.Element, graph: OwnershipGraph, root: str, member
         cites.cite(_el(tr, "td"), entity.sources)
 
 
-def _holdings_section(main: ET.Element, holdings: list[Holding], data: Dataset, cites: Citations) -> None:
+def _holdings_section(main: ET.Element, holdings: list[Holding], data: Dataset, cites: Citations, day: dt.date) -> None:
     _el(main, "h2", "Holdings", id="holdings")
     if not holdings:
         _el(main, "p", "No holdings below the top entity on this day.", class_="empty")
@@ -268,9 +275,9 @@ def _holdings_section(main: ET.Element, holdings: list[Holding], data: Dataset, 
         tr = _el(body, "tr")
         _el(tr, "td", data.entities[holding.owner].name)
         _el(tr, "td", data.entities[holding.owned].name)
-        _el(tr, "td", f"{format_stake(holding.stake)}%" if holding.stake is not None else "undisclosed", class_="num")
+        _el(tr, "td", holding_stake(holding), class_="num")
         _el(tr, "td", holding.control)
-        _el(tr, "td", _period(holding.since, holding.until))
+        _el(tr, "td", (_period(holding.since, holding.until) + fact_age(data, holding.sources, day)).strip())
         cites.cite(_el(tr, "td"), holding.sources)
 
 

@@ -15,11 +15,15 @@ def stake_label(effective: Effective) -> str:
     return effective.label() + (" via VIE" if effective.via_vie else "")
 
 
-def control_mark(controlled: bool | None) -> str:
-    """What a holder's entry adds about the group's control of it: nothing, `(minority)` or `(control unknown)`."""
+def control_mark(controlled: bool | None, effective: Effective | None = None) -> str:
+    """What a holder's entry adds about the group's control of it: nothing, `(minority)`, `(control unknown)`,
+    or `(no control)` where the stake is certainly more than half yet gives no control (held through a nominee,
+    or spread over entities none of which is controlled): "minority" would contradict the stake beside it."""
     if controlled is True:
         return ""
-    return " (minority)" if controlled is False else " (control unknown)"
+    if controlled is None:
+        return " (control unknown)"
+    return " (no control)" if effective is not None and effective.minimum > 50 else " (minority)"
 
 
 def control_phrase(controlled: bool | None) -> str:
