@@ -32,9 +32,10 @@ from xmfin.bods_import import (
 from xmfin.bods_import import (
     _Converter as _BodsConverter,
 )
-from xmfin.bods_read import BodsError
+from xmfin.bods_read import BodsError, max_import_bytes
 from xmfin.dates import DateError, PartialDate, overlap, parse_date
 from xmfin.errors import UsageError
+from xmfin.fileio import NotRegularFile, TooLarge, read_regular
 from xmfin.loading import ID_PATTERN, JURISDICTION_PATTERN
 from xmfin.model import CONTROLS, ENTITY_KINDS
 
@@ -52,12 +53,21 @@ class FtmError(BodsError):
 
 def read_entities(path: Path) -> list[Any]:
     """The JSON values of an FtM file: one a line (a JSON array is read too)."""
+    limit = max_import_bytes()
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        # Only a regular file, opened without waiting and read up to the limit, as for BODS: a FIFO would
+        # block forever, /dev/zero never end.
+        text = read_regular(path, limit).decode("utf-8-sig")
     except FileNotFoundError:
         raise UsageError(f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path} is a folder, not an FtM file") from None
+    except NotRegularFile as error:
+        if error.kind == "a folder":
+            raise UsageError(f"{path} is a folder, not an FtM file") from None
+        raise UsageError(f"{path} is not a regular file (a pipe, device or socket): give an FtM file") from None
+    except TooLarge as error:
+        raise UsageError(
+            f"{path} is larger than {error.limit} bytes: raise XMFIN_MAX_IMPORT_BYTES to import it"
+        ) from None
     except OSError as error:
         raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
     except UnicodeDecodeError as error:
