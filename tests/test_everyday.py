@@ -460,6 +460,29 @@ def test_zsh_and_fish_get_the_names_beside_the_ids() -> None:
     assert f"ant\t{name}" in fish
 
 
+def test_completion_never_sends_control_characters_to_the_shell(tmp_path: Path) -> None:
+    """A name or alias with a control or bidirectional character was offered raw (a BEL, an RTL override), and
+    the name beside an id went raw to zsh and fish: a line feed in it broke the protocol's lines, an ESC reached
+    the terminal."""
+    folder = tmp_path / "hostile"
+    init_folder(folder, bundled_data(), empty=True, force=False)
+    with (folder / "entities.yaml").open("a", encoding="utf-8") as out:
+        out.write(
+            "entities:\n  evil-co:\n"
+            '    name: "Evil\\nrm -rf ~\\tCo \\u001b]8;;http://x\\u0007"\n'
+            '    aliases: ["Zed\\u0007bell", "Right\\u202eleft", "Plain"]\n'
+        )
+    assert load(folder).entities["evil-co"].aliases
+    for shell in ("bash", "zsh", "fish"):
+        lines = complete("xmfin show ", shell=shell, data=str(folder))
+        shown = "\n".join(lines)
+        # fish separates a value from its help by one tab; nothing else may be a control character
+        assert all(line.replace("\t", " ", shell == "fish").isprintable() for line in lines), (shell, lines)
+        assert "Zed" not in shown and "Right" not in shown
+        assert "Plain" in shown
+    assert "evil-co\tEvil\\nrm -rf ~\\tCo \\x1b]8;;http://x\\x07" in complete("xmfin show ", "fish", str(folder))
+
+
 def test_the_completion_callbacks_alone() -> None:
     assert completion.export_formats("j") == [("json", "one JSON document"), ("jsonl", "JSON Lines, one record a line")]
     assert completion.schema_files("l") == [("licences", "licences.yaml")]
