@@ -499,3 +499,38 @@ def test_help_and_version_load_no_data_and_no_heavy_module() -> None:
     for flag in ("--help", "--version"):
         done = subprocess.run([sys.executable, "-c", script, flag], capture_output=True, text=True, check=False)
         assert done.stdout.splitlines()[-1] == "['xmfin.completion']", (flag, done.stdout[-300:])
+
+
+LONG = "a" * 300  # longer than any file system allows a name to be
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["init", LONG], f"xmfin: error: {LONG}: cannot write: File name too long\n"),
+        (["init", "{file}/sub"], "xmfin: error: {file}/sub: cannot write: Not a directory\n"),
+        (["export", "-f", "csv", "-o", f"{LONG}/x"], f"xmfin: error: -o {LONG}/x: cannot write: File name too long\n"),
+        (["export", "-f", "csv", "-o", "{file}/sub"], "xmfin: error: -o {file}/sub: cannot write: Not a directory\n"),
+        (["schema", "-o", f"{LONG}/x"], f"xmfin: error: -o {LONG}/x: cannot write: File name too long\n"),
+        (["import", "ftm", "{ftm}", "-o", LONG], f"xmfin: error: -o {LONG}: cannot write: File name too long\n"),
+        (
+            ["import", "bods", "{bods}", "-o", "{file}/sub"],
+            "xmfin: error: -o {file}/sub: cannot write: Not a directory\n",
+        ),  # noqa: E501
+    ],
+)
+def test_an_output_folder_that_cannot_be_looked_at_is_bad_usage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], error: str
+) -> None:
+    """init, export -f csv and import with a name too long crashed (exit 70: Path.exists() raises
+    ENAMETOOLONG), and one under a file said `File exists`."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "file").write_text("x")
+    ftm = tmp_path / "in.ftm.json"
+    ftm.write_text('{"id": "a", "schema": "Company", "properties": {"name": ["A"]}}\n')
+    bods = ROOT / "tests" / "bods_examples"
+    bods_file = next(p for p in sorted(bods.rglob("*.json")))
+    places = {"file": "file", "ftm": str(ftm), "bods": str(bods_file)}
+    result = run(*[arg.format(**places) for arg in args])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == error.format(**places)

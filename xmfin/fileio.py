@@ -82,6 +82,26 @@ def read_regular(path: str | os.PathLike[str], limit: int | None = None) -> byte
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
+def kind_of(path: str | os.PathLike[str]) -> str | None:
+    """What is at path, following links: "folder", "file" (a regular file or anything else that is not a
+    folder), or None when nothing is (a link to nothing included).
+
+    OSError when the path cannot even be looked at: a name too long, a parent that is a file, a loop of links, a
+    parent that may not be searched. (Path.exists() and is_dir() raise some of these and hide others.)
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return "folder" if stat.S_ISDIR(info.st_mode) else "file"
+
+
+def is_empty_folder(path: str | os.PathLike[str]) -> bool:
+    """Whether the folder at path has no entries (OSError when it cannot be listed)."""
+    with os.scandir(path) as entries:
+        return next(entries, None) is None
+
+
 def text(content: str) -> Fill:
     """A Fill that writes content."""
     return lambda out: out.write(content)
