@@ -516,7 +516,7 @@ LONG = "a" * 300  # longer than any file system allows a name to be
         (
             ["import", "bods", "{bods}", "-o", "{file}/sub"],
             "xmfin: error: -o {file}/sub: cannot write: Not a directory\n",
-        ),  # noqa: E501
+        ),
     ],
 )
 def test_an_output_folder_that_cannot_be_looked_at_is_bad_usage(
@@ -534,3 +534,35 @@ def test_an_output_folder_that_cannot_be_looked_at_is_bad_usage(
     result = run(*[arg.format(**places) for arg in args])
     assert result.exit_code == 2, result.output
     assert result.stderr == error.format(**places)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["init", ""],
+        ["init", "", "--force"],
+        ["schema", "-o", ""],
+        ["export", "-f", "json", "-o", ""],
+        ["diagram", "-o", ""],
+        ["report", "-o", ""],
+        ["tree", "--data", ""],
+        ["import", "ftm", "", "-o", "out"],
+        ["import", "bods", "x.json", "-o", ""],
+    ],
+)
+def test_an_empty_path_is_bad_usage_not_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    """An empty path meant `.`: `schema -o ""` wrote both schemas into the current folder, `init "" --force`
+    wrote a research folder over it, `--data ""` read it."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.txt").write_text("x")
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    assert "the path is empty: give a path ('.' for the current folder)" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt"]
+
+
+def test_an_empty_xmfin_data_counts_as_unset() -> None:
+    assert run("tree", "--depth", "0", env={"XMFIN_DATA": ""}).exit_code == 0

@@ -117,11 +117,21 @@ app = typer.Typer(
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+
+def path_argument(text: str) -> Path:
+    """A path given on the command line. An empty one (`-o ""`, `--data "$UNSET"`) is bad usage: as a path it
+    would mean the current folder, and an empty string never means a default."""
+    if not text:
+        raise typer.BadParameter("the path is empty: give a path ('.' for the current folder)")
+    return Path(text)
+
+
 # Options shared by every command that reads data, defined once.
 DataOption = Annotated[
     Path | None,
     typer.Option(
         "--data",
+        parser=path_argument,
         envvar="XMFIN_DATA",
         metavar="PATH",
         help="Data folder (entities.yaml, licences.yaml). Default: $XMFIN_DATA, else the bundled dataset.",
@@ -829,7 +839,13 @@ def export(
     ],
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", metavar="PATH", help="File to write (a folder for csv). Default: stdout."),
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="PATH",
+            help="File to write (a folder for csv). Default: stdout.",
+            parser=path_argument,
+        ),
     ] = None,
     group: Annotated[
         str | None,
@@ -900,8 +916,13 @@ def print_import_report(report: Any) -> None:
 @import_app.command("bods", cls=XmfinCommand)
 @reports_errors
 def import_bods(
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="BODS 0.4 statements: a JSON array, or JSON Lines.")],
-    output: Annotated[Path, typer.Option("--output", "-o", metavar="DIR", help="The data folder to write.")],
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE", help="BODS 0.4 statements: a JSON array, or JSON Lines.", parser=path_argument),
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", metavar="DIR", help="The data folder to write.", parser=path_argument)
+    ],
     force: Annotated[bool, typer.Option("--force", help="Write into a folder that is not empty.")] = False,
 ) -> None:
     """A BODS 0.4 file as a data folder.
@@ -922,8 +943,13 @@ def import_bods(
 @import_app.command("ftm", cls=XmfinCommand)
 @reports_errors
 def import_ftm(
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="FollowTheMoney entities: JSON Lines (or an array).")],
-    output: Annotated[Path, typer.Option("--output", "-o", metavar="DIR", help="The data folder to write.")],
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE", help="FollowTheMoney entities: JSON Lines (or an array).", parser=path_argument),
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", metavar="DIR", help="The data folder to write.", parser=path_argument)
+    ],
     force: Annotated[bool, typer.Option("--force", help="Write into a folder that is not empty.")] = False,
 ) -> None:
     """FollowTheMoney entities as a data folder.
@@ -953,6 +979,7 @@ def schema(
         typer.Option(
             "--output",
             "-o",
+            parser=path_argument,
             metavar="PATH",
             help="File to write (a folder for both: NAME.schema.json). Default: stdout.",
         ),
@@ -979,7 +1006,10 @@ def schema(
 @reports_errors
 def init(
     folder: Annotated[
-        Path, typer.Argument(metavar="DIR", help="The research folder to make (new, or empty).", show_default=False)
+        Path,
+        typer.Argument(
+            metavar="DIR", help="The research folder to make (new, or empty).", show_default=False, parser=path_argument
+        ),
     ],
     empty: Annotated[
         bool,
@@ -1043,7 +1073,10 @@ def data_path() -> None:
 def diagram(
     target: TargetArgument = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", metavar="PATH", help="SVG file to write. Default: stdout.")
+        Path | None,
+        typer.Option(
+            "--output", "-o", metavar="PATH", help="SVG file to write. Default: stdout.", parser=path_argument
+        ),
     ] = None,
     up: Annotated[bool, typer.Option("--up", help="Draw the owners above ENTITY instead.")] = False,
     depth: Annotated[
@@ -1089,7 +1122,10 @@ def report(
     group: GroupArgument = None,
     vs: VsOption = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", metavar="PATH", help="HTML file to write. Default: stdout.")
+        Path | None,
+        typer.Option(
+            "--output", "-o", metavar="PATH", help="HTML file to write. Default: stdout.", parser=path_argument
+        ),
     ] = None,
     data: DataOption = None,
     as_of: AsOfOption = None,
