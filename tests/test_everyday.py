@@ -170,6 +170,21 @@ def test_check_counts_in_words(case: str, words: str) -> None:
     assert f": invalid: {words} (" in result.stderr
 
 
+def test_check_counts_records_in_words(tmp_path: Path) -> None:
+    """The record counts said `1 entities`, `1 sources`, `1 families`."""
+    folder = tmp_path / "one"
+    init_folder(folder, bundled_data(), empty=True, force=False)
+    for name in ("entities", "licences"):
+        path = folder / f"{name}.yaml"
+        path.write_text(uncommented(path.read_text(encoding="utf-8")), encoding="utf-8")
+    result = run("check", "--data", str(folder))
+    assert result.exit_code == 0, result.stderr
+    counts = result.stderr.splitlines()[-1].split(" (", 1)[1]
+    assert "1 source, 1 group, 3 entities, 1 holding, 1 role, 1 event," in counts
+    assert "1 licence, 1 claim)" in counts
+    assert not re.search(r"\b1 \w+s\b", counts), counts
+
+
 def test_check_stale_counts_stale_in_words() -> None:
     result = run("check", "--data", str(FIXTURES / "basic"), "--stale", "0")
     assert re.search(r": ok: 0 errors, 0 warnings, \d+ stale \(", result.stderr), result.stderr

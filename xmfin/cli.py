@@ -333,9 +333,24 @@ def reports_errors(command: F) -> F:
     return run  # type: ignore[return-value]
 
 
-def count(n: int, word: str) -> str:
-    """`1 error`, `2 errors`, `0 warnings`."""
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def count(n: int, word: str, plural: str | None = None) -> str:
+    """`1 error`, `2 errors`, `0 warnings`; `1 entity`, `2 entities` with the plural given."""
+    return f"{n} {word}" if n == 1 else f"{n} {plural or word + 's'}"
+
+
+# The one record of each section of a data file, for counts in words (`1 entity`, `2 entities`).
+SINGULAR = {
+    "sources": "source",
+    "groups": "group",
+    "entities": "entity",
+    "holdings": "holding",
+    "roles": "role",
+    "events": "event",
+    "families": "family",
+    "categories": "category",
+    "licences": "licence",
+    "claims": "claim",
+}
 
 
 def given(value: str | None, metavar: str, optional: bool = False) -> None:
@@ -593,7 +608,7 @@ def check(
     else:
         for problem in problems:
             sys.stdout.write(f"{terminal_text(str(problem))}\n")
-        counts = ", ".join(f"{n} {name}" for name, n in _counts(dataset).items())
+        counts = ", ".join(count(n, SINGULAR.get(name, name), name) for name, n in _counts(dataset).items())
         verdict = "invalid" if errors else "ok"
         stale_count = len(problems) - errors - warnings
         tally = ", ".join(
