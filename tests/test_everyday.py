@@ -581,3 +581,32 @@ def test_an_empty_path_is_bad_usage_not_the_current_folder(
 
 def test_an_empty_xmfin_data_counts_as_unset() -> None:
     assert run("tree", "--depth", "0", env={"XMFIN_DATA": ""}).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("shell", "start"), [("bash", "_xmfin_completion()"), ("zsh", "#compdef xmfin"), ("fish", "complete ")]
+)
+def test_show_completion_prints_the_script_of_the_shell_named(shell: str, start: str) -> None:
+    """`--show-completion SHELL` (as documented) ignored SHELL: the script of the shell it ran in was printed."""
+    done = subprocess.run([str(XMFIN), "--show-completion", shell], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(start)
+
+
+def test_show_completion_of_an_unknown_shell_is_bad_usage() -> None:
+    done = subprocess.run([str(XMFIN), "--show-completion", "nosh"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert (
+        done.stderr
+        == "xmfin: error: --show-completion: unknown shell 'nosh'; shells: bash, zsh, fish, powershell, pwsh\n"
+    )
+    assert done.stdout == ""
+
+
+def test_install_completion_installs_for_the_shell_named(tmp_path: Path) -> None:
+    env = {**os.environ, "HOME": str(tmp_path)}
+    done = subprocess.run(
+        [str(XMFIN), "--install-completion", "fish"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / ".config" / "fish" / "completions" / "xmfin.fish").is_file()

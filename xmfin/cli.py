@@ -39,6 +39,7 @@ class XmfinGroup(TyperGroup):
         **extra: Any,
     ) -> Any:
         click = click_exceptions()
+        named_shell(list(sys.argv[1:] if args is None else args))
         try:
             done = super().main(
                 args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False, **extra
@@ -61,6 +62,41 @@ class XmfinGroup(TyperGroup):
         if not standalone_mode:
             return done
         sys.exit(done if isinstance(done, int) else 0)
+
+
+SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
+
+
+def named_shell(argv: list[str]) -> None:
+    """`xmfin --show-completion SHELL` and `--install-completion SHELL`: for the shell named, as documented.
+
+    Typer's options take no value where it can detect the shell it runs in: the SHELL was ignored, and a fish
+    user asking from bash got the bash script. Here a shell named after either option is the one served; a name
+    that is not a shell is bad usage. Either option alone is left to Typer (the shell it runs in)."""
+    if len(argv) != 2 or argv[0] not in ("--show-completion", "--install-completion"):
+        return
+    shell = argv[1]
+    if shell not in SHELLS:
+        sys.stderr.write(
+            f"xmfin: error: {argv[0]}: unknown shell '{terminal_safe(shell)}'; shells: {', '.join(SHELLS)}\n"
+        )
+        sys.exit(2)
+    from typer._completion_shared import get_completion_script, install  # where Typer 0.28 defines them
+
+    if argv[0] == "--show-completion":
+        sys.stdout.write(get_completion_script(prog_name="xmfin", complete_var="_XMFIN_COMPLETE", shell=shell) + "\n")
+    else:
+        done, path = install(shell=shell, prog_name="xmfin", complete_var="_XMFIN_COMPLETE")
+        sys.stdout.write(
+            f"{done} completion installed in {path}\nCompletion will take effect once you restart the terminal\n"
+        )
+    sys.exit(0)
+
+
+def terminal_safe(text: str) -> str:
+    from xmfin.textsafe import terminal_text
+
+    return terminal_text(text)
 
 
 class XmfinCommand(TyperCommand):
