@@ -10,6 +10,7 @@ import datetime as dt
 import errno
 import functools
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -128,11 +129,29 @@ def usage_error(error: Exception) -> None:
     message = error.format_message() if isinstance(error, click.ClickException) else str(error)
     message = message.strip().rstrip(".")
     message = message[:1].lower() + message[1:] if message[:2] != message[:2].upper() else message
-    sys.stderr.write(f"xmfin: error: {terminal_text(message)}\n")
+    sys.stderr.write(f"xmfin: error: {terminal_text(plain_reason(message))}\n")
     ctx = getattr(error, "ctx", None)
     if isinstance(error, click.UsageError) and ctx is not None:
         usage = ctx.get_usage().strip().removeprefix("Usage: ")
         sys.stderr.write(f"usage: {terminal_text(usage)}  (see '{ctx.command_path} --help')\n")
+
+
+# Click names its types in its reasons (`'x' is not a valid int range`, `-1 is not in the range x>=0`): the
+# reasons in words, as the help's metavars (N, P) are.
+_CLICK_REASONS = (
+    (re.compile(r"(.*) is not a valid (?:int range|integer range|integer|int)$"), r"\1 is not a whole number"),
+    (re.compile(r"(.*) is not a valid (?:float range|float)$"), r"\1 is not a number"),
+    (re.compile(r"(.*) is not in the range x>=(\S+)$"), r"\1 is less than \2"),
+    (re.compile(r"(.*) is not in the range x<=(\S+)$"), r"\1 is more than \2"),
+    (re.compile(r"(.*) is not in the range (\S+)<=x<=(\S+)$"), r"\1 is not from \2 to \3"),
+)
+
+
+def plain_reason(message: str) -> str:
+    """A reason of Click's with its type names in words: `'x' is not a whole number`."""
+    for pattern, replacement in _CLICK_REASONS:
+        message = pattern.sub(replacement, message)
+    return message
 
 
 app = typer.Typer(
