@@ -6,6 +6,7 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from typer.testing import CliRunner, Result
 from xmfin import completion
 from xmfin.api import bundled_data
 from xmfin.cli import app
+from xmfin.errors import UsageError
 from xmfin.loading import check_folder, load
 from xmfin.output.render import link_target, render_profile, render_sources
 from xmfin.starter import EXAMPLE_END, EXAMPLE_START, init_folder
@@ -612,3 +614,21 @@ def test_install_completion_installs_for_the_shell_named(tmp_path: Path) -> None
     )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / ".config" / "fish" / "completions" / "xmfin.fish").is_file()
+
+
+def test_init_never_writes_over_the_bundled_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`init "$(xmfin data-path)" --empty --force` replaced the installed dataset with an empty one."""
+    source = tmp_path / "bundled"
+    shutil.copytree(bundled_data(), source)
+    before = {p.name: p.read_bytes() for p in source.iterdir()}
+    with pytest.raises(UsageError, match="is the bundled data itself"):
+        init_folder(source, source, empty=True, force=True)
+    with pytest.raises(UsageError, match="is the bundled data itself"):
+        init_folder(tmp_path / "bundled" / ".." / "bundled", source, empty=False, force=True)
+    assert {p.name: p.read_bytes() for p in source.iterdir()} == before
+    # The command, on a copy standing in for the bundled data (a regression must not wipe the real one)
+    monkeypatch.setattr("xmfin.api.bundled_data", lambda: source)
+    result = run("init", str(source), "--empty", "--force")
+    assert result.exit_code == 2
+    assert result.stderr == f"xmfin: error: {source} is the bundled data itself: give another folder for the copy\n"
+    assert {p.name: p.read_bytes() for p in source.iterdir()} == before

@@ -13,6 +13,7 @@ every kind of record, commented out: uncommented, the examples pass `xmfin check
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -203,6 +204,9 @@ def init_folder(folder: Path, source: Path, *, empty: bool, force: bool) -> list
             raise UsageError(f"{folder} is not empty: give a new folder, or add --force to write the files into it")
     except OSError as error:  # a name too long, a parent that is a file: nothing can be written there
         raise UsageError(f"{folder}: cannot write: {error.strerror or error}") from None
+    if kind == "folder" and os.path.samefile(folder, source):
+        # `init "$(xmfin data-path)" --empty --force` would replace the installed data with an empty folder.
+        raise UsageError(f"{folder} is the bundled data itself: give another folder for the copy")
     contents = empty_files(source) if empty else copied_files(source)
     files: list[tuple[str, Fill]] = []
     for name in FILES:
