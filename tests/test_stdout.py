@@ -180,3 +180,15 @@ def test_an_exception_outside_any_command_is_one_line_and_exit_70() -> None:
 def test_typer_pretty_exceptions_are_off() -> None:
     assert app.pretty_exceptions_enable is False
     assert all(group.typer_instance.pretty_exceptions_enable is False for group in app.registered_groups)
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_stdout_is_utf8_whatever_the_locale_says(encoding: str) -> None:
+    """With PYTHONIOENCODING=ascii, every Chinese name was an internal error (exit 70, UnicodeEncodeError)."""
+    env = {**os.environ, "PYTHONIOENCODING": encoding, "XMFIN_NO_CACHE": "1"}
+    env.pop("XMFIN_DATA", None)
+    xmfin = Path(sys.executable).parent / "xmfin"
+    for args in (["tree", "--depth", "1"], ["show", "小米集团", "--json"]):
+        done = subprocess.run([str(xmfin), *args], capture_output=True, env=env, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+        assert "小米集团" in done.stdout.decode("utf-8")

@@ -1240,6 +1240,7 @@ def main() -> None:
     global _one_command
     _one_command = True
     real = sys.stdout
+    utf8_stdout(real)
     guarded = GuardedStdout(real)
     sys.stdout = guarded
     code: Any = 0
@@ -1258,6 +1259,18 @@ def main() -> None:
         code = code or failed
     sys.stdout = real
     sys.exit(code)
+
+
+def utf8_stdout(stream: TextIO | None) -> None:
+    """Write stdout in UTF-8, as documented, whatever the locale or PYTHONIOENCODING says: an ASCII stdout
+    (PYTHONIOENCODING=ascii, a POSIX locale without UTF-8 coercion) made every Chinese name an internal error."""
+    encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+    reconfigure = getattr(stream, "reconfigure", None)
+    if encoding != "utf8" and reconfigure is not None:
+        import contextlib
+
+        with contextlib.suppress(OSError, ValueError):  # a stream that cannot change: left as it is
+            reconfigure(encoding="utf-8")
 
 
 def _output_failed(error: OutputError, real: TextIO | None) -> int:
