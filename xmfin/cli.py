@@ -1250,6 +1250,8 @@ def main() -> None:
         code = done.code
     except OutputError as error:  # written outside a command (--version, --help)
         code = _output_failed(error, real)
+    except KeyboardInterrupt:  # Ctrl-C before a command runs (Typer building the commands): as within one
+        code = 130
     except Exception as error:
         code = internal_error(error).exit_code
     try:
