@@ -632,3 +632,26 @@ def test_init_never_writes_over_the_bundled_data(tmp_path: Path, monkeypatch: py
     assert result.exit_code == 2
     assert result.stderr == f"xmfin: error: {source} is the bundled data itself: give another folder for the copy\n"
     assert {p.name: p.read_bytes() for p in source.iterdir()} == before
+
+
+@pytest.mark.parametrize(
+    ("args", "prefix"),
+    [
+        (["init", "dangling"], "dangling"),
+        (["export", "-f", "csv", "-o", "dangling"], "-o dangling"),
+        (["schema", "-o", "dangling"], "-o dangling"),
+        (["import", "ftm", "{ftm}", "-o", "dangling"], "-o dangling"),
+    ],
+)
+def test_a_folder_through_a_link_to_nothing_is_refused_clearly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], prefix: str
+) -> None:
+    """A new folder through a symbolic link to nothing failed with `cannot write: Not a directory`."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dangling").symlink_to("nowhere")
+    ftm = tmp_path / "in.ftm.json"
+    ftm.write_text('{"id": "a", "schema": "Company", "properties": {"name": ["A"]}}\n')
+    result = run(*[arg.format(ftm=ftm) for arg in args])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"xmfin: error: {prefix}: cannot write: a link to 'nowhere', which does not exist\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dangling", "in.ftm.json"]

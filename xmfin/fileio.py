@@ -13,6 +13,7 @@ left as it was. A folder of files is written the same way: complete, or not at a
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import stat
@@ -204,6 +205,8 @@ def write_folder(folder: Path, files: Iterable[tuple[str, Fill]], *, newline: st
     if folder.is_dir():
         _write_into(folder, listed, newline)
         return
+    if os.path.islink(folder):  # a link to nothing: the new folder cannot be renamed onto it
+        raise NotADirectoryError(errno.ENOTDIR, f"a link to '{os.readlink(folder)}', which does not exist", str(folder))
     made = _make_parents(folder.parent)
     try:
         building = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=TEMP_SUFFIX))
