@@ -206,6 +206,10 @@ def test_check_stale_counts_stale_in_words() -> None:
         (["matrix", "--min-stake", "half"], "invalid value for '--min-stake': 'half' is not a number", None),
         (["import", "bods"], "missing argument 'FILE'", "xmfin import bods [OPTIONS] FILE"),
         (["export"], "missing option '--format' / '-f'", "xmfin export [OPTIONS]"),
+        # Click raised these without the command: they had no usage line
+        (["gaps", "--vs"], "option '--vs' requires an argument", "xmfin gaps [OPTIONS] [GROUP]"),
+        (["tree", "--json=1"], "option '--json' does not take a value", "xmfin tree [OPTIONS] [ENTITY]"),
+        (["import", "bods", "x.json", "-o"], "option '-o' requires an argument", "xmfin import bods [OPTIONS] FILE"),
     ],
 )
 def test_usage_errors_of_the_parser_are_in_xmfins_style(args: list[str], error: str, usage: str | None) -> None:

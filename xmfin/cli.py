@@ -109,6 +109,18 @@ class XmfinCommand(TyperCommand):
 
         return [re.sub(r"^\{(.*)\}$", r"\1", piece) for piece in super().collect_usage_pieces(ctx)]
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """Click's parser raises some of its usage errors without the command's context (`option '--vs'
+        requires an argument`, `option '--json' does not take a value`): given it here, they get the usage
+        line that every other usage error has."""
+        click = click_exceptions()
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            if error.ctx is None:
+                error.ctx = ctx
+            raise
+
 
 def click_exceptions() -> Any:
     """Click's exceptions module: Typer's own copy of Click where it has one (0.28), else Click's."""
