@@ -659,3 +659,15 @@ def test_a_folder_through_a_link_to_nothing_is_refused_clearly(
     assert result.exit_code == 2, result.output
     assert result.stderr == f"xmfin: error: {prefix}: cannot write: a link to 'nowhere', which does not exist\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dangling", "in.ftm.json"]
+
+
+@given(st.text(), st.text())
+def test_a_completion_offered_is_one_printable_word_and_its_help_printable(name: str, help_: str) -> None:
+    from xmfin.textsafe import terminal_text
+
+    for value, shown in completion._matching([(name, help_)], ""):
+        assert terminal_text(shown) == shown  # nothing left that a terminal must not receive raw
+        assert "\n" not in shown and "\t" not in shown
+        assert value == name
+    if completion._one_word(name):
+        assert name.isprintable() and not any(c.isspace() for c in name)
