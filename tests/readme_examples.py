@@ -102,11 +102,16 @@ def missing_tool(example: Example) -> str | None:
 
 def run(example: Example) -> list[str]:
     """The output of each step of example, run in order in one fresh folder."""
+    return [output for output, _ in run_with_status(example)]
+
+
+def run_with_status(example: Example) -> list[tuple[str, int]]:
+    """The output and exit status of each step of example, run in order in one fresh folder."""
     with tempfile.TemporaryDirectory(prefix="xmfin-example-") as name:
         folder = Path(name)
         work = folder / "work"
         work.mkdir()
-        outputs = []
+        outputs: list[tuple[str, int]] = []
         for step in example.steps:
             done = subprocess.run(
                 ["bash", "-o", "pipefail", "-c", step.command],
@@ -119,7 +124,7 @@ def run(example: Example) -> list[str]:
                 check=False,
             )
             # A Markdown file keeps no carriage return: CSV's CRLF line ends are compared as LF.
-            outputs.append(done.stdout.decode("utf-8", "replace").replace("\r\n", "\n"))
+            outputs.append((done.stdout.decode("utf-8", "replace").replace("\r\n", "\n"), done.returncode))
         return outputs
 
 

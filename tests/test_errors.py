@@ -144,9 +144,9 @@ def test_data_folder_from_the_environment_that_does_not_exist(tmp_path: Path) ->
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["tree", "--depth", "-1"], "xmfin: error: invalid value for '--depth': -1 is not in the range x>=0"),
+        (["tree", "--depth", "-1"], "xmfin: error: invalid value for '--depth': -1 is less than 0"),
         (["tree", "--no-such-option"], "xmfin: error: no such option: --no-such-option"),
-        (["tree", "--min-stake", "half"], "xmfin: error: invalid value for '--min-stake': 'half' is not a valid float"),
+        (["tree", "--min-stake", "half"], "xmfin: error: invalid value for '--min-stake': 'half' is not a number"),
         (["chain"], "xmfin: error: missing argument 'ENTITY'"),
     ],
 )

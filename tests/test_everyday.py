@@ -6,6 +6,7 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from typer.testing import CliRunner, Result
 from xmfin import completion
 from xmfin.api import bundled_data
 from xmfin.cli import app
+from xmfin.errors import UsageError
 from xmfin.loading import check_folder, load
 from xmfin.output.render import link_target, render_profile, render_sources
 from xmfin.starter import EXAMPLE_END, EXAMPLE_START, init_folder
@@ -170,6 +172,21 @@ def test_check_counts_in_words(case: str, words: str) -> None:
     assert f": invalid: {words} (" in result.stderr
 
 
+def test_check_counts_records_in_words(tmp_path: Path) -> None:
+    """The record counts said `1 entities`, `1 sources`, `1 families`."""
+    folder = tmp_path / "one"
+    init_folder(folder, bundled_data(), empty=True, force=False)
+    for name in ("entities", "licences"):
+        path = folder / f"{name}.yaml"
+        path.write_text(uncommented(path.read_text(encoding="utf-8")), encoding="utf-8")
+    result = run("check", "--data", str(folder))
+    assert result.exit_code == 0, result.stderr
+    counts = result.stderr.splitlines()[-1].split(" (", 1)[1]
+    assert "1 source, 1 group, 3 entities, 1 holding, 1 role, 1 event," in counts
+    assert "1 licence, 1 claim)" in counts
+    assert not re.search(r"\b1 \w+s\b", counts), counts
+
+
 def test_check_stale_counts_stale_in_words() -> None:
     result = run("check", "--data", str(FIXTURES / "basic"), "--stale", "0")
     assert re.search(r": ok: 0 errors, 0 warnings, \d+ stale \(", result.stderr), result.stderr
@@ -184,9 +201,15 @@ def test_check_stale_counts_stale_in_words() -> None:
         (["tree", "--sideways"], "no such option: --sideways", "xmfin tree [OPTIONS] [ENTITY]"),
         (["show"], "missing argument 'ENTITY'", "xmfin show [OPTIONS] ENTITY"),
         (["nosuch"], "no such command 'nosuch'", "xmfin [OPTIONS] COMMAND [ARGS]..."),
-        (["search", "x", "--limit", "0"], "invalid value for '--limit': 0 is not in the range x>=1", None),
+        (["search", "x", "--limit", "0"], "invalid value for '--limit': 0 is less than 1", None),
+        (["tree", "--depth", "abc"], "invalid value for '--depth': 'abc' is not a whole number", None),
+        (["matrix", "--min-stake", "half"], "invalid value for '--min-stake': 'half' is not a number", None),
         (["import", "bods"], "missing argument 'FILE'", "xmfin import bods [OPTIONS] FILE"),
         (["export"], "missing option '--format' / '-f'", "xmfin export [OPTIONS]"),
+        # Click raised these without the command: they had no usage line
+        (["gaps", "--vs"], "option '--vs' requires an argument", "xmfin gaps [OPTIONS] [GROUP]"),
+        (["tree", "--json=1"], "option '--json' does not take a value", "xmfin tree [OPTIONS] [ENTITY]"),
+        (["import", "bods", "x.json", "-o"], "option '-o' requires an argument", "xmfin import bods [OPTIONS] FILE"),
     ],
 )
 def test_usage_errors_of_the_parser_are_in_xmfins_style(args: list[str], error: str, usage: str | None) -> None:
@@ -460,6 +483,29 @@ def test_zsh_and_fish_get_the_names_beside_the_ids() -> None:
     assert f"ant\t{name}" in fish
 
 
+def test_completion_never_sends_control_characters_to_the_shell(tmp_path: Path) -> None:
+    """A name or alias with a control or bidirectional character was offered raw (a BEL, an RTL override), and
+    the name beside an id went raw to zsh and fish: a line feed in it broke the protocol's lines, an ESC reached
+    the terminal."""
+    folder = tmp_path / "hostile"
+    init_folder(folder, bundled_data(), empty=True, force=False)
+    with (folder / "entities.yaml").open("a", encoding="utf-8") as out:
+        out.write(
+            "entities:\n  evil-co:\n"
+            '    name: "Evil\\nrm -rf ~\\tCo \\u001b]8;;http://x\\u0007"\n'
+            '    aliases: ["Zed\\u0007bell", "Right\\u202eleft", "Plain"]\n'
+        )
+    assert load(folder).entities["evil-co"].aliases
+    for shell in ("bash", "zsh", "fish"):
+        lines = complete("xmfin show ", shell=shell, data=str(folder))
+        shown = "\n".join(lines)
+        # fish separates a value from its help by one tab; nothing else may be a control character
+        assert all(line.replace("\t", " ", shell == "fish").isprintable() for line in lines), (shell, lines)
+        assert "Zed" not in shown and "Right" not in shown
+        assert "Plain" in shown
+    assert "evil-co\tEvil\\nrm -rf ~\\tCo \\x1b]8;;http://x\\x07" in complete("xmfin show ", "fish", str(folder))
+
+
 def test_the_completion_callbacks_alone() -> None:
     assert completion.export_formats("j") == [("json", "one JSON document"), ("jsonl", "JSON Lines, one record a line")]
     assert completion.schema_files("l") == [("licences", "licences.yaml")]
@@ -476,3 +522,152 @@ def test_help_and_version_load_no_data_and_no_heavy_module() -> None:
     for flag in ("--help", "--version"):
         done = subprocess.run([sys.executable, "-c", script, flag], capture_output=True, text=True, check=False)
         assert done.stdout.splitlines()[-1] == "['xmfin.completion']", (flag, done.stdout[-300:])
+
+
+LONG = "a" * 300  # longer than any file system allows a name to be
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["init", LONG], f"xmfin: error: {LONG}: cannot write: File name too long\n"),
+        (["init", "{file}/sub"], "xmfin: error: {file}/sub: cannot write: Not a directory\n"),
+        (["export", "-f", "csv", "-o", f"{LONG}/x"], f"xmfin: error: -o {LONG}/x: cannot write: File name too long\n"),
+        (["export", "-f", "csv", "-o", "{file}/sub"], "xmfin: error: -o {file}/sub: cannot write: Not a directory\n"),
+        (["schema", "-o", f"{LONG}/x"], f"xmfin: error: -o {LONG}/x: cannot write: File name too long\n"),
+        (["import", "ftm", "{ftm}", "-o", LONG], f"xmfin: error: -o {LONG}: cannot write: File name too long\n"),
+        (
+            ["import", "bods", "{bods}", "-o", "{file}/sub"],
+            "xmfin: error: -o {file}/sub: cannot write: Not a directory\n",
+        ),
+    ],
+)
+def test_an_output_folder_that_cannot_be_looked_at_is_bad_usage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], error: str
+) -> None:
+    """init, export -f csv and import with a name too long crashed (exit 70: Path.exists() raises
+    ENAMETOOLONG), and one under a file said `File exists`."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "file").write_text("x")
+    ftm = tmp_path / "in.ftm.json"
+    ftm.write_text('{"id": "a", "schema": "Company", "properties": {"name": ["A"]}}\n')
+    bods = ROOT / "tests" / "bods_examples"
+    bods_file = next(p for p in sorted(bods.rglob("*.json")))
+    places = {"file": "file", "ftm": str(ftm), "bods": str(bods_file)}
+    result = run(*[arg.format(**places) for arg in args])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == error.format(**places)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["init", ""],
+        ["init", "", "--force"],
+        ["schema", "-o", ""],
+        ["export", "-f", "json", "-o", ""],
+        ["diagram", "-o", ""],
+        ["report", "-o", ""],
+        ["tree", "--data", ""],
+        ["import", "ftm", "", "-o", "out"],
+        ["import", "bods", "x.json", "-o", ""],
+    ],
+)
+def test_an_empty_path_is_bad_usage_not_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    """An empty path meant `.`: `schema -o ""` wrote both schemas into the current folder, `init "" --force`
+    wrote a research folder over it, `--data ""` read it."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.txt").write_text("x")
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    assert "the path is empty: give a path ('.' for the current folder)" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt"]
+
+
+def test_an_empty_xmfin_data_counts_as_unset() -> None:
+    assert run("tree", "--depth", "0", env={"XMFIN_DATA": ""}).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("shell", "start"), [("bash", "_xmfin_completion()"), ("zsh", "#compdef xmfin"), ("fish", "complete ")]
+)
+def test_show_completion_prints_the_script_of_the_shell_named(shell: str, start: str) -> None:
+    """`--show-completion SHELL` (as documented) ignored SHELL: the script of the shell it ran in was printed."""
+    done = subprocess.run([str(XMFIN), "--show-completion", shell], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(start)
+
+
+def test_show_completion_of_an_unknown_shell_is_bad_usage() -> None:
+    done = subprocess.run([str(XMFIN), "--show-completion", "nosh"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert (
+        done.stderr
+        == "xmfin: error: --show-completion: unknown shell 'nosh'; shells: bash, zsh, fish, powershell, pwsh\n"
+    )
+    assert done.stdout == ""
+
+
+def test_install_completion_installs_for_the_shell_named(tmp_path: Path) -> None:
+    env = {**os.environ, "HOME": str(tmp_path)}
+    done = subprocess.run(
+        [str(XMFIN), "--install-completion", "fish"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / ".config" / "fish" / "completions" / "xmfin.fish").is_file()
+
+
+def test_init_never_writes_over_the_bundled_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`init "$(xmfin data-path)" --empty --force` replaced the installed dataset with an empty one."""
+    source = tmp_path / "bundled"
+    shutil.copytree(bundled_data(), source)
+    before = {p.name: p.read_bytes() for p in source.iterdir()}
+    with pytest.raises(UsageError, match="is the bundled data itself"):
+        init_folder(source, source, empty=True, force=True)
+    with pytest.raises(UsageError, match="is the bundled data itself"):
+        init_folder(tmp_path / "bundled" / ".." / "bundled", source, empty=False, force=True)
+    assert {p.name: p.read_bytes() for p in source.iterdir()} == before
+    # The command, on a copy standing in for the bundled data (a regression must not wipe the real one)
+    monkeypatch.setattr("xmfin.api.bundled_data", lambda: source)
+    result = run("init", str(source), "--empty", "--force")
+    assert result.exit_code == 2
+    assert result.stderr == f"xmfin: error: {source} is the bundled data itself: give another folder for the copy\n"
+    assert {p.name: p.read_bytes() for p in source.iterdir()} == before
+
+
+@pytest.mark.parametrize(
+    ("args", "prefix"),
+    [
+        (["init", "dangling"], "dangling"),
+        (["export", "-f", "csv", "-o", "dangling"], "-o dangling"),
+        (["schema", "-o", "dangling"], "-o dangling"),
+        (["import", "ftm", "{ftm}", "-o", "dangling"], "-o dangling"),
+    ],
+)
+def test_a_folder_through_a_link_to_nothing_is_refused_clearly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], prefix: str
+) -> None:
+    """A new folder through a symbolic link to nothing failed with `cannot write: Not a directory`."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dangling").symlink_to("nowhere")
+    ftm = tmp_path / "in.ftm.json"
+    ftm.write_text('{"id": "a", "schema": "Company", "properties": {"name": ["A"]}}\n')
+    result = run(*[arg.format(ftm=ftm) for arg in args])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"xmfin: error: {prefix}: cannot write: a link to 'nowhere', which does not exist\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dangling", "in.ftm.json"]
+
+
+@given(st.text(), st.text())
+def test_a_completion_offered_is_one_printable_word_and_its_help_printable(name: str, help_: str) -> None:
+    from xmfin.textsafe import terminal_text
+
+    for value, shown in completion._matching([(name, help_)], ""):
+        assert terminal_text(shown) == shown  # nothing left that a terminal must not receive raw
+        assert "\n" not in shown and "\t" not in shown
+        assert value == name
+    if completion._one_word(name):
+        assert name.isprintable() and not any(c.isspace() for c in name)

@@ -394,3 +394,25 @@ def test_a_data_folder_without_the_execute_bit(tmp_path: Path, monkeypatch: pyte
         f"{data}/{name}:1:1: error: cannot be read: Permission denied\n" for name in ("entities.yaml", "licences.yaml")
     )
     assert shown.stderr.endswith("xmfin: error: the data is invalid; run 'xmfin check' for every problem\n")
+
+
+def test_ftm_import_of_a_fifo_is_refused_not_waited_on(tmp_path: Path) -> None:
+    """import ftm read the file with path.read_bytes(): a FIFO blocked it forever, /dev/zero ate memory."""
+    fifo = tmp_path / "entities.ftm.json"
+    os.mkfifo(fifo)
+    result = xmfin_process("import", "ftm", str(fifo), "-o", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert result.stderr == f"xmfin: error: {fifo} is not a regular file (a pipe, device or socket): give an FtM file\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_ftm_import_of_a_device_is_refused_and_its_size_bounded(tmp_path: Path) -> None:
+    result = xmfin_process("import", "ftm", "/dev/zero", "-o", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert "/dev/zero is not a regular file" in result.stderr
+    big = tmp_path / "big.ftm.json"
+    big.write_text('{"id": "a", "schema": "Company", "properties": {"name": ["A"]}}\n' * 10)
+    limit = {"XMFIN_MAX_IMPORT_BYTES": "100"}
+    result = xmfin_process("import", "ftm", str(big), "-o", str(tmp_path / "out"), env=limit)
+    assert result.returncode == 2
+    assert result.stderr == f"xmfin: error: {big} is larger than 100 bytes: raise XMFIN_MAX_IMPORT_BYTES to import it\n"

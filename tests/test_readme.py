@@ -11,7 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.readme_examples import FILES, ROOT, Example, all_examples, missing_tool, python_blocks, run
+from tests.readme_examples import (
+    FILES,
+    ROOT,
+    Example,
+    Step,
+    all_examples,
+    missing_tool,
+    python_blocks,
+    run_with_status,
+)
 
 EXAMPLES = all_examples()
 
@@ -50,10 +59,15 @@ def test_example(example: Example) -> None:
     tool = missing_tool(example)
     if tool is not None:
         pytest.skip(f"{tool} is not installed")
-    for step, output in zip(example.steps, run(example), strict=True):
+    for step, (output, status) in zip(example.steps, run_with_status(example), strict=True):
         assert output == step.expected, (
             f"{example.where}: `$ {step.command}` printed something else; if the data changed, run "
             "`python -m tests.readme_examples --update` and read the diff"
+        )
+        # The same output with a failure status is a broken example too (a script would stop there); only an
+        # example that shows an error may fail, and one that pipes into head may see a reader killed by it.
+        assert status == 0 or "error:" in step.expected or (status == 141 and "| head" in step.command), (
+            f"{example.where}: `$ {step.command}` exited with {status}"
         )
 
 
@@ -68,3 +82,9 @@ def test_python_examples(file: Path) -> None:
         runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
         runner.run(test)
         assert runner.failures == 0, f"{file.name}:{line}: run `python -m tests.readme_examples --update`"
+
+
+def test_an_example_that_fails_with_the_same_output_is_caught() -> None:
+    """The examples were compared by output only: a step that printed the right text and then failed passed."""
+    example = Example(ROOT / "README.md", 0, 0, [Step("echo same; exit 3", "same\n")])
+    assert run_with_status(example) == [("same\n", 3)]

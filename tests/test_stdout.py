@@ -180,3 +180,45 @@ def test_an_exception_outside_any_command_is_one_line_and_exit_70() -> None:
 def test_typer_pretty_exceptions_are_off() -> None:
     assert app.pretty_exceptions_enable is False
     assert all(group.typer_instance.pretty_exceptions_enable is False for group in app.registered_groups)
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_stdout_is_utf8_whatever_the_locale_says(encoding: str) -> None:
+    """With PYTHONIOENCODING=ascii, every Chinese name was an internal error (exit 70, UnicodeEncodeError)."""
+    env = {**os.environ, "PYTHONIOENCODING": encoding, "XMFIN_NO_CACHE": "1"}
+    env.pop("XMFIN_DATA", None)
+    xmfin = Path(sys.executable).parent / "xmfin"
+    for args in (["tree", "--depth", "1"], ["show", "小米集团", "--json"]):
+        done = subprocess.run([str(xmfin), *args], capture_output=True, env=env, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+        assert "小米集团" in done.stdout.decode("utf-8")
+
+
+def test_ctrl_c_while_xmfin_starts_is_quiet(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C while the command line was imported, or while Typer built the commands, printed Python's traceback:
+    only a running command turned it into exit 130."""
+    import types
+
+    from xmfin import cli, console
+
+    class Interrupted(types.ModuleType):
+        def __getattr__(self, name: str) -> object:
+            raise KeyboardInterrupt
+
+    monkeypatch.setitem(sys.modules, "xmfin.cli", Interrupted("xmfin.cli"))
+    with pytest.raises(SystemExit) as done:
+        console.main()
+    assert done.value.code == 130
+    monkeypatch.setitem(sys.modules, "xmfin.cli", cli)
+
+    def building() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "app", building)
+    monkeypatch.setattr(sys, "stdout", sys.stdout)  # main() puts back the stream it found
+    with pytest.raises(SystemExit) as done:
+        cli.main()
+    assert done.value.code == 130
+    assert capsys.readouterr().err == ""

@@ -1,5 +1,5 @@
 """`python -m xmfin`."""
 
-from xmfin.cli import main
+from xmfin.console import main
 
 main()

@@ -161,11 +161,16 @@ def import_file(path: Path, folder: Path, *, force: bool = False) -> ImportRepor
 
 
 def check_output_folder(folder: Path, force: bool) -> None:
-    """Refuse an -o that is a file, or a folder that is not empty without --force (UsageError)."""
-    if folder.exists() and not folder.is_dir():
-        raise UsageError(f"-o {folder}: not a folder")
-    if folder.is_dir() and any(folder.iterdir()) and not force:
-        raise UsageError(f"-o {folder}: the folder is not empty; give --force to write into it")
+    """Refuse an -o that is a file, or a folder that is not empty without --force, or a path that cannot be
+    looked at (UsageError)."""
+    try:
+        kind = fileio.kind_of(folder)
+        if kind == "file":
+            raise UsageError(f"-o {folder}: not a folder")
+        if kind == "folder" and not force and not fileio.is_empty_folder(folder):
+            raise UsageError(f"-o {folder}: the folder is not empty; give --force to write into it")
+    except OSError as error:
+        raise UsageError(f"-o {folder}: cannot write: {error.strerror or error}") from None
 
 
 def write_folder(folder: Path, entities_text: str, licences_text: str) -> None:

@@ -10,6 +10,7 @@ import datetime as dt
 import errno
 import functools
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -39,6 +40,7 @@ class XmfinGroup(TyperGroup):
         **extra: Any,
     ) -> Any:
         click = click_exceptions()
+        named_shell(list(sys.argv[1:] if args is None else args))
         try:
             done = super().main(
                 args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False, **extra
@@ -63,6 +65,41 @@ class XmfinGroup(TyperGroup):
         sys.exit(done if isinstance(done, int) else 0)
 
 
+SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
+
+
+def named_shell(argv: list[str]) -> None:
+    """`xmfin --show-completion SHELL` and `--install-completion SHELL`: for the shell named, as documented.
+
+    Typer's options take no value where it can detect the shell it runs in: the SHELL was ignored, and a fish
+    user asking from bash got the bash script. Here a shell named after either option is the one served; a name
+    that is not a shell is bad usage. Either option alone is left to Typer (the shell it runs in)."""
+    if len(argv) != 2 or argv[0] not in ("--show-completion", "--install-completion"):
+        return
+    shell = argv[1]
+    if shell not in SHELLS:
+        sys.stderr.write(
+            f"xmfin: error: {argv[0]}: unknown shell '{terminal_safe(shell)}'; shells: {', '.join(SHELLS)}\n"
+        )
+        sys.exit(2)
+    from typer._completion_shared import get_completion_script, install  # where Typer 0.28 defines them
+
+    if argv[0] == "--show-completion":
+        sys.stdout.write(get_completion_script(prog_name="xmfin", complete_var="_XMFIN_COMPLETE", shell=shell) + "\n")
+    else:
+        done, path = install(shell=shell, prog_name="xmfin", complete_var="_XMFIN_COMPLETE")
+        sys.stdout.write(
+            f"{done} completion installed in {path}\nCompletion will take effect once you restart the terminal\n"
+        )
+    sys.exit(0)
+
+
+def terminal_safe(text: str) -> str:
+    from xmfin.textsafe import terminal_text
+
+    return terminal_text(text)
+
+
 class XmfinCommand(TyperCommand):
     """A command whose usage line names a required argument as `ENTITY`, as the help and docs do (Typer 0.28
     writes `{ENTITY}`)."""
@@ -71,6 +108,18 @@ class XmfinCommand(TyperCommand):
         import re
 
         return [re.sub(r"^\{(.*)\}$", r"\1", piece) for piece in super().collect_usage_pieces(ctx)]
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """Click's parser raises some of its usage errors without the command's context (`option '--vs'
+        requires an argument`, `option '--json' does not take a value`): given it here, they get the usage
+        line that every other usage error has."""
+        click = click_exceptions()
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            if error.ctx is None:
+                error.ctx = ctx
+            raise
 
 
 def click_exceptions() -> Any:
@@ -92,11 +141,29 @@ def usage_error(error: Exception) -> None:
     message = error.format_message() if isinstance(error, click.ClickException) else str(error)
     message = message.strip().rstrip(".")
     message = message[:1].lower() + message[1:] if message[:2] != message[:2].upper() else message
-    sys.stderr.write(f"xmfin: error: {terminal_text(message)}\n")
+    sys.stderr.write(f"xmfin: error: {terminal_text(plain_reason(message))}\n")
     ctx = getattr(error, "ctx", None)
     if isinstance(error, click.UsageError) and ctx is not None:
         usage = ctx.get_usage().strip().removeprefix("Usage: ")
         sys.stderr.write(f"usage: {terminal_text(usage)}  (see '{ctx.command_path} --help')\n")
+
+
+# Click names its types in its reasons (`'x' is not a valid int range`, `-1 is not in the range x>=0`): the
+# reasons in words, as the help's metavars (N, P) are.
+_CLICK_REASONS = (
+    (re.compile(r"(.*) is not a valid (?:int range|integer range|integer|int)$"), r"\1 is not a whole number"),
+    (re.compile(r"(.*) is not a valid (?:float range|float)$"), r"\1 is not a number"),
+    (re.compile(r"(.*) is not in the range x>=(\S+)$"), r"\1 is less than \2"),
+    (re.compile(r"(.*) is not in the range x<=(\S+)$"), r"\1 is more than \2"),
+    (re.compile(r"(.*) is not in the range (\S+)<=x<=(\S+)$"), r"\1 is not from \2 to \3"),
+)
+
+
+def plain_reason(message: str) -> str:
+    """A reason of Click's with its type names in words: `'x' is not a whole number`."""
+    for pattern, replacement in _CLICK_REASONS:
+        message = pattern.sub(replacement, message)
+    return message
 
 
 app = typer.Typer(
@@ -117,11 +184,21 @@ app = typer.Typer(
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+
+def path_argument(text: str) -> Path:
+    """A path given on the command line. An empty one (`-o ""`, `--data "$UNSET"`) is bad usage: as a path it
+    would mean the current folder, and an empty string never means a default."""
+    if not text:
+        raise typer.BadParameter("the path is empty: give a path ('.' for the current folder)")
+    return Path(text)
+
+
 # Options shared by every command that reads data, defined once.
 DataOption = Annotated[
     Path | None,
     typer.Option(
         "--data",
+        parser=path_argument,
         envvar="XMFIN_DATA",
         metavar="PATH",
         help="Data folder (entities.yaml, licences.yaml). Default: $XMFIN_DATA, else the bundled dataset.",
@@ -323,9 +400,24 @@ def reports_errors(command: F) -> F:
     return run  # type: ignore[return-value]
 
 
-def count(n: int, word: str) -> str:
-    """`1 error`, `2 errors`, `0 warnings`."""
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def count(n: int, word: str, plural: str | None = None) -> str:
+    """`1 error`, `2 errors`, `0 warnings`; `1 entity`, `2 entities` with the plural given."""
+    return f"{n} {word}" if n == 1 else f"{n} {plural or word + 's'}"
+
+
+# The one record of each section of a data file, for counts in words (`1 entity`, `2 entities`).
+SINGULAR = {
+    "sources": "source",
+    "groups": "group",
+    "entities": "entity",
+    "holdings": "holding",
+    "roles": "role",
+    "events": "event",
+    "families": "family",
+    "categories": "category",
+    "licences": "licence",
+    "claims": "claim",
+}
 
 
 def given(value: str | None, metavar: str, optional: bool = False) -> None:
@@ -585,7 +677,7 @@ def check(
     else:
         for problem in problems:
             sys.stdout.write(f"{terminal_text(str(problem))}\n")
-        counts = ", ".join(f"{n} {name}" for name, n in _counts(dataset).items())
+        counts = ", ".join(count(n, SINGULAR.get(name, name), name) for name, n in _counts(dataset).items())
         verdict = "invalid" if errors else "ok"
         stale_count = len(problems) - errors - warnings
         tally = ", ".join(
@@ -833,7 +925,13 @@ def export(
     ],
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", metavar="PATH", help="File to write (a folder for csv). Default: stdout."),
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="PATH",
+            help="File to write (a folder for csv). Default: stdout.",
+            parser=path_argument,
+        ),
     ] = None,
     group: Annotated[
         str | None,
@@ -904,8 +1002,13 @@ def print_import_report(report: Any) -> None:
 @import_app.command("bods", cls=XmfinCommand)
 @reports_errors
 def import_bods(
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="BODS 0.4 statements: a JSON array, or JSON Lines.")],
-    output: Annotated[Path, typer.Option("--output", "-o", metavar="DIR", help="The data folder to write.")],
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE", help="BODS 0.4 statements: a JSON array, or JSON Lines.", parser=path_argument),
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", metavar="DIR", help="The data folder to write.", parser=path_argument)
+    ],
     force: Annotated[bool, typer.Option("--force", help="Write into a folder that is not empty.")] = False,
 ) -> None:
     """A BODS 0.4 file as a data folder.
@@ -926,8 +1029,13 @@ def import_bods(
 @import_app.command("ftm", cls=XmfinCommand)
 @reports_errors
 def import_ftm(
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="FollowTheMoney entities: JSON Lines (or an array).")],
-    output: Annotated[Path, typer.Option("--output", "-o", metavar="DIR", help="The data folder to write.")],
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE", help="FollowTheMoney entities: JSON Lines (or an array).", parser=path_argument),
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", metavar="DIR", help="The data folder to write.", parser=path_argument)
+    ],
     force: Annotated[bool, typer.Option("--force", help="Write into a folder that is not empty.")] = False,
 ) -> None:
     """FollowTheMoney entities as a data folder.
@@ -957,6 +1065,7 @@ def schema(
         typer.Option(
             "--output",
             "-o",
+            parser=path_argument,
             metavar="PATH",
             help="File to write (a folder for both: NAME.schema.json). Default: stdout.",
         ),
@@ -983,7 +1092,10 @@ def schema(
 @reports_errors
 def init(
     folder: Annotated[
-        Path, typer.Argument(metavar="DIR", help="The research folder to make (new, or empty).", show_default=False)
+        Path,
+        typer.Argument(
+            metavar="DIR", help="The research folder to make (new, or empty).", show_default=False, parser=path_argument
+        ),
     ],
     empty: Annotated[
         bool,
@@ -1047,7 +1159,10 @@ def data_path() -> None:
 def diagram(
     target: TargetArgument = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", metavar="PATH", help="SVG file to write. Default: stdout.")
+        Path | None,
+        typer.Option(
+            "--output", "-o", metavar="PATH", help="SVG file to write. Default: stdout.", parser=path_argument
+        ),
     ] = None,
     up: Annotated[bool, typer.Option("--up", help="Draw the owners above ENTITY instead.")] = False,
     depth: Annotated[
@@ -1093,7 +1208,10 @@ def report(
     group: GroupArgument = None,
     vs: VsOption = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", metavar="PATH", help="HTML file to write. Default: stdout.")
+        Path | None,
+        typer.Option(
+            "--output", "-o", metavar="PATH", help="HTML file to write. Default: stdout.", parser=path_argument
+        ),
     ] = None,
     data: DataOption = None,
     as_of: AsOfOption = None,
@@ -1138,6 +1256,7 @@ def main() -> None:
     global _one_command
     _one_command = True
     real = sys.stdout
+    utf8_stdout(real)
     guarded = GuardedStdout(real)
     sys.stdout = guarded
     code: Any = 0
@@ -1147,6 +1266,8 @@ def main() -> None:
         code = done.code
     except OutputError as error:  # written outside a command (--version, --help)
         code = _output_failed(error, real)
+    except KeyboardInterrupt:  # Ctrl-C before a command runs (Typer building the commands): as within one
+        code = 130
     except Exception as error:
         code = internal_error(error).exit_code
     try:
@@ -1156,6 +1277,18 @@ def main() -> None:
         code = code or failed
     sys.stdout = real
     sys.exit(code)
+
+
+def utf8_stdout(stream: TextIO | None) -> None:
+    """Write stdout in UTF-8, as documented, whatever the locale or PYTHONIOENCODING says: an ASCII stdout
+    (PYTHONIOENCODING=ascii, a POSIX locale without UTF-8 coercion) made every Chinese name an internal error."""
+    encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+    reconfigure = getattr(stream, "reconfigure", None)
+    if encoding != "utf8" and reconfigure is not None:
+        import contextlib
+
+        with contextlib.suppress(OSError, ValueError):  # a stream that cannot change: left as it is
+            reconfigure(encoding="utf-8")
 
 
 def _output_failed(error: OutputError, real: TextIO | None) -> int:

@@ -5,9 +5,10 @@ zsh and fish), so they import the loader and read the data folder then, never wh
 The folder is the one the command line names with `--data` (when typed before the word being completed), else
 $XMFIN_DATA, else the bundled dataset; an unreadable or invalid folder completes nothing, silently.
 
-Names are offered where they are one word (Chinese names, aliases such as `WeBank`): a name with spaces would
-need quoting that each shell does differently. The id, which every command accepts, is always offered, with
-the name beside it where the shell shows help (zsh, fish).
+Names are offered where they are one printable word (Chinese names, aliases such as `WeBank`): a name with
+spaces would need quoting that each shell does differently, and a control character would reach the terminal.
+The id, which every command accepts, is always offered, with the name beside it where the shell shows help (zsh,
+fish), its control characters shown escaped by `terminal_text`.
 """
 
 import os
@@ -51,17 +52,23 @@ def _dataset(ctx: Any) -> "Dataset | None":
 
 
 def _one_word(text: str) -> bool:
-    return bool(text) and not any(c.isspace() or c in "'\"\\$`" for c in text)
+    """A name the shell can take as it is: one word, printable (no control or bidirectional character, which
+    would reach the terminal raw or break the completion protocol's lines), nothing the shell would expand."""
+    return text.isprintable() and bool(text) and not any(c.isspace() or c in "'\"\\$`" for c in text)
 
 
 def _matching(pairs: list[tuple[str, str]], incomplete: str) -> list[tuple[str, str]]:
     """The (value, help) pairs whose value starts with what was typed (case-insensitive), each value once."""
+    from xmfin.textsafe import terminal_text
+
     typed = incomplete.casefold()
     seen: dict[str, tuple[str, str]] = {}
     for value, help_ in pairs:
         key = value.casefold()  # `Xiaomi` is not offered beside the id `xiaomi`: both name the same
         if key.startswith(typed) and key not in seen:
-            seen[key] = (value, help_)
+            # The help is data shown by zsh and fish beside the value: a line feed in it would start a new
+            # completion line, an ESC reach the terminal.
+            seen[key] = (value, terminal_text(help_))
     return list(seen.values())
 
 

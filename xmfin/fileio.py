@@ -13,6 +13,7 @@ left as it was. A folder of files is written the same way: complete, or not at a
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import stat
@@ -80,6 +81,26 @@ def read_regular(path: str | os.PathLike[str], limit: int | None = None) -> byte
             parts.append(chunk)
             want = _SMALL_CHUNK if len(parts) == 1 else min(2 * want, _CHUNK)
         return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def kind_of(path: str | os.PathLike[str]) -> str | None:
+    """What is at path, following links: "folder", "file" (a regular file or anything else that is not a
+    folder), or None when nothing is (a link to nothing included).
+
+    OSError when the path cannot even be looked at: a name too long, a parent that is a file, a loop of links, a
+    parent that may not be searched. (Path.exists() and is_dir() raise some of these and hide others.)
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return "folder" if stat.S_ISDIR(info.st_mode) else "file"
+
+
+def is_empty_folder(path: str | os.PathLike[str]) -> bool:
+    """Whether the folder at path has no entries (OSError when it cannot be listed)."""
+    with os.scandir(path) as entries:
+        return next(entries, None) is None
 
 
 def text(content: str) -> Fill:
@@ -184,6 +205,8 @@ def write_folder(folder: Path, files: Iterable[tuple[str, Fill]], *, newline: st
     if folder.is_dir():
         _write_into(folder, listed, newline)
         return
+    if os.path.islink(folder):  # a link to nothing: the new folder cannot be renamed onto it
+        raise NotADirectoryError(errno.ENOTDIR, f"a link to '{os.readlink(folder)}', which does not exist", str(folder))
     made = _make_parents(folder.parent)
     try:
         building = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=TEMP_SUFFIX))

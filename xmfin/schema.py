@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from xmfin.errors import UsageError, did_you_mean
-from xmfin.fileio import text, write_file, write_folder
+from xmfin.fileio import kind_of, text, write_file, write_folder
 from xmfin.loading import (
     ENTITIES_FILE,
     FIELDS,
@@ -162,7 +162,7 @@ def _write(name: str | None, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(_text({key: file_schema(key) for key in FILES}))
         return
-    if output.exists() and not output.is_dir():
+    if kind_of(output) == "file":
         raise UsageError(f"-o {output}: both schemas go into a folder, and this is a file")
     texts = {f"{key}.schema.json": _text(file_schema(key)) for key in FILES}
     # Both files, or neither: see fileio.write_folder.

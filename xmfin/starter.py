@@ -13,6 +13,7 @@ every kind of record, commented out: uncommented, the examples pass `xmfin check
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -192,12 +193,20 @@ def init_folder(folder: Path, source: Path, *, empty: bool, force: bool) -> list
     UsageError when folder is a file, or a folder that is not empty (unless force: then the files of a research
     folder are written over theirs, and other files are left alone).
     """
+    from xmfin.fileio import is_empty_folder, kind_of
     from xmfin.schema import file_schema
 
-    if folder.exists() and not folder.is_dir():
-        raise UsageError(f"{folder} is a file: give a new folder, or an empty one")
-    if folder.is_dir() and not force and any(folder.iterdir()):
-        raise UsageError(f"{folder} is not empty: give a new folder, or add --force to write the files into it")
+    try:
+        kind = kind_of(folder)
+        if kind == "file":
+            raise UsageError(f"{folder} is a file: give a new folder, or an empty one")
+        if kind == "folder" and not force and not is_empty_folder(folder):
+            raise UsageError(f"{folder} is not empty: give a new folder, or add --force to write the files into it")
+    except OSError as error:  # a name too long, a parent that is a file: nothing can be written there
+        raise UsageError(f"{folder}: cannot write: {error.strerror or error}") from None
+    if kind == "folder" and os.path.samefile(folder, source):
+        # `init "$(xmfin data-path)" --empty --force` would replace the installed data with an empty folder.
+        raise UsageError(f"{folder} is the bundled data itself: give another folder for the copy")
     contents = empty_files(source) if empty else copied_files(source)
     files: list[tuple[str, Fill]] = []
     for name in FILES:

@@ -210,8 +210,15 @@ def check_format(fmt: str, table: str | None, output: Path | None, excel: bool =
         raise UsageError(f"unknown table '{table}'{did_you_mean(table, CSV_TABLES)}; tables: {', '.join(CSV_TABLES)}")
     if fmt == "csv" and table is None and output is None:
         raise UsageError("csv makes one file per table: give -o DIR, or --table TABLE to print one table")
-    if fmt == "csv" and table is None and output is not None and output.exists() and not output.is_dir():
-        raise UsageError(f"-o {output}: csv writes a folder of tables, and this is a file")
+    if fmt == "csv" and table is None and output is not None:
+        from xmfin.fileio import kind_of
+
+        try:
+            is_file = kind_of(output) == "file"
+        except OSError as error:  # a name too long, a parent that is a file
+            raise UsageError(f"-o {output}: cannot write: {error.strerror or error}") from None
+        if is_file:
+            raise UsageError(f"-o {output}: csv writes a folder of tables, and this is a file")
 
 
 def export(
