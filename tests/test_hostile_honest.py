@@ -59,19 +59,27 @@ def write_folder(folder: Path, holdings: str, entities: str = "a, b, c, x") -> P
             "  - {owner: b, owned: x, stake_min: 50, stake_min_exclusive: true, sources: [s]}\n",
             "a more than 50%",
         ),
-        # 50% + 50% and an undisclosed third: the check passed it, and `chain x` said the third holds "eff. 0%".
-        (
-            "  - {owner: a, owned: x, stake: 50, sources: [s]}\n"
-            "  - {owner: b, owned: x, stake: 50, sources: [s]}\n"
-            "  - {owner: c, owned: x, sources: [s]}\n",
-            "c undisclosed, so more than 0%",
-        ),
     ],
 )
 def test_equity_that_must_exceed_100_is_refused(tmp_path: Path, holdings: str, shown: str) -> None:
     code, out, err = run_on(write_folder(tmp_path / "d", holdings), "check")
     assert code == 1, out + err
     assert "equity stakes in 'x' add up to more than 100%" in out and shown in out
+
+
+def test_an_undisclosed_holder_beside_100_percent_is_a_warning(tmp_path: Path) -> None:
+    # 50% + 50% and an undisclosed third: the check passed it silently, and `chain x` said the third holds
+    # "eff. 0%". Published stakes are rounded (a "100%" owner beside a one-share nominee), so it is suspect, not
+    # impossible: a warning that names it, and `check` still passes.
+    holdings = (
+        "  - {owner: a, owned: x, stake: 50, sources: [s]}\n"
+        "  - {owner: b, owned: x, stake: 50, sources: [s]}\n"
+        "  - {owner: c, owned: x, sources: [s]}\n"
+    )
+    code, out, err = run_on(write_folder(tmp_path / "d", holdings), "check")
+    assert code == 0, out + err
+    assert ": warning: equity stakes in 'x' add up to more than 100%" in out
+    assert "c undisclosed, so more than 0%" in out
 
 
 def test_equity_at_exactly_100_with_inclusive_floors_is_accepted(tmp_path: Path) -> None:

@@ -1037,14 +1037,21 @@ def _above_floor(holding: model.Holding) -> bool:
     return holding.stake is None and (holding.stake_min is None or holding.stake_min_exclusive)
 
 
-def _too_much(holdings: Iterable[model.Holding]) -> float | None:
-    """The certain equity of holdings when it is more than 100%, else None: the floors add up to more than 100,
-    or to 100 with one holding certainly above its floor (two holders of "more than 50%"; 60% + 40% and an
-    undisclosed third, which would hold nothing)."""
+def _too_much(holdings: Iterable[model.Holding]) -> tuple[float, bool] | None:
+    """The certain equity of holdings when it is more than 100%, else None, with whether that is certain: the
+    floors add up to more than 100, or to 100 with a holding whose range says "more than" (two holders of "more
+    than 50%") are errors; 100 with an undisclosed holding beside it (60% + 40% and an undisclosed third, which
+    would hold nothing) is only suspect: published stakes are rounded (a "100%" owner and a one-share nominee),
+    so it is a warning."""
     counted = list(holdings)
     total = math.fsum(stake_floor(h) for h in counted)
-    if total > _FULL or (total >= 100 - (_FULL - 100) and any(map(_above_floor, counted))):
-        return total
+    if total > _FULL:
+        return total, True
+    if total >= 100 - (_FULL - 100):
+        if any(h.stake is None and h.stake_min is not None and h.stake_min_exclusive for h in counted):
+            return total, True
+        if any(map(_above_floor, counted)):
+            return total, False
     return None
 
 
@@ -1062,13 +1069,15 @@ def _check_equity_total(reader: _Reader, owned: str, holdings: list[model.Holdin
             changes.append((holding.until.last + dt.timedelta(days=1), False, number, holding))
     changes.sort(key=lambda change: (change[0], change[1], change[2]))  # stops before starts on the same day
     current: dict[int, model.Holding] = {}
+    warned = False
     for day, starts, number, holding in changes:
         if not starts:
             del current[number]
             continue
         current[number] = holding
-        total = _too_much(current.values())
-        if total is not None:
+        found = _too_much(current.values())
+        if found is not None and (found[1] or not warned):
+            total, certain = found
             when = "when none has a start date" if day == dt.date.min else f"from {day.isoformat()}"
             together = ", ".join(
                 f"{h.owner} {_floor_words(h)}{stake_floor(h):g}% "
@@ -1081,8 +1090,11 @@ def _check_equity_total(reader: _Reader, owned: str, holdings: list[model.Holdin
                 f"equity stakes in '{owned}' add up to {'more than ' if total <= _FULL else ''}{total:g}% {when}: "
                 f"{together}; an 'until' runs to the end "
                 "of its month or year, so end the old holding before the new one starts, or correct a stake",
+                "error" if certain else "warning",
             )
-            return
+            if certain:
+                return
+            warned = True  # said once; an error later in time is still reported
 
 
 def _floor_words(holding: model.Holding) -> str:
