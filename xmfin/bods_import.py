@@ -35,7 +35,7 @@ from typing import Any
 
 from xmfin import fileio, yamltext
 from xmfin.bods_read import read_statements
-from xmfin.dates import DateError, PartialDate, active, overlap, parse_date
+from xmfin.dates import DateError, PartialDate, overlap, parse_date
 from xmfin.errors import UsageError
 from xmfin.loading import ENTITIES_FILE, FIELDS, ID_PATTERN, JURISDICTION_PATTERN, LICENCES_FILE
 from xmfin.model import ENTITY_KINDS
@@ -263,6 +263,8 @@ class _Converter:
         self.ids: dict[str, str] = {}  # BODS recordId -> xmfin entity id
         # The holdings in each entity with their periods, for the overlap and equity checks.
         self.in_entity: dict[str, list[tuple[dict[str, Any], PartialDate | None, PartialDate | None]]] = {}
+        self.of_pair: dict[tuple[str, str], list[tuple[dict[str, Any], PartialDate | None, PartialDate | None]]] = {}
+        self.equity_sum: dict[str, float] = {}  # the equity floors of every counted holding in each entity
 
     def notice(self, statement: dict[str, Any] | None, message: str, partly: bool = False, index: int = 0) -> None:
         """One notice; the same notice about the same statement is given once."""
@@ -887,9 +889,13 @@ class _Converter:
     def add_holding(self, statement: dict[str, Any], holding: dict[str, Any]) -> None:
         """Add a holding, or keep it under the extra of one it overlaps (the loader allows one link at a time)."""
         since, until = _date(holding.get("since")), _date(holding.get("until"))
-        present = self.in_entity.setdefault(str(holding.get("owned")), [])
-        for other, other_since, other_until in present:
-            if other["owner"] == holding["owner"] and overlap(since, until, other_since, other_until):
+        owned = str(holding.get("owned"))
+        present = self.in_entity.setdefault(owned, [])
+        # Only the same party's holdings in the entity can overlap it (indexed by pair: a scan of every holding
+        # in the entity made an import of n holders of one company n squared).
+        same_party = self.of_pair.setdefault((owned, str(holding.get("owner"))), [])
+        for other, other_since, other_until in same_party:
+            if overlap(since, until, other_since, other_until):
                 if not isinstance(other.get("extra"), dict):
                     other["extra"] = {}
                 if not isinstance(other["extra"].get("bods"), dict):
@@ -907,7 +913,9 @@ class _Converter:
                 return
         floor = _floor(holding)
         counted = holding.get("control") == "equity" and not holding.get("pending") and floor > 0
-        if counted and self.equity_peak(floor, since, until, present) > _FULL:
+        # When all the equity ever held in the entity fits, so does the equity on any one day.
+        within = self.equity_sum.get(owned, 0.0) + floor <= _FULL
+        if counted and not within and self.equity_peak(floor, since, until, present) > _FULL:
             note = f"BODS share {_stake_text(holding)} left undisclosed: equity in the entity would exceed 100%"
             if note not in (holding.get("note") or ""):
                 holding["note"] = f"{holding['note']}. {note}" if holding.get("note") else note
@@ -918,6 +926,8 @@ class _Converter:
                 holding[key] = None
             self.notice(statement, note, partly=True)
         present.append((holding, since, until))
+        same_party.append((holding, since, until))
+        self.equity_sum[owned] = self.equity_sum.get(owned, 0.0) + (_floor(holding) if counted else 0.0)
         self.holdings.append(holding)
 
     @staticmethod
@@ -927,20 +937,36 @@ class _Converter:
         until: PartialDate | None,
         present: list[tuple[dict[str, Any], PartialDate | None, PartialDate | None]],
     ) -> float:
-        """The most equity in the holding's entity on any day of its period, the holding included."""
+        """The most equity in the holding's entity on any day of its period, the holding included.
+
+        In time n log n for n holdings present (a day-by-day sum over every start was n squared per holding, so
+        that 4,000 holders of one company took 30 s to import, 10,000 several minutes): only the holdings that
+        overlap the period count, and when all of them together fit, that sum is the answer; else one sweep over
+        their starts and ends within the period."""
+        first = since.first if since else dt.date.min
+        last = until.last if until else dt.date.max
         others = [
             (_floor(other), start, end)
             for other, start, end in present
-            if other.get("control") == "equity" and not other.get("pending") and _floor(other) > 0
+            if other.get("control") == "equity"
+            and not other.get("pending")
+            and _floor(other) > 0
+            and overlap(since, until, start, end)
         ]
-        # The total can only rise on a day some holding starts; check each such day within the period.
-        days = {since.first if since else dt.date.min}
-        days.update(start.first for _, start, _ in others if start is not None)
-        peak = 0.0
-        for day in days:
-            if active(since, until, day):
-                total = floor + math.fsum(stake for stake, start, end in others if active(start, end, day))
-                peak = max(peak, total)
+        together = floor + math.fsum(stake for stake, _, _ in others)
+        if together <= _FULL:
+            return together
+        # (day, 0, stake) when a holding starts within the period, (day, 1, -stake) after the last day it holds:
+        # on a day one ends and another starts, both count.
+        changes: list[tuple[dt.date, int, float]] = []
+        for stake, start, end in others:
+            changes.append((max(start.first if start else dt.date.min, first), 0, stake))
+            changes.append((min(end.last if end else dt.date.max, last), 1, -stake))
+        changes.sort()
+        running, peak = floor, floor
+        for _, _, change in changes:
+            running += change
+            peak = max(peak, running)
         return peak
 
     def entities_text(self) -> str:

@@ -147,12 +147,17 @@ class _Converter:
         self.holdings: list[dict[str, Any]] = []
         self.roles: list[dict[str, Any]] = []
         self.ids: dict[str, str] = {}
+        self.of_pair: dict[tuple[str, str], list[tuple[PartialDate | None, PartialDate | None]]] = {}
+        self.in_entity: dict[str, list[tuple[dict[str, Any], PartialDate | None, PartialDate | None]]] = {}
+        self.equity_sum: dict[str, float] = {}  # the equity floors of every counted holding in each entity
+        self.given_notices: set[Notice] = set()
 
     def notice(self, item: Any, message: str, partly: bool = False, index: int = 0) -> None:
         given = item.get("id") if isinstance(item, dict) else None
         label = _one_line(given) if isinstance(given, str) and given else f"#{index}"
         notice = Notice(label, _one_line(message), partly)
-        if notice not in self.report.notices:
+        if notice not in self.given_notices:  # a set: a scan of the list made many notices n squared
+            self.given_notices.add(notice)
             self.report.notices.append(notice)
 
     def convert(self, items: list[Any]) -> None:
@@ -323,28 +328,24 @@ class _Converter:
             "note": note,
         }
         self.keep_order(item, holding)
-        for other in self.holdings:
-            if (other["owner"], other["owned"]) == (owner, owned) and overlap(
-                *(
-                    parse_date(d) if d else None
-                    for d in (other["since"], other["until"], holding["since"], holding["until"])
-                )
-            ):
-                self.notice(item, f"overlaps another ownership of '{owner}' in '{owned}': not imported")
-                return
+        # Each holding is compared with the same pair's and the same entity's only, its dates read once (a scan
+        # of every holding, its dates parsed again, made 10,000 ownerships of one company take minutes).
+        start, end = _date(holding["since"]), _date(holding["until"])
+        same_pair = self.of_pair.setdefault((owner, owned), [])
+        if any(overlap(other_start, other_end, start, end) for other_start, other_end in same_pair):
+            self.notice(item, f"overlaps another ownership of '{owner}' in '{owned}': not imported")
+            return
         floor = _floor(holding)
-        if control == "equity" and not holding["pending"] and floor > 0:
-            present = [
-                (other, _date(other["since"]), _date(other["until"]))
-                for other in self.holdings
-                if other["owned"] == owned
-            ]
-            start, end = _date(holding["since"]), _date(holding["until"])
-            if _BodsConverter.equity_peak(floor, start, end, present) > _FULL:
-                self.notice(
-                    item, f"percentage '{given}' left undisclosed: equity in the entity would exceed 100%", True
-                )
-                holding.update(dict.fromkeys(_STAKE_FIELDS))
+        present = self.in_entity.setdefault(owned, [])
+        counted = control == "equity" and not holding["pending"] and floor > 0
+        # When all the equity ever held in the entity fits, so does the equity on any one day.
+        within = self.equity_sum.get(owned, 0.0) + floor <= _FULL
+        if counted and not within and _BodsConverter.equity_peak(floor, start, end, present) > _FULL:
+            self.notice(item, f"percentage '{given}' left undisclosed: equity in the entity would exceed 100%", True)
+            holding.update(dict.fromkeys(_STAKE_FIELDS))
+        same_pair.append((start, end))
+        present.append((holding, start, end))
+        self.equity_sum[owned] = self.equity_sum.get(owned, 0.0) + (_floor(holding) if counted else 0.0)
         self.holdings.append(holding)
 
     def keep_order(self, item: dict[str, Any], record: dict[str, Any]) -> None:
