@@ -44,25 +44,32 @@ def max_import_bytes() -> int:
     return int(chosen)
 
 
-def _read_statements(path: Path) -> list[Any]:
+def read_import_text(path: Path, fmt: str) -> str:
+    """The text of an import file (`fmt` names its format in messages): only a regular file, opened without
+    waiting (a FIFO would block forever, /dev/zero never end), up to XMFIN_MAX_IMPORT_BYTES; UTF-8, a leading
+    byte order mark dropped. UsageError for a file that cannot be read, BodsError (exit 1) for one that is not text."""
     limit = max_import_bytes()
+    named = ("an " if fmt[0] in "AEFHILMNORSX" else "a ") + fmt  # "a BODS", "an FtM", as the letter sounds
     try:
-        # Only a regular file, opened without waiting: a FIFO would block forever, /dev/zero never end.
-        text = read_regular(path, limit).decode("utf-8-sig")
+        return read_regular(path, limit).decode("utf-8-sig")
     except FileNotFoundError:
         raise UsageError(f"no such file: {path}") from None
-    except NotRegularFile as error:
-        if error.kind == "a folder":
-            raise UsageError(f"{path} is a folder, not a BODS file") from None
-        raise UsageError(f"{path} is not a regular file (a pipe, device or socket): give a BODS file") from None
-    except TooLarge as error:
+    except NotRegularFile as problem:
+        if problem.kind == "a folder":
+            raise UsageError(f"{path} is a folder, not {named} file") from None
+        raise UsageError(f"{path} is not a regular file (a pipe, device or socket): give {named} file") from None
+    except TooLarge as problem:
         raise UsageError(
-            f"{path} is larger than {error.limit} bytes: raise XMFIN_MAX_IMPORT_BYTES to import it"
+            f"{path} is larger than {problem.limit} bytes: raise XMFIN_MAX_IMPORT_BYTES to import it"
         ) from None
-    except OSError as error:
-        raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
-    except UnicodeDecodeError as error:
-        raise BodsError(f"{path}: not UTF-8 text (byte {error.start})") from None
+    except OSError as problem:
+        raise UsageError(f"cannot read {path}: {problem.strerror or problem}") from None
+    except UnicodeDecodeError as problem:
+        raise BodsError(f"{path}: not UTF-8 text (byte {problem.start})") from None
+
+
+def _read_statements(path: Path) -> list[Any]:
+    text = read_import_text(path, "BODS")
     stripped = text.lstrip()
     if not stripped:
         raise BodsError(f"{path}: the file is empty")

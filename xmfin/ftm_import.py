@@ -33,10 +33,8 @@ from xmfin.bods_import import (
 from xmfin.bods_import import (
     _Converter as _BodsConverter,
 )
-from xmfin.bods_read import BodsError, max_import_bytes
+from xmfin.bods_read import BodsError, read_import_text
 from xmfin.dates import DateError, PartialDate, overlap, parse_date
-from xmfin.errors import UsageError
-from xmfin.fileio import NotRegularFile, TooLarge, read_regular
 from xmfin.loading import ID_PATTERN, JURISDICTION_PATTERN
 from xmfin.model import CONTROLS, ENTITY_KINDS
 
@@ -54,24 +52,7 @@ class FtmError(BodsError):
 
 def read_entities(path: Path) -> list[Any]:
     """The JSON values of an FtM file: one a line (a JSON array is read too)."""
-    limit = max_import_bytes()
-    try:
-        # Only a regular file, opened without waiting, as for BODS: a FIFO blocked forever, /dev/zero never ended.
-        text = read_regular(path, limit).decode("utf-8-sig")
-    except FileNotFoundError:
-        raise UsageError(f"no such file: {path}") from None
-    except NotRegularFile as error:
-        if error.kind == "a folder":
-            raise UsageError(f"{path} is a folder, not an FtM file") from None
-        raise UsageError(f"{path} is not a regular file (a pipe, device or socket): give an FtM file") from None
-    except TooLarge as error:
-        raise UsageError(
-            f"{path} is larger than {error.limit} bytes: raise XMFIN_MAX_IMPORT_BYTES to import it"
-        ) from None
-    except OSError as error:
-        raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
-    except UnicodeDecodeError as error:
-        raise FtmError(f"{path}: not UTF-8 text (byte {error.start})") from None
+    text = read_import_text(path, "FtM")
     if text.lstrip().startswith("["):
         found = _loads(path, text, 1)
         return found if isinstance(found, list) else [found]
