@@ -14,8 +14,8 @@ from typer.testing import CliRunner, Result
 from xmfin.cli import app
 from xmfin.dates import as_of_day
 from xmfin.graph import OwnershipGraph
-from xmfin.loading import load
 from xmfin.model import Dataset
+from xmfin.storage.loading import load
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # A day on which every holding of the fixtures without dates is active.

@@ -14,7 +14,7 @@ from bench import generate, run
 from bench.measure import Spec, measure, measure_together
 from xmfin.cli import app
 from xmfin.graph import OwnershipGraph
-from xmfin.loading import load
+from xmfin.storage.loading import load
 
 SIZE = 1_000
 # A day on which the generated holdings that have not ended are all active.

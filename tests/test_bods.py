@@ -20,10 +20,10 @@ from xmfin.bods_import import import_file, slug
 from xmfin.bods_read import read_statements
 from xmfin.errors import XmfinError
 from xmfin.graph import OwnershipGraph
-from xmfin.loading import check_folder, load
 from xmfin.model import Dataset
 from xmfin.output import bods
 from xmfin.output.export import select
+from xmfin.storage.loading import check_folder, load
 
 from .conftest import FIXTURES, Invoke, load_case
 

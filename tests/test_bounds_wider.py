@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from xmfin.graph import OwnershipGraph
-from xmfin.loading import _too_much
 from xmfin.model import Dataset, Entity, Holding
+from xmfin.storage.loading import _too_much
 
 from .test_bounds import DAY, exact_control, exact_effective
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from xmfin import cache, loading
-from xmfin.loading import check_folder
+from xmfin.storage import cache, loading
+from xmfin.storage.loading import check_folder
 
 ENTITIES = """\
 version: 1

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from xmfin.errors import Problem
-from xmfin.loading import check_folder
+from xmfin.storage.loading import check_folder
 
 ENTITIES = """\
 version: 1

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from xmfin import bundled_data
-from xmfin.loading import check_folder
+from xmfin.storage.loading import check_folder
 
 from .conftest import Invoke
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from xmfin import bundled_data
 from xmfin.freshness import confirmed
-from xmfin.loading import load
 from xmfin.model import PRIMARY_SOURCE_KINDS, Dataset
+from xmfin.storage.loading import load
 
 DOC = Path(__file__).parents[1] / "docs" / "data.md"
 BEGIN = "<!-- coverage table: python -m tests.test_dataset_coverage -->"

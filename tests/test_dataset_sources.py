@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from xmfin import bundled_data
-from xmfin.loading import check_folder
 from xmfin.model import Dataset
+from xmfin.storage.loading import check_folder
 
 SEEDS = {"time-weekly-2019-05", "equalocean-2018-06"}
 # The scraped file that holds both seed articles, beside the checkout (not copied into the repository).

@@ -21,7 +21,6 @@ from hypothesis import strategies as st
 
 from xmfin.graph import OwnershipGraph
 from xmfin.licensing import licences_by_holder
-from xmfin.loading import load
 from xmfin.output.diagram import (
     MAX_LAYOUT,
     PAD_X,
@@ -34,6 +33,7 @@ from xmfin.output.diagram import (
     text_width,
     wrap,
 )
+from xmfin.storage.loading import load
 
 from .conftest import TODAY, Invoke, graph_of
 

@@ -21,9 +21,9 @@ from xmfin import completion
 from xmfin.api import bundled_data
 from xmfin.cli import app
 from xmfin.errors import UsageError
-from xmfin.loading import check_folder, load
 from xmfin.output.render import link_target, render_profile, render_sources
 from xmfin.starter import EXAMPLE_END, EXAMPLE_START, init_folder
+from xmfin.storage.loading import check_folder, load
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -70,7 +70,7 @@ def test_the_schemas_written_by_init_accept_the_copied_data(tmp_path: Path) -> N
     assert run("init", str(folder)).exit_code == 0
     for name in ("entities", "licences"):
         written = json.loads((folder / "schemas" / f"{name}.schema.json").read_text(encoding="utf-8"))
-        from xmfin.schema import file_schema
+        from xmfin.storage.schema import file_schema
 
         assert written == file_schema(name)
         assert errors(name, as_json(folder / f"{name}.yaml")) == []
@@ -516,7 +516,7 @@ def test_help_and_version_load_no_data_and_no_heavy_module() -> None:
     script = (
         "import sys\nsys.argv = ['xmfin', *sys.argv[1:]]\nfrom xmfin.cli import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "names = ('yaml', 'networkx', 'rich', 'xmfin.loading', 'xmfin.completion')\n"
+        "names = ('yaml', 'networkx', 'rich', 'xmfin.storage.loading', 'xmfin.completion')\n"
         "print(sorted(m for m in names if m in sys.modules))"
     )
     for flag in ("--help", "--version"):

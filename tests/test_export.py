@@ -343,7 +343,7 @@ def control_folder(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("fmt", ["graphml", "gexf"])
 def test_xml_formats_survive_control_characters(xmfin: Invoke, control_folder: Path, fmt: str) -> None:
-    from xmfin.loading import load
+    from xmfin.storage.loading import load
 
     assert load(control_folder).entities["a"].name == CONTROL_NAME
     result = xmfin("export", "-f", fmt, "--data", str(control_folder), case=None)
@@ -369,7 +369,7 @@ def test_diagrams_carry_no_control_characters(xmfin: Invoke, control_folder: Pat
 
 
 def valid_fixtures() -> list[str]:
-    from xmfin.loading import check_folder
+    from xmfin.storage.loading import check_folder
 
     from .conftest import FIXTURES
 

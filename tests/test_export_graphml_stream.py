@@ -14,7 +14,6 @@ import networkx as nx
 import pytest
 
 from xmfin.graph import OwnershipGraph
-from xmfin.loading import load
 from xmfin.output.export import select
 from xmfin.output.graphml import graphml_lines
 from xmfin.output.graphs import (
@@ -26,6 +25,7 @@ from xmfin.output.graphs import (
     export_graph,
     xml_text,
 )
+from xmfin.storage.loading import load
 
 from .conftest import FIXTURES, Invoke, fixture_path
 from .test_export import valid_fixtures

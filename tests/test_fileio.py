@@ -342,7 +342,7 @@ def test_a_fifo_in_a_data_folder_is_reported_not_waited_on(tmp_path: Path, name:
 def test_a_fifo_swapped_in_after_a_look_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The file is judged by what was opened, not by a look at its name first: a look that says "a regular
     file" (as a file replaced by a FIFO a moment later would) changes nothing."""
-    from xmfin import loading
+    from xmfin.storage import loading
 
     fifo = tmp_path / "entities.yaml"
     os.mkfifo(fifo)

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xmfin.errors import DataError, Problem
-from xmfin.loading import check_folder
-from xmfin.yamlread import read_yaml
+from xmfin.storage.loading import check_folder
+from xmfin.storage.yamlread import read_yaml
 
 from .test_checks import ENTITIES, LICENCES
 

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from xmfin.bods_import import import_file
 from xmfin.bods_read import read_statements
-from xmfin.loading import check_folder, load
 from xmfin.model import Dataset
 from xmfin.output import bods
 from xmfin.output.export import to_json
+from xmfin.storage.loading import check_folder, load
 
 from .conftest import FIXTURES, Invoke
 from .test_bods import BODS_EXAMPLES, BUNDLED, bods_errors, example_files, valid_fixtures

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from xmfin.bods_import import import_file
 from xmfin.dates import parse_date
-from xmfin.loading import check_folder, load
 from xmfin.output import bods
+from xmfin.storage.loading import check_folder, load
 
 from .conftest import FIXTURES, Invoke
 from .test_interop import LATE

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from xmfin.errors import DataError, Problem, UsageError
-from xmfin.loading import check_folder, load
 from xmfin.model import Entity
+from xmfin.storage.loading import check_folder, load
 
 from .conftest import fixture_path, load_case
 
@@ -248,7 +248,7 @@ def test_more_than_one_default_group(tmp_path: Path) -> None:
 def test_a_value_converted_once_is_not_served_for_the_same_text_quoted(tmp_path: Path) -> None:
     # The loader remembers converted plain scalars (stakes, dates, ids...) while it reads a folder: a quoted
     # "51" after a plain 51 is still the quoted text it is, and the memory is emptied after the folder.
-    from xmfin import loading
+    from xmfin.storage import loading
 
     path = folder(
         tmp_path,

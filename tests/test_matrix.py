@@ -9,7 +9,7 @@ import pytest
 from xmfin.errors import UsageError
 from xmfin.graph import OwnershipGraph
 from xmfin.licensing import Filters, licence_matrix
-from xmfin.loading import load
+from xmfin.storage.loading import load
 
 from .conftest import Invoke, fixture_path, graph_of
 

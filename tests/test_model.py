@@ -9,7 +9,7 @@ import pytest
 
 from xmfin import model
 from xmfin.dates import parse_date
-from xmfin.loading import RECORD_CLASSES
+from xmfin.storage.loading import RECORD_CLASSES
 
 LOC = model.Location("data/entities.yaml", 3, 5)
 ENTITY = {

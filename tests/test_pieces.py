@@ -1,6 +1,6 @@
 """Reading a folder in pieces on several processes gives exactly what reading it whole gives, or gives up.
 
-Each test compares xmfin.pieces with the whole-file read (loading._read_whole) on the same folder: the same
+Each test compares xmfin.storage.pieces with the whole-file read (loading._read_whole) on the same folder: the same
 records, in the same order, with the same positions, and the same problems at the same lines and columns.
 """
 
@@ -17,10 +17,10 @@ from typer.testing import CliRunner
 
 from tests.conftest import FIXTURES
 from tests.test_properties import SETTINGS, broken_folders, data_folder, to_yaml, valid_folders
-from xmfin import loading, pieces
 from xmfin.cli import app
 from xmfin.model import Dataset, Location
-from xmfin.yamlread import YMap, read_yaml
+from xmfin.storage import loading, pieces
+from xmfin.storage.yamlread import YMap, read_yaml
 
 
 def _records(data: Dataset) -> list[tuple[str, Any, Location | None]]:

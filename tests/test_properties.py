@@ -22,7 +22,7 @@ from typer.testing import CliRunner, Result
 
 from xmfin.cli import app
 from xmfin.graph import OwnershipGraph
-from xmfin.loading import check_folder, load
+from xmfin.storage.loading import check_folder, load
 from xmfin.textsafe import terminal_text
 
 IDS = [f"e{n}" for n in range(7)]

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from xmfin.graph import OwnershipGraph
-from xmfin.loading import load
 from xmfin.output.diagram import build_chart
 from xmfin.output.report import report_html, safe_url
+from xmfin.storage.loading import load
 
 from .conftest import TODAY, Invoke, graph_of
 

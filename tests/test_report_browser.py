@@ -15,9 +15,9 @@ import pytest
 
 from xmfin.graph import OwnershipGraph
 from xmfin.licensing import licences_by_holder
-from xmfin.loading import load
 from xmfin.output.diagram import build_chart, svg_document
 from xmfin.output.report import report_html
+from xmfin.storage.loading import load
 
 from .conftest import TODAY, graph_of
 from .test_diagram import write_big_group

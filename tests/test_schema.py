@@ -13,9 +13,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from xmfin.loading import FIELDS, SECTIONS, check_folder
-from xmfin.schema import FILES, file_schema
-from xmfin.yamlread import Quoted, YList, YMap, read_yaml
+from xmfin.storage.loading import FIELDS, SECTIONS, check_folder
+from xmfin.storage.schema import FILES, file_schema
+from xmfin.storage.yamlread import Quoted, YList, YMap, read_yaml
 
 from .conftest import FIXTURES, Invoke
 

@@ -1,6 +1,6 @@
 """YAML traps: each is refused with its file, line and column, or read as the person meant; never run, never slow.
 
-The loader reads libyaml's event stream itself (xmfin/yamlread.py), so nothing is constructed from a tag, an
+The loader reads libyaml's event stream itself (xmfin/storage/yamlread.py), so nothing is constructed from a tag, an
 alias is refused at once, and scalars stay text until the field they belong to types them.
 """
 
@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from xmfin.errors import DataError
-from xmfin.loading import check_folder, load
-from xmfin.yamlread import MAX_DEPTH, Quoted, YList, YMap, read_yaml
+from xmfin.storage.loading import check_folder, load
+from xmfin.storage.yamlread import MAX_DEPTH, Quoted, YList, YMap, read_yaml
 
 from .test_checks import ENTITIES, LICENCES, at, found, make_folder, replaced
 
@@ -367,6 +367,6 @@ def test_a_key_with_a_line_break_stays_on_one_line(tmp_path: Path) -> None:
 
 
 def _entity_keys() -> list[str]:
-    from xmfin.loading import FIELDS
+    from xmfin.storage.loading import FIELDS
 
     return list(FIELDS["entity"])

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-from xmfin import yamlread
 from xmfin.errors import DataError
-from xmfin.yamlread import YList, YMap, read_yaml
+from xmfin.storage import yamlread
+from xmfin.storage.yamlread import YList, YMap, read_yaml
 
 DOCUMENTS = [
     b"version: 1\nentities:\n  a: {name: A, 'quoted': \"x\", sources: [s1, s2]}\n  b:\n    name: |\n      B\n",

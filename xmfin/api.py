@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING
 from xmfin import lookup
 from xmfin.dates import as_of_day
 from xmfin.errors import UsageError
-from xmfin.loading import load as load_folder
 from xmfin.model import Dataset, Entity, Group, Holding
 from xmfin.search import DEFAULT_LIMIT, Match
 from xmfin.sources import SourceUse, source_uses
+from xmfin.storage.loading import load as load_folder
 from xmfin.timeline import Event
 
 if TYPE_CHECKING:  # networkx comes with the graph, imported where a question needs it

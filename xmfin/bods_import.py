@@ -33,12 +33,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xmfin import fileio, yamltext
+from xmfin import fileio
 from xmfin.bods_read import read_statements
 from xmfin.dates import DateError, PartialDate, overlap, parse_date
 from xmfin.errors import UsageError
-from xmfin.loading import ENTITIES_FILE, FIELDS, ID_PATTERN, JURISDICTION_PATTERN, LICENCES_FILE
 from xmfin.model import ENTITY_KINDS
+from xmfin.storage import yamltext
+from xmfin.storage.loading import ENTITIES_FILE, FIELDS, ID_PATTERN, JURISDICTION_PATTERN, LICENCES_FILE
 
 XMFIN_SCHEME = "xmfin"  # identifiers of this scheme name carry an xmfin id (as `export --format bods` writes)
 # Custom annotation properties of an xmfin export (BODS allows them in annotations; other tools ignore them).
@@ -142,7 +143,7 @@ def import_file(path: Path, folder: Path, *, force: bool = False) -> ImportRepor
         # Records restored from xmfin annotations are trusted only as far as `check` passes them: a damaged or
         # hand-made annotation must not make a folder that does not check. Then everything is read again from
         # the BODS fields alone.
-        from xmfin.loading import check_folder
+        from xmfin.storage.loading import check_folder
 
         _, problems = check_folder(folder)
         errors = [problem for problem in problems if problem.severity == "error"]

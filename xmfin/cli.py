@@ -273,7 +273,7 @@ def open_session(data: Path | None, as_of: str | None) -> Explorer:
     import gc
 
     from xmfin.api import Explorer
-    from xmfin.loading import load
+    from xmfin.storage.loading import load
 
     day = parse_as_of(as_of)
     folder, label = data_folder(data)
@@ -654,7 +654,7 @@ def check(
       xmfin check --json | jq '.problems[] | select(.severity == "error")'
     """
     from xmfin.errors import UsageError
-    from xmfin.loading import check_data_folder, check_folder
+    from xmfin.storage.loading import check_data_folder, check_folder
     from xmfin.textsafe import terminal_text
 
     if years is not None and not stale:
@@ -692,7 +692,7 @@ def check(
 
 def _counts(dataset: Dataset) -> dict[str, int]:
     """How many records of each section the folder holds, in the order of the files."""
-    from xmfin.loading import SECTIONS
+    from xmfin.storage.loading import SECTIONS
 
     return {section: len(getattr(dataset, section)) for sections in SECTIONS.values() for section in sections}
 
@@ -1083,7 +1083,7 @@ def schema(
 
       xmfin schema licences | jq '.properties | keys'
     """
-    from xmfin.schema import write_schemas
+    from xmfin.storage.schema import write_schemas
 
     write_schemas(file, output)
 

@@ -44,7 +44,7 @@ def _dataset(ctx: Any) -> "Dataset | None":
             from xmfin.api import bundled_data
 
             folder = bundled_data()
-        from xmfin.loading import load
+        from xmfin.storage.loading import load
 
         return load(folder)
     except Exception:  # completion never prints an error into the user's command line

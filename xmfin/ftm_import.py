@@ -17,7 +17,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-from xmfin import yamltext
 from xmfin.bods_import import (
     _FULL,
     _STAKE_FIELDS,
@@ -35,8 +34,9 @@ from xmfin.bods_import import (
 )
 from xmfin.bods_read import BodsError, read_import_text
 from xmfin.dates import DateError, PartialDate, overlap, parse_date
-from xmfin.loading import ID_PATTERN, JURISDICTION_PATTERN
 from xmfin.model import CONTROLS, ENTITY_KINDS
+from xmfin.storage import yamltext
+from xmfin.storage.loading import ID_PATTERN, JURISDICTION_PATTERN
 
 PARTIES = ("Person", "PublicBody", "Company", "Organization", "LegalEntity")
 _RANGE = re.compile(r"(>?)(\d+(?:\.\d+)?)?-(<?)(\d+(?:\.\d+)?)?")

@@ -100,7 +100,7 @@ def _find_taxon(data: Dataset, text: str, what: str, names: dict[str, tuple[str,
 def jurisdiction_code(text: str) -> str:
     """A jurisdiction as typed (`cn`, `CN-CQ`) in the data's form; UsageError when it is not a code."""
     from xmfin.errors import UsageError
-    from xmfin.loading import JURISDICTION_PATTERN
+    from xmfin.storage.loading import JURISDICTION_PATTERN
 
     code = text.strip().upper()
     if not JURISDICTION_PATTERN.fullmatch(code):

@@ -131,7 +131,7 @@ EXAMPLE_END = "# --- end of the example records ---\n"
 def empty_files(source: Path) -> dict[str, str]:
     """entities.yaml and licences.yaml of an empty research folder: the taxonomy of the data in source, and
     examples commented out."""
-    from xmfin.loading import load
+    from xmfin.storage.loading import load
 
     data = load(source)
     families = {
@@ -168,7 +168,7 @@ def flow_section(name: str, records: Mapping[str, Mapping[str, object]]) -> list
     """`name:` then one line per record, `  id: {key: "value", ...}`; ids that are plain slugs unquoted."""
     import re
 
-    from xmfin.yamltext import scalar, value
+    from xmfin.storage.yamltext import scalar, value
 
     if not records:
         return [f"{name}: {{}}"]
@@ -194,7 +194,7 @@ def init_folder(folder: Path, source: Path, *, empty: bool, force: bool) -> list
     folder are written over theirs, and other files are left alone).
     """
     from xmfin.fileio import is_empty_folder, kind_of
-    from xmfin.schema import file_schema
+    from xmfin.storage.schema import file_schema
 
     try:
         kind = kind_of(folder)

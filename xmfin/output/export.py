@@ -22,8 +22,8 @@ from xmfin import model
 from xmfin.dates import PartialDate
 from xmfin.errors import UsageError, did_you_mean
 from xmfin.graph import OwnershipGraph
-from xmfin.loading import RECORD_CLASSES, SECTIONS
 from xmfin.model import Dataset, Entity, Group
+from xmfin.storage.loading import RECORD_CLASSES, SECTIONS
 
 FORMATS: tuple[str, ...] = ("json", "jsonl", "csv", "graphml", "gexf", "dot", "mermaid", "bods", "ftm")
 

@@ -96,7 +96,7 @@ def through_cache(
         files.clear()  # not needed now, and the records about to be unpickled take as much memory again
         found = _loaded(entry, payload)
         if found is None:  # a sound entry that does not unpickle into a result: dropped; load the folder again
-            from xmfin.loading import read_data_files
+            from xmfin.storage.loading import read_data_files
 
             files.update(read_data_files(folder))
             return compute()  # not stored: these bytes were read after the key was made
@@ -164,7 +164,7 @@ def _code_fingerprint() -> str:
     if _fingerprint is None:
         import yaml
 
-        from xmfin import loading, pieces, yamlread
+        from xmfin.storage import loading, pieces, yamlread
 
         digest = hashlib.blake2b(digest_size=20)
         for module in (loading, pieces, yamlread, model, dates, errors, sys.modules[__name__]):

@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from xmfin.errors import DataError, UsageError
-from xmfin.loading import SECTIONS, _is_null, _Reader, read_data_files
-from xmfin.yamlread import YList, YMap, read_yaml
+from xmfin.storage.loading import SECTIONS, _is_null, _Reader, read_data_files
+from xmfin.storage.yamlread import YList, YMap, read_yaml
 
 # Below this many bytes a piece costs more to fork, pickle and merge than it saves.
 MIN_PIECE_BYTES = 1 << 20
@@ -303,7 +303,7 @@ def _part_of(reader: _Reader, keys: dict[str, list[str]]) -> _Part:
 
 def _read(folder: Path, label: str, contents: dict[str, bytes], pieces: list[list[Segment]]) -> _Reader:
     """Fork a worker for every piece but the first, read the first here, and merge the workers' parts."""
-    from xmfin.cache import dump_records
+    from xmfin.storage.cache import dump_records
 
     workers: list[tuple[int, int]] = []
     try:

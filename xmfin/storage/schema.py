@@ -16,7 +16,7 @@ from typing import Any
 
 from xmfin.errors import UsageError, did_you_mean
 from xmfin.fileio import kind_of, text, write_file, write_folder
-from xmfin.loading import (
+from xmfin.storage.loading import (
     ENTITIES_FILE,
     FIELDS,
     FORMAT_VERSION,

@@ -25,7 +25,7 @@ from xmfin.dates import DateError, PartialDate, active, overlap, parse_date
 from xmfin.errors import DataError, Problem, UsageError, did_you_mean
 from xmfin.fileio import NotRegularFile, read_regular
 from xmfin.model import Dataset, Location
-from xmfin.yamlread import LINE_BREAKS, Quoted, YList, YMap, read_yaml
+from xmfin.storage.yamlread import LINE_BREAKS, Quoted, YList, YMap, read_yaml
 
 ENTITIES_FILE = "entities.yaml"
 LICENCES_FILE = "licences.yaml"
@@ -456,7 +456,7 @@ class _Reader:
         self.dataset = Dataset(path=folder)
         # The YAML mapping of each record, for positions of fields when references are checked. Each entry holds
         # its record too: a record built and then dropped (the figure of an entity that fails) stays alive, so
-        # its id is never reused by a record that has no entry (one built by another process, xmfin.pieces).
+        # its id is never reused by a record that has no entry (one built by another process, xmfin.storage.pieces).
         self.origins: dict[int, tuple[Any, YMap, str]] = {}
         # Ids of keyed records that exist but could not be built (already reported), by section: references
         # to them are not reported again as unknown.
@@ -690,7 +690,7 @@ class _Reader:
         found = self.origins.get(id(record))
         if found is not None:
             _, item, file = found
-        elif key is None:  # built by another process (xmfin.pieces): its own position is known
+        elif key is None:  # built by another process (xmfin.storage.pieces): its own position is known
             return record.loc.file, _Mark(record.loc.line - 1, record.loc.column - 1)
         else:  # find its mapping again by that position
             item, file = self.reread_origin(record)
@@ -752,8 +752,8 @@ def check_folder(folder: str | os.PathLike[str], label: str | None = None) -> tu
 
     `label` is how file names are shown in problems (default: the folder as given).
     """
-    from xmfin.cache import through_cache
-    from xmfin.pieces import jobs_wanted
+    from xmfin.storage.cache import through_cache
+    from xmfin.storage.pieces import jobs_wanted
 
     path, shown = Path(folder), str(folder) if label is None else label
     jobs = jobs_wanted()
@@ -790,7 +790,7 @@ def _no_collection() -> Iterator[None]:
 
 def _check_folder(path: Path, label: str, jobs: int = 1, files: Files | None = None) -> tuple[Dataset, list[Problem]]:
     """Read and check the folder whose files are `files` (as read_data_files read them; by default read here)."""
-    from xmfin.pieces import read_in_pieces
+    from xmfin.storage.pieces import read_in_pieces
 
     files = read_data_files(path) if files is None else files
     contents = {name: data for name, data in files.items() if isinstance(data, bytes)}
