@@ -918,7 +918,7 @@ def export(
             "--format",
             "-f",
             metavar="FORMAT",
-            help="json, jsonl, csv, graphml, gexf, dot, mermaid, bods (BODS 0.4) or ftm (FollowTheMoney).",
+            help="json, jsonl, csv, parquet, graphml, gexf, dot, mermaid, bods (BODS 0.4) or ftm (FollowTheMoney).",
             autocompletion=completion.export_formats,
             show_default=False,
         ),
@@ -929,7 +929,7 @@ def export(
             "--output",
             "-o",
             metavar="PATH",
-            help="File to write (a folder for csv). Default: stdout.",
+            help="File to write (a folder for csv and parquet). Default: stdout.",
             parser=path_argument,
         ),
     ] = None,
@@ -950,7 +950,8 @@ def export(
 ) -> None:
     """The data (or one group) in another format.
 
-    JSON, JSON Lines, CSV, a graph file (GraphML, GEXF), a diagram (dot, Mermaid), BODS or FtM entities.
+    JSON, JSON Lines, CSV or Parquet tables, a graph file (GraphML, GEXF), a diagram (dot, Mermaid), BODS or FtM
+    entities.
 
     Examples:
 
@@ -959,6 +960,8 @@ def export(
       xmfin export -f dot --group xiaomi | dot -Tsvg > xiaomi.svg
 
       xmfin export -f csv -o tables/
+
+      xmfin export -f parquet -o tables/
     """
     from xmfin.lookup import find_group
     from xmfin.output.export import check_format, export
