@@ -960,8 +960,6 @@ def export(
       xmfin export -f dot --group xiaomi | dot -Tsvg > xiaomi.svg
 
       xmfin export -f csv -o tables/
-
-      xmfin export -f parquet -o tables/
     """
     from xmfin.lookup import find_group
     from xmfin.output.export import check_format, export
