@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -364,3 +366,45 @@ def test_the_module_loads_without_pyarrow(monkeypatch: pytest.MonkeyPatch) -> No
     assert len(list(parquet.rows(data, "holdings"))) == len(data.holdings)
     with pytest.raises(Exception, match=r"pip install 'xmfin\[parquet\]'"):
         parquet.require_pyarrow()
+
+
+def test_polars_reads_the_tables_when_installed(xmfin: Invoke, tmp_path: Path) -> None:
+    pl = pytest.importorskip("polars")
+    out = tmp_path / "t"
+    export_parquet(xmfin, FIXTURES / "interop", out)
+    holdings = pl.read_parquet(out / "holdings.parquet")
+    assert holdings.rows() == [tuple(row.values()) for row in pq.read_table(out / "holdings.parquet").to_pylist()]
+
+
+_TEXT = st.text(st.characters(blacklist_categories=["Cs"]), max_size=20)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    notes=st.lists(st.one_of(st.none(), _TEXT), min_size=0, max_size=5),
+    stakes=st.lists(st.one_of(st.none(), st.floats(0, 100)), min_size=5, max_size=5),
+    extra=st.one_of(st.none(), st.dictionaries(_TEXT, st.one_of(_TEXT, st.integers(), st.booleans()), max_size=3)),
+)
+def test_any_text_stake_and_extra_round_trips(notes: list[str | None], stakes: list[float | None], extra: Any) -> None:
+    """Whatever the text (any character a YAML file can hold: controls, CJK, bidi marks, emoji), the stake or
+    the extra, the Parquet row holds it exactly, and the CSV cell agrees with it."""
+    import io
+
+    from xmfin.model import Holding
+
+    data = Dataset(
+        holdings=[
+            Holding(f"o{i}", f"d{i}", stake=stakes[i], note=note, extra=extra, sources=(note or "s",))
+            for i, note in enumerate(notes)
+        ]
+    )
+    buffer = io.BytesIO()
+    parquet.write_table(data, "holdings", buffer)
+    read = pq.read_table(io.BytesIO(buffer.getvalue())).to_pylist()
+    header, csv_rows = csv_table(data, "holdings")
+    assert [row["note"] for row in read] == notes
+    assert [row["stake"] for row in read] == stakes[: len(notes)]
+    assert [row["sources"] for row in read] == [[note or "s"] for note in notes]
+    assert all(decoded("extra", row["extra"]) == extra for row in read)
+    for row, csv_row in zip(read, csv_rows, strict=True):
+        assert [_cell(decoded(name, row[name])) for name in header] == csv_row
