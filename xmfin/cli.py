@@ -953,7 +953,7 @@ def export(
             "--format",
             "-f",
             metavar="FORMAT",
-            help="json, jsonl, csv, graphml, gexf, dot, mermaid, bods (BODS 0.4) or ftm (FollowTheMoney).",
+            help="json, jsonl, csv, parquet, graphml, gexf, dot, mermaid, bods (BODS 0.4) or ftm (FollowTheMoney).",
             autocompletion=completion.export_formats,
             show_default=False,
         ),
@@ -964,7 +964,7 @@ def export(
             "--output",
             "-o",
             metavar="PATH",
-            help="File to write (a folder for csv). Default: stdout.",
+            help="File to write (a folder for csv and parquet). Default: stdout.",
             parser=path_argument,
         ),
     ] = None,
@@ -985,7 +985,8 @@ def export(
 ) -> None:
     """The data (or one group) in another format.
 
-    JSON, JSON Lines, CSV, a graph file (GraphML, GEXF), a diagram (dot, Mermaid), BODS or FtM entities.
+    JSON, JSON Lines, CSV or Parquet tables, a graph file (GraphML, GEXF), a diagram (dot, Mermaid), BODS or FtM
+    entities.
 
     Examples:
 
