@@ -76,17 +76,20 @@ def completions(data: Dataset, rng: random.Random, count: int) -> list[tuple[Dat
             unknown = [i for i in indexes if holdings[i].stake is None]
             rng.shuffle(unknown)
             certain = sum(holdings[i].stake or 0.0 for i in indexes if holdings[i].stake is not None)
-            mins = {i: holdings[i].stake_min or 0.0 for i in unknown}
+            # A stake strictly above its minimum (an exclusive one, or undisclosed but held) gets EPSILON over it,
+            # reserved before the rest is shared out: a smaller excess would be lost in exact_control's tolerance
+            # and make a completion that is not one (50% + 1e-12 is over half; 50% + 1e-9 tolerance says not).
+            mins = {
+                i: (holdings[i].stake_min or 0.0)
+                + (EPSILON if holdings[i].stake_min_exclusive or holdings[i].stake_min is None else 0.0)
+                for i in unknown
+            }
             left = 100.0 - certain - sum(mins.values())
             for i in unknown:
                 h = holdings[i]
                 top = min((h.stake_max if h.stake_max is not None else 100.0) - mins[i], left)
                 share = {"low": 0.0, "high": 1.0}.get(mode, rng.random())
-                extra = max(0.0, top) * share
-                value = mins[i] + extra
-                strict = h.stake_min_exclusive or h.stake_min is None
-                if strict and extra < EPSILON:
-                    value = mins[i] + min(EPSILON, max(0.0, top) / 2 or EPSILON / 10)
+                value = mins[i] + max(0.0, top) * share
                 left -= value - mins[i]
                 holdings[i] = dataclasses.replace(h, stake=value, stake_min=None, stake_max=None)
         others: dict[int, bool] = {}

@@ -29,7 +29,10 @@ VIRTUAL_BANKS_2019 = {
     "airstar-bank": "2019-05-09",
     "paobank": "2019-05-09",
 }
-GROUPS = ["xiaomi", "ant", "tencent", "jd", "baidu", "ping-an", "meituan", "bytedance", "zhongan", "welab", "didi"]
+GROUPS = [
+    *("xiaomi", "ant", "tencent", "jd", "baidu", "ping-an", "meituan", "bytedance", "zhongan", "welab", "didi"),
+    *("trip", "kuaishou", "vipshop", "sina", "suning", "netease", "legend", "gome", "tongcheng", "wuba"),
+]
 TODAY = "2026-12-01"
 
 
@@ -249,7 +252,7 @@ def test_ant_microcredits_are_gone_after_2024_12(xmfin_json: Json) -> None:
 
 def test_bright_smart_is_pending_never_held(xmfin_json: Json) -> None:
     securities = held(xmfin_json, "ant", "securities", TODAY)
-    assert securities["held"] == {} and securities["pending"] == ["bright-smart"]
+    assert "bright-smart" not in securities["held"] and securities["pending"] == ["bright-smart"]
     found = xmfin_json("chain", "bright-smart", "--as-of", TODAY, case=None)
     assert found["paths"] == [] and [(p["owner"], p["stake"]) for p in found["pending"]] == [
         ("wealthiness-prosperity", 50.55)
@@ -261,6 +264,7 @@ def test_stored_value_facility_licences_of_2016(xmfin_json: Json) -> None:
     assert {(lic["holder"], lic["number"], lic["granted"]) for lic in found["licences"]} == {
         ("alipay-hk", "SVF0004", "2016-08-25"),
         ("wechat-pay-hk", "SVF0005", "2016-08-25"),
+        ("hkt-payment", "SVF0002", "2016-08-25"),
     }
 
 
@@ -374,3 +378,53 @@ def test_ants_offeror_chain_appears_with_the_2025_offer(xmfin: Invoke) -> None:
     assert early.exit_code == 0 and "Wealthiness" not in early.stdout and "Shanghai Yunjin" not in early.stdout
     late = xmfin("tree", "ant", "--as-of", "2025-06", case=None)
     assert "Wealthiness and Prosperity Holding Limited" in late.stdout
+
+
+# --- the groups of round 3 -------------------------------------------------------------------------------------------
+
+
+def test_trip_com_payment_held_and_lending_minority_or_unknown(xmfin_json: Json) -> None:
+    assert held(xmfin_json, "trip", "payment", TODAY)["held"] == {"ctrip-chengfutong-payment": (100.0, 100.0, True)}
+    lending = held(xmfin_json, "trip", "lending", TODAY)
+    assert lending["held"]["shangcheng-consumer-finance"] == (0.0, 42.18, False)
+    assert lending["status"] == "control-unknown"  # the microcredit company's link is of an unstated form
+
+
+def test_kuaishou_controls_its_payment_company(xmfin_json: Json) -> None:
+    assert held(xmfin_json, "kuaishou", "payment", TODAY)["held"] == {"easylink-payment": (50.0, 100.0, True)}
+
+
+def test_suning_holds_minorities_in_bank_payment_and_consumer_finance(xmfin_json: Json) -> None:
+    assert held(xmfin_json, "suning", "bank", TODAY)["held"] == {"suning-bank": (30.0, 30.0, False)}
+    assert held(xmfin_json, "suning", "lending", TODAY)["held"] == {"suning-cfc": (49.0, 49.0, False)}
+    assert held(xmfin_json, "suning", "factoring", TODAY)["status"] == "claimed"
+
+
+def test_sina_and_vipshop_payment_and_lending(xmfin_json: Json) -> None:
+    assert held(xmfin_json, "sina", "payment", TODAY)["held"] == {"sina-pay": (100.0, 100.0, True)}
+    assert held(xmfin_json, "vipshop", "lending", TODAY)["held"] == {"vipfubon-cfc": (49.9, 49.9, False)}
+    assert held(xmfin_json, "vipshop", "factoring", TODAY)["held"] == {"pinzhong-factoring": (100.0, 100.0, True)}
+
+
+def test_pending_deals_of_legend_and_tongcheng_are_not_held(xmfin_json: Json) -> None:
+    bank = held(xmfin_json, "legend", "bank", TODAY)
+    assert "bil" not in bank["held"] and bank["pending"] == ["bil"]
+    lending = held(xmfin_json, "tongcheng", "lending", TODAY)
+    assert lending["held"] == {} and lending["pending"] == ["yinghuochong-microcredit"]
+
+
+def test_gome_held_a_consumer_finance_stake_until_2026_02(xmfin_json: Json) -> None:
+    assert set(held(xmfin_json, "gome", "lending", "2025-12-31")["held"]) == {"jinmeixin-cfc"}
+    assert held(xmfin_json, "gome", "lending", TODAY)["held"] == {}
+
+
+def test_netease_is_claims_only(xmfin_json: Json) -> None:
+    payment = held(xmfin_json, "netease", "payment", TODAY)
+    assert payment["held"] == {} and payment["status"] == "claimed"
+
+
+def test_ant_and_tencent_abroad(xmfin_json: Json) -> None:
+    ant_bank = held(xmfin_json, "ant", "bank", TODAY)["held"]
+    assert ant_bank["anext-bank"] == (100.0, 100.0, True)
+    assert held(xmfin_json, "ant", "bank", "2020-06-30")["held"].get("anext-bank") is None  # not yet licensed
+    assert {"dana-indonesia", "tng-digital", "bkash"} <= set(held(xmfin_json, "ant", "payment", TODAY)["held"])

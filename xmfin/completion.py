@@ -34,7 +34,7 @@ SCHEMA_FILES = [("entities", "entities.yaml"), ("licences", "licences.yaml")]
 
 
 def _dataset(ctx: Any) -> "Dataset | None":
-    """The records of the folder the command line points at, or None when it cannot be read."""
+    """The records of the folder or store the command line points at, or None when it cannot be read."""
     try:
         given = getattr(ctx, "params", {}).get("data") if ctx is not None else None
         if given:
@@ -45,9 +45,9 @@ def _dataset(ctx: Any) -> "Dataset | None":
             from xmfin.api import bundled_data
 
             folder = bundled_data()
-        from xmfin.storage.loading import load
+        from xmfin.api import load
 
-        return load(folder)
+        return load(folder)  # a folder (through its cached store) or a store
     except Exception:  # completion never prints an error into the user's command line
         return None
 
