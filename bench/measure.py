@@ -41,6 +41,8 @@ class Measure:
     argv: list[str]
     runs: list[Run] = field(default_factory=list)
     error: str | None = None
+    # The first line the failing command wrote on stderr (the error message; `error` keeps the last line).
+    first_line: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -112,11 +114,13 @@ os.write(report_fd, json.dumps(report).encode())
 """
 
 
-def run_once(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> Run:
-    """Run argv to completion: its wall time, and its own peak RSS from wait4."""
+def run_once(argv: list[str], env: dict[str, str], cwd: Path | None = None, timeout: float | None = None) -> Run:
+    """Run argv to completion (or stop it after timeout seconds): its wall time, and its own peak RSS from
+    wait4."""
+    timeout = TIMEOUT_SECONDS if timeout is None else timeout
     read_end, write_end = os.pipe()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        helper = [sys.executable, "-S", "-E", "-c", _SPAWN, str(TIMEOUT_SECONDS), str(write_end), *argv]
+        helper = [sys.executable, "-S", "-E", "-c", _SPAWN, str(timeout), str(write_end), *argv]
         with os.fdopen(read_end, "rb") as report_pipe:
             try:
                 process = subprocess.Popen(
@@ -135,8 +139,8 @@ def run_once(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> R
         return Run(0.0, 0.0, 127, stdout, reason, cpu_seconds=0.0)
     report = json.loads(raw)
     code = int(report["code"])
-    if code == -9 and report["seconds"] >= TIMEOUT_SECONDS:
-        stderr += f"\nstopped after {TIMEOUT_SECONDS:.0f} s"
+    if code == -9 and report["seconds"] >= timeout:
+        stderr += f"\nstopped after {timeout:.0f} s"
     return Run(float(report["seconds"]), report["maxrss_kib"] / 1024, code, stdout, stderr, cpu_seconds=report["cpu"])
 
 
@@ -151,6 +155,7 @@ class Spec:
     check_json: bool = False
     before_each: Callable[[], None] | None = None
     env: dict[str, str] | None = None  # variables set for this command only
+    timeout: float | None = None  # seconds before the command is stopped (default TIMEOUT_SECONDS)
 
 
 def measure_together(specs: list[Spec], env: dict[str, str], repeat: int) -> list[Measure]:
@@ -173,10 +178,11 @@ def measure(name: str, argv: list[str], env: dict[str, str], repeat: int, **opti
 def _run_into(spec: Spec, env: dict[str, str], result: Measure) -> None:
     if spec.before_each is not None:
         spec.before_each()
-    run = run_once(spec.argv, {**env, **spec.env} if spec.env else env)
+    run = run_once(spec.argv, {**env, **spec.env} if spec.env else env, timeout=spec.timeout)
     if run.returncode != 0:
-        last = (run.stderr.strip().splitlines() or ["(nothing on stderr)"])[-1]
-        result.error = f"exit {run.returncode}: {last[:200]}"
+        lines = run.stderr.strip().splitlines() or ["(nothing on stderr)"]
+        result.error = f"exit {run.returncode}: {lines[-1][:200]}"
+        result.first_line = lines[0][:200]
         return
     try:
         if spec.inner:

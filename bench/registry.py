@@ -36,7 +36,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from bench.generate import CATEGORIES, FAMILIES, WORK
+from bench import generate as _generate
+from bench.generate import CATEGORIES, FAMILIES
 
 # Bump whenever the output changes, so cached registries are regenerated.
 GENERATOR_VERSION = 1
@@ -370,11 +371,12 @@ class _Maker:
 
 
 def _depth(member: str, parents: dict[str, str]) -> int:
-    depth = 0
-    while member in parents:
+    """How many owners up to the top (a cycle, as a cross-holding makes, is walked once)."""
+    seen = {member}
+    while member in parents and parents[member] not in seen:
         member = parents[member]
-        depth += 1
-    return depth
+        seen.add(member)
+    return len(seen) - 1
 
 
 def _count(counts: Counts, made: Group) -> None:
@@ -715,8 +717,8 @@ def generate(size: int, folder: Path, seed: int = DEFAULT_SEED, jobs: int = 2) -
 
 
 def cached_registry(size: int, seed: int = DEFAULT_SEED, work: Path | None = None) -> Registry:
-    """The registry for size and seed, built once per GENERATOR_VERSION under work (default WORK)."""
-    work = WORK if work is None else work
+    """The registry for size and seed, built once per GENERATOR_VERSION under work (default bench/.work)."""
+    work = _generate.WORK if work is None else work
     folder = work / f"registry-v{GENERATOR_VERSION}-{size}-s{seed}"
     manifest = folder / "manifest.json"
     if manifest.is_file():
