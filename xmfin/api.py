@@ -24,7 +24,6 @@ from xmfin.errors import UsageError
 from xmfin.model import Dataset, Entity, Group, Holding
 from xmfin.search import DEFAULT_LIMIT, Match
 from xmfin.sources import SourceUse, source_uses
-from xmfin.storage.loading import load as load_folder
 from xmfin.timeline import Event
 
 if TYPE_CHECKING:  # networkx comes with the graph, imported where a question needs it
@@ -42,10 +41,14 @@ def bundled_data() -> Path:
 
 
 def load(path: str | os.PathLike[str] | None = None) -> Dataset:
-    """The records of a data folder (default: the bundled dataset); DataError listing the errors if invalid.
+    """The records of a data folder or a store (default: the bundled dataset); DataError listing the errors if
+    invalid.
 
     Problems name the files by the folder as given, the bundled dataset's by their real path: files one can open."""
-    return load_folder(bundled_data() if path is None else path)
+    from xmfin.storage.access import open_records
+
+    chosen = bundled_data() if path is None else Path(path)
+    return open_records(chosen, str(chosen)).dataset()
 
 
 def explore(path: str | os.PathLike[str] | None = None, as_of: str | dt.date | None = None) -> Explorer:

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from xmfin.api import Explorer
     from xmfin.errors import OutputError
     from xmfin.model import Dataset
+    from xmfin.storage.access import Reach
+    from xmfin.storage.store import Scope
 
 
 class XmfinGroup(TyperGroup):
@@ -268,21 +270,42 @@ def data_folder(data: Path | None) -> tuple[Path, str]:
 BUNDLED_NOTE = "(the bundled data, installed with xmfin: make a copy to edit with `xmfin init DIR`)"
 
 
-def open_session(data: Path | None, as_of: str | None) -> Explorer:
-    """The library's Explorer over the data folder on the day: what every command that reads data asks."""
+def scope(**parts: Any) -> Scope:
+    """A Scope (store.Scope), imported only when a command reads data: `--help` and `--version` never need it."""
+    from xmfin.storage.store import Scope
+
+    return Scope(**parts)
+
+
+def open_session(data: Path | None, as_of: str | None, reach: Callable[[Reach], Scope] | None = None) -> Explorer:
+    """The library's Explorer over the data on the day: what every command that reads data asks.
+
+    `reach` says which part of the records the command's answer reaches, from the names it was given (resolved
+    as the command resolves them): a store reads only that part; a folder's records are all in memory anyway.
+    """
     import gc
 
     from xmfin.api import Explorer
-    from xmfin.storage.loading import load
+    from xmfin.storage.access import EVERYTHING, Reach, open_records
 
     day = parse_as_of(as_of)
     folder, label = data_folder(data)
-    explorer = Explorer(load(folder, label), day)
+    records = open_records(folder, label)
+    part = EVERYTHING if records.store is None or reach is None else reach(Reach(records))
+    explorer = Explorer(records.dataset(part), day)
     if _one_command:
         # The process loads once, then exits: the records are never garbage, so the collector need not walk them
         # again each time the graph or the output allocates (a seventh of the time of exporting 100k entities).
         gc.freeze()
     return explorer
+
+
+def _roots_of(reach: Reach, groups: list[str | None] | None) -> tuple[str, ...]:
+    """The roots of these groups (None: the default group); of every group when groups is None (no --vs: a
+    group is compared with all the others)."""
+    if groups is None:
+        return reach.roots()
+    return tuple(dict.fromkeys(reach.group(name).root for name in groups))
 
 
 def fail(message: str, code: int) -> typer.Exit:
@@ -484,7 +507,9 @@ def tree(
 
     check_min_stake(min_stake)
     given(target, "ENTITY", optional=True)
-    session = open_session(data, as_of)
+    session = open_session(
+        data, as_of, lambda r: scope(up=(r.target(target),)) if up else scope(down=(r.target(target),))
+    )
     root = (
         find_entity(session.data, target)
         if target is not None
@@ -540,7 +565,9 @@ def chain(
       xmfin chain alipay --json | jq '.by_owner'
     """
     given(entity, "ENTITY")
-    session = open_session(data, as_of)
+    session = open_session(
+        data, as_of, lambda r: scope(up=(r.entity(entity),), also=(r.entity(from_),) if from_ is not None else ())
+    )
     found = session.chain(entity, from_)
     if json:
         from xmfin.output.jsonout import chain_json, emit
@@ -574,7 +601,7 @@ def show(
       xmfin show airstar-bank --json | jq '.licences'
     """
     given(entity, "ENTITY")
-    profile = open_session(data, as_of).show(entity)
+    profile = open_session(data, as_of, lambda r: scope(up=(r.entity(entity),), near=(r.entity(entity),))).show(entity)
     if json:
         from xmfin.output.jsonout import emit, profile_json
 
@@ -612,7 +639,7 @@ def gaps(
     """
     check_min_stake(min_stake)
     given(group, "GROUP", optional=True)
-    session = open_session(data, as_of)
+    session = open_session(data, as_of, lambda r: scope(down=_roots_of(r, [group, *vs] if vs else None)))
     table = session.gaps(group, vs, strict=strict, core=core, min_stake=min_stake, controlled=controlled)
     if json:
         from xmfin.output.jsonout import emit, gaps_json
@@ -654,14 +681,13 @@ def check(
       xmfin check --json | jq '.problems[] | select(.severity == "error")'
     """
     from xmfin.errors import UsageError
-    from xmfin.storage.loading import check_data_folder, check_folder
+    from xmfin.storage.access import check_path
     from xmfin.textsafe import terminal_text
 
     if years is not None and not stale:
         raise UsageError(f"YEARS ({years}) goes with --stale: xmfin check --stale {years}")
     folder, label = data_folder(data)
-    check_data_folder(folder)
-    dataset, problems = check_folder(folder, label)
+    records, dataset, problems = check_path(folder, label)
     errors = sum(p.severity == "error" for p in problems)
     warnings = sum(p.severity == "warning" for p in problems)
     if stale and errors == 0:
@@ -669,15 +695,18 @@ def check(
 
         from xmfin.freshness import STALE_YEARS, stale_facts
 
-        problems = [*problems, *stale_facts(dataset, dt.date.today(), STALE_YEARS if years is None else years)]
+        everything = records.dataset() if records is not None else dataset
+        problems = [*problems, *stale_facts(everything, dt.date.today(), STALE_YEARS if years is None else years)]
     if json:
         from xmfin.output.jsonout import document, emit, problem_json
 
-        emit(document(ok=errors == 0, problems=[problem_json(p) for p in problems], counts=_counts(dataset)))
+        counts = records.counts() if records is not None else _counts(dataset)
+        emit(document(ok=errors == 0, problems=[problem_json(p) for p in problems], counts=counts))
     else:
         for problem in problems:
             sys.stdout.write(f"{terminal_text(str(problem))}\n")
-        counts = ", ".join(count(n, SINGULAR.get(name, name), name) for name, n in _counts(dataset).items())
+        tallies = records.counts() if records is not None else _counts(dataset)
+        counts = ", ".join(count(n, SINGULAR.get(name, name), name) for name, n in tallies.items())
         verdict = "invalid" if errors else "ok"
         stale_count = len(problems) - errors - warnings
         tally = ", ".join(
@@ -721,7 +750,7 @@ def matrix(
       xmfin matrix --json | jq '.rows[0]'
     """
     check_min_stake(min_stake)
-    session = open_session(data, as_of)
+    session = open_session(data, as_of, lambda r: scope(down=r.roots()))
     table = session.matrix(strict=strict, core=core, min_stake=min_stake, controlled=controlled)
     if json:
         from xmfin.output.jsonout import emit, matrix_json
@@ -766,7 +795,12 @@ def licences(
 
       xmfin licences --group ant --all --json | jq '.licences | length'
     """
-    session = open_session(data, as_of)
+    # Each licence row names every group its holder is in: every group's members are read, with or without --group.
+    session = open_session(
+        data,
+        as_of,
+        lambda r: scope(down=(_roots_of(r, [group]) if group else ()) + r.roots(), all_licences=group is None),
+    )
     rows = session.licences(group=group, family=family, category=category, jurisdiction=jurisdiction, everything=all_)
     if json:
         from xmfin.output.jsonout import document, emit, licence_row_json
@@ -811,7 +845,7 @@ def search(
 
       xmfin search bank --json | jq -r '.matches[].id'
     """
-    session = open_session(data, as_of)
+    session = open_session(data, as_of, lambda r: r.search_scope(text))
     matches = session.search(text, limit)
     if json:
         from xmfin.output.jsonout import emit, search_json
@@ -893,7 +927,9 @@ def timeline(
       xmfin timeline --json | jq '.events[-1]'
     """
     given(group, "GROUP", optional=True)
-    session = open_session(data, as_of)
+    session = open_session(
+        data, as_of, lambda r: scope(down=_roots_of(r, [group])) if group is not None else scope(everything=True)
+    )
     chosen = session.group(group).id if group is not None else None
     events = session.timeline(chosen)
     if json:
@@ -964,7 +1000,9 @@ def export(
     from xmfin.output.export import check_format, export
 
     check_format(format_, table, output, excel)
-    session = open_session(data, as_of)
+    session = open_session(
+        data, as_of, lambda r: scope(down=_roots_of(r, [group])) if group is not None else scope(everything=True)
+    )
     chosen = find_group(session.data, group) if group is not None else None
     export(session.graph, chosen, format_, output, table, excel)
 
@@ -1007,11 +1045,16 @@ def import_bods(
         typer.Argument(metavar="FILE", help="BODS 0.4 statements: a JSON array, or JSON Lines.", parser=path_argument),
     ],
     output: Annotated[
-        Path, typer.Option("--output", "-o", metavar="DIR", help="The data folder to write.", parser=path_argument)
-    ],
+        Path | None,
+        typer.Option("--output", "-o", metavar="DIR", help="The data folder to write.", parser=path_argument),
+    ] = None,
+    store: Annotated[
+        Path | None,
+        typer.Option("--store", metavar="FILE", help="Write a store instead of a data folder.", parser=path_argument),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Write into a folder that is not empty.")] = False,
 ) -> None:
-    """A BODS 0.4 file as a data folder.
+    """A BODS 0.4 file as a data folder, or as a store.
 
     Statements it cannot represent are listed on stderr.
 
@@ -1019,11 +1062,63 @@ def import_bods(
 
       xmfin import bods statements.jsonl -o research
 
+      xmfin import bods register.jsonl --store register.xmfin
+
       xmfin export -f bods -o all.json && xmfin import bods all.json -o copy
     """
     from xmfin.bods_import import import_file
 
+    if (output is None) == (store is None):
+        from xmfin.errors import UsageError
+
+        raise UsageError("give one of -o DIR (a data folder) or --store FILE (a store)")
+    if store is not None:
+        from xmfin.storage.building import import_to_store
+
+        print_import_report(import_to_store(lambda folder: import_file(file, folder, force=True), store))
+        return
+    assert output is not None
     print_import_report(import_file(file, output, force=force))
+
+
+store_app = typer.Typer(
+    name="store",
+    cls=XmfinGroup,
+    help="Stores: every record of a data folder in one indexed file, for data too large to read whole.\n\n"
+    "Examples:\n\n  xmfin store build research -o research.xmfin\n\n  xmfin chain 'XW Bank' --data research.xmfin",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(store_app, name="store")
+
+
+@store_app.command("build", cls=XmfinCommand)
+@reports_errors
+def store_build(
+    folder: Annotated[
+        Path, typer.Argument(metavar="DIR", help="The data folder to read.", parser=path_argument, show_default=False)
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", metavar="FILE", help="The store to write.", parser=path_argument)
+    ],
+) -> None:
+    """A data folder as a store (one indexed file that every command reads with --data FILE).
+
+    The folder is checked first: one with errors is refused, as every command refuses it.
+
+    Examples:
+
+      xmfin store build research -o research.xmfin
+
+      XMFIN_DATA=research.xmfin xmfin tree --up 'XW Bank'
+    """
+    from xmfin.storage.building import build_store
+
+    counts = build_store(folder, str(folder), output)
+    sys.stderr.write(
+        f"xmfin: wrote {output}: {counts.get('entity', 0)} entities, {counts.get('holding', 0)} holdings\n"
+    )
 
 
 @import_app.command("ftm", cls=XmfinCommand)
@@ -1190,7 +1285,9 @@ def diagram(
     from xmfin.output.diagram import build_chart, svg_document
     from xmfin.output.files import write_output
 
-    session = open_session(data, as_of)
+    session = open_session(
+        data, as_of, lambda r: scope(up=(r.target(target),)) if up else scope(down=(r.target(target),))
+    )
     root = (
         find_entity(session.data, target)
         if target is not None
@@ -1234,7 +1331,7 @@ def report(
     from xmfin.output.report import report_html
 
     given(group, "GROUP", optional=True)
-    session = open_session(data, as_of)
+    session = open_session(data, as_of, lambda r: scope(down=_roots_of(r, [group, *vs] if vs else None)))
     own = default_group(session.data, group)
     peers = (
         [find_group(session.data, peer).id for peer in vs] if vs else [g for g in session.data.groups if g != own.id]

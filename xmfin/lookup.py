@@ -2,8 +2,54 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from xmfin.errors import UnknownName, did_you_mean
 from xmfin.model import Dataset, Entity, Group
+
+# A name that matches more entities than this is ambiguous whatever the rest: the count stops there.
+MAX_MATCHES = 10_000
+
+
+class EntityNames(Protocol):
+    """Where entity names are looked up: a whole dataset (DatasetNames), or a store's index of names."""
+
+    @property
+    def groups(self) -> dict[str, Group]: ...
+
+    def by_id(self, key: str) -> Entity | None: ...
+
+    def exact(self, folded: str) -> list[Entity]: ...
+
+    def partial(self, folded: str, limit: int | None) -> list[Entity]: ...
+
+    def ids(self, near: str) -> list[str]: ...
+
+
+class DatasetNames:
+    """The names of a dataset in memory, looked up by a scan in file order."""
+
+    def __init__(self, data: Dataset) -> None:
+        self.data = data
+
+    @property
+    def groups(self) -> dict[str, Group]:
+        return self.data.groups
+
+    def by_id(self, key: str) -> Entity | None:
+        return self.data.entities.get(key)
+
+    def exact(self, folded: str) -> list[Entity]:
+        return [e for e in self.data.entities.values() if any(n.casefold() == folded for n in e.names())]
+
+    def partial(self, folded: str, limit: int | None) -> list[Entity]:
+        found = [
+            e for e in self.data.entities.values() if folded in e.id or any(folded in n.casefold() for n in e.names())
+        ]
+        return found if limit is None else found[:limit]
+
+    def ids(self, near: str) -> list[str]:
+        return list(self.data.entities)
 
 
 def find_group(data: Dataset, text: str) -> Group:
@@ -47,34 +93,39 @@ def default_group(data: Dataset, text: str | None) -> Group:
     return group
 
 
-def find_entity(data: Dataset, text: str) -> Entity:
+def find_entity(data: Dataset | EntityNames, text: str) -> Entity:
     """One entity for what the user typed, in the order cli.md gives; UnknownName when none or several."""
+    names = DatasetNames(data) if isinstance(data, Dataset) else data
     wanted = text.strip()
     # Ids are lowercase slugs, so lowering what was typed matches them case-insensitively.
     key = wanted.lower()
-    if key in data.entities:
-        return data.entities[key]
-    if key in data.groups:
-        return data.entities[data.groups[key].root]
+    found = names.by_id(key)
+    if found is not None:
+        return found
+    if key in names.groups:
+        root = names.by_id(names.groups[key].root)
+        if root is not None:
+            return root
     folded = wanted.casefold()
-    exact = [e for e in data.entities.values() if any(n.casefold() == folded for n in e.names())]
+    exact = names.exact(folded)
     if len(exact) == 1:
         return exact[0]
     if len(exact) > 1:
         raise _ambiguous(text, exact)
-    partial = [e for e in data.entities.values() if folded in e.id or any(folded in n.casefold() for n in e.names())]
+    partial = names.partial(folded, MAX_MATCHES + 1)
     if len(partial) == 1:
         return partial[0]
     if len(partial) > 1:
         raise _ambiguous(text, partial)
-    hint = did_you_mean(wanted.lower(), list(data.entities))
-    raise UnknownName(f"no entity matches '{text}'{hint}; try 'xmfin search'", list(data.entities))
+    hint = did_you_mean(key, names.ids(key))
+    raise UnknownName(f"no entity matches '{text}'{hint}; try 'xmfin search'", names.ids(key))
 
 
 def _ambiguous(text: str, matches: list[Entity]) -> UnknownName:
     shown = ", ".join(f"{e.id} ({e.name})" for e in matches[:8])
-    more = f" and {len(matches) - 8} more" if len(matches) > 8 else ""
-    return UnknownName(f"'{text}' matches {len(matches)} entities: {shown}{more}; give an id", [e.id for e in matches])
+    count = f"more than {MAX_MATCHES}" if len(matches) > MAX_MATCHES else str(len(matches))
+    more = "" if len(matches) <= 8 else " and more" if len(matches) > MAX_MATCHES else f" and {len(matches) - 8} more"
+    return UnknownName(f"'{text}' matches {count} entities: {shown}{more}; give an id", [e.id for e in matches])
 
 
 def find_family(data: Dataset, text: str) -> str:

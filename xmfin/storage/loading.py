@@ -752,15 +752,21 @@ def check_folder(folder: str | os.PathLike[str], label: str | None = None) -> tu
 
     `label` is how file names are shown in problems (default: the folder as given).
     """
-    from xmfin.storage.cache import through_cache
-    from xmfin.storage.pieces import jobs_wanted
-
     path, shown = Path(folder), str(folder) if label is None else label
-    jobs = jobs_wanted()
-    # Each file is read once: the cache's key is the hash of these bytes, and these bytes are what is parsed.
-    files = read_data_files(path)
+    return check_files(path, shown, read_data_files(path))
+
+
+def check_files(path: Path, label: str, files: Files) -> tuple[Dataset, list[Problem]]:
+    """Check the folder whose files are `files`, as read_data_files read them (each file is read once: the
+    cached store's key is the hash of these bytes, and these bytes are what is parsed)."""
     with _no_collection():
-        return through_cache(path, shown, files, lambda: _check_folder(path, shown, jobs, files))
+        try:
+            reader = _read_whole(path, label, files)
+        finally:
+            _forget_memos()
+        _check_references(reader)
+    ordered = sorted(reader.problems, key=lambda p: (p.loc.file, p.loc.line, p.loc.column))
+    return reader.dataset, ordered
 
 
 def read_data_files(folder: Path) -> Files:
@@ -786,21 +792,6 @@ def _no_collection() -> Iterator[None]:
     finally:
         if paused:
             gc.enable()
-
-
-def _check_folder(path: Path, label: str, jobs: int = 1, files: Files | None = None) -> tuple[Dataset, list[Problem]]:
-    """Read and check the folder whose files are `files` (as read_data_files read them; by default read here)."""
-    from xmfin.storage.pieces import read_in_pieces
-
-    files = read_data_files(path) if files is None else files
-    contents = {name: data for name, data in files.items() if isinstance(data, bytes)}
-    try:
-        reader = read_in_pieces(path, label, jobs, contents=contents) or _read_whole(path, label, files)
-    finally:
-        _forget_memos()
-    _check_references(reader)
-    ordered = sorted(reader.problems, key=lambda p: (p.loc.file, p.loc.line, p.loc.column))
-    return reader.dataset, ordered
 
 
 def _read_whole(path: Path, label: str, files: Files | None = None) -> _Reader:
