@@ -98,9 +98,11 @@ class Measure:
 # from the bench (which holds the generated data) would start with the bench's mark. This helper is a bare
 # Python (-S -E) of a few MiB, so that is the least a measured peak can be.
 _SPAWN = """
-import json, os, signal, sys, time
-timeout, report_fd, argv = float(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+import json, os, resource, signal, sys, time
+timeout, report_fd, cap, argv = float(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
 os.set_inheritable(report_fd, False)
+if cap:
+    resource.setrlimit(resource.RLIMIT_AS, (cap * 2**20, cap * 2**20))
 start = time.perf_counter()
 pid = os.posix_spawnp(argv[0], argv, os.environ)
 signal.signal(signal.SIGALRM, lambda *_: os.kill(pid, signal.SIGKILL))
@@ -114,13 +116,20 @@ os.write(report_fd, json.dumps(report).encode())
 """
 
 
-def run_once(argv: list[str], env: dict[str, str], cwd: Path | None = None, timeout: float | None = None) -> Run:
-    """Run argv to completion (or stop it after timeout seconds): its wall time, and its own peak RSS from
-    wait4."""
+def run_once(
+    argv: list[str],
+    env: dict[str, str],
+    cwd: Path | None = None,
+    timeout: float | None = None,
+    memory_mib: int | None = None,
+) -> Run:
+    """Run argv to completion (or stop it after timeout seconds; with memory_mib, its address space is capped
+    there): its wall time, and its own peak RSS from wait4."""
     timeout = TIMEOUT_SECONDS if timeout is None else timeout
     read_end, write_end = os.pipe()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        helper = [sys.executable, "-S", "-E", "-c", _SPAWN, str(timeout), str(write_end), *argv]
+        cap = str(memory_mib or 0)
+        helper = [sys.executable, "-S", "-E", "-c", _SPAWN, str(timeout), str(write_end), cap, *argv]
         with os.fdopen(read_end, "rb") as report_pipe:
             try:
                 process = subprocess.Popen(
@@ -156,6 +165,7 @@ class Spec:
     before_each: Callable[[], None] | None = None
     env: dict[str, str] | None = None  # variables set for this command only
     timeout: float | None = None  # seconds before the command is stopped (default TIMEOUT_SECONDS)
+    memory_mib: int | None = None  # a cap on the command's address space (RLIMIT_AS), in MiB
 
 
 def measure_together(specs: list[Spec], env: dict[str, str], repeat: int) -> list[Measure]:
@@ -178,11 +188,14 @@ def measure(name: str, argv: list[str], env: dict[str, str], repeat: int, **opti
 def _run_into(spec: Spec, env: dict[str, str], result: Measure) -> None:
     if spec.before_each is not None:
         spec.before_each()
-    run = run_once(spec.argv, {**env, **spec.env} if spec.env else env, timeout=spec.timeout)
+    run = run_once(
+        spec.argv, {**env, **spec.env} if spec.env else env, timeout=spec.timeout, memory_mib=spec.memory_mib
+    )
     if run.returncode != 0:
         lines = run.stderr.strip().splitlines() or ["(nothing on stderr)"]
         result.error = f"exit {run.returncode}: {lines[-1][:200]}"
-        result.first_line = lines[0][:200]
+        # The first line is the message; after a traceback, the exception is on the last.
+        result.first_line = (lines[-1] if lines[0].startswith("Traceback") else lines[0])[:200]
         return
     try:
         if spec.inner:

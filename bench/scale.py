@@ -223,6 +223,7 @@ class SizeRun:
     networkx: Measure
     imports: dict[str, Measure]
     queries: dict[str, list[Measure]] = field(default_factory=dict)  # kind -> one measure per entity
+    store: str | None = None  # the import whose store the queries asked (csv, else bods)
     group: list[Measure] = field(default_factory=list)
     search: list[Measure] = field(default_factory=list)
 
@@ -236,6 +237,7 @@ class SizeRun:
             "duckdb_runs": [r.stdout for r in self.duckdb.runs],
             "networkx": self.networkx.as_json(),
             "imports": {name: m.as_json() for name, m in self.imports.items()},
+            "queries_asked_the_store_of": self.store,
             "queries": {kind: [m.as_json() for m in found] for kind, found in self.queries.items()},
             "group": [m.as_json() for m in self.group],
             "search": [m.as_json() for m in self.search],
@@ -252,9 +254,20 @@ def _inner(found: Measure, key: str) -> Any:
         return None
 
 
-def bench_size(
-    size: int, seed: int, env: dict[str, str], repeat: int, import_repeat: int, nx_timeout: float, nx_mib: int
-) -> SizeRun:
+@dataclass
+class Limits:
+    """How long and how much memory the long commands may take before they are stopped and reported."""
+
+    import_seconds: float = 1800.0
+    import_mib: int = 6144
+    query_seconds: float = 120.0
+    query_mib: int = 4096
+    networkx_seconds: float = 600.0
+    networkx_mib: int = 8192
+    yaml_max: int = 1_000_000  # the largest size also built as a YAML folder for `xmfin store build`
+
+
+def bench_size(size: int, seed: int, env: dict[str, str], repeat: int, import_repeat: int, limits: Limits) -> SizeRun:
     started = time.perf_counter()
     found = registry.cached_registry(size, seed)
     manifest = found.manifest
@@ -304,28 +317,53 @@ def bench_size(
             "xmfin import bods FILE --store OUT",
             [*xmfin, "import", "bods", str(found.bods), "--store", str(stores["bods"])],
             before_each=removing(stores["bods"]),
+            timeout=limits.import_seconds,
+            memory_mib=limits.import_mib,
         ),
         Spec(
             "xmfin import csv DIR --store OUT",
             [*xmfin, "import", "csv", str(found.csv), "--store", str(stores["csv"])],
             before_each=removing(stores["csv"]),
+            timeout=limits.import_seconds,
+            memory_mib=limits.import_mib,
         ),
     ]
     floor, floor_all, import_bods, import_csv = measure_together(import_specs, env, import_repeat)
     removing(floor_db, floor_all_db)()
+    imports = {"bods": import_bods, "csv": import_csv}
+    if size <= limits.yaml_max:
+        # The same tables as a YAML folder (converted by the bench, untimed), then `xmfin store build`.
+        stores["store build"] = work / "store-build.xmfin"
+        folder = work / "yaml"
+        if not (folder / "licences.yaml").is_file():
+            shutil.rmtree(folder, ignore_errors=True)
+            converting = time.perf_counter()
+            registry.csv_to_folder(found.csv, folder)
+            print(f"   (CSV tables to a YAML folder, untimed: {time.perf_counter() - converting:.1f} s)", flush=True)
+        build = Spec(
+            "xmfin store build DIR -o OUT",
+            [*xmfin, "store", "build", str(folder), "-o", str(stores["store build"])],
+            before_each=removing(stores["store build"]),
+            timeout=limits.import_seconds,
+            memory_mib=limits.import_mib,
+        )
+        (imports["store build"],) = measure_together([build], env, import_repeat)
     peers = [
         Spec("DuckDB recursive CTE", [sys.executable, "-c", DUCKDB_SCRIPT, str(holdings_csv), *entities], inner=True),
         Spec(
             "networkx all_simple_paths",
-            [sys.executable, "-c", NETWORKX_SCRIPT, str(holdings_csv), entities[0], str(nx_mib)],
+            [sys.executable, "-c", NETWORKX_SCRIPT, str(holdings_csv), entities[0], str(limits.networkx_mib)],
             inner=True,
-            timeout=nx_timeout,
+            timeout=limits.networkx_seconds,
         ),
     ]
     duckdb, networkx = measure_together(peers, env, 1)
-    run = SizeRun(size, manifest, floor, floor_all, duckdb, networkx, {"bods": import_bods, "csv": import_csv})
-    store = str(stores["csv"])
-    data = ["--data", store]
+    run = SizeRun(size, manifest, floor, floor_all, duckdb, networkx, imports)
+    # The queries ask the CSV import's store (it has the groups); without it, the store built from the same
+    # tables as a YAML folder, else the BODS import's (no groups).
+    asked = next((form for form in ("csv", "store build", "bods") if form in imports and imports[form].ok), None)
+    run.store = asked
+    data = ["--data", str(stores[asked or "csv"])]
     kinds: dict[str, Callable[[str], list[str]]] = {
         "chain": lambda e: ["chain", e, "--json"],
         "tree --up": lambda e: ["tree", e, "--up", "--json"],
@@ -350,7 +388,10 @@ def bench_size(
         for what, text in probe["search"].items()
     ]
     everything = [*query_specs, *group_specs, *search_specs]
-    if import_csv.ok:
+    for spec in everything:
+        spec.timeout, spec.memory_mib = limits.query_seconds, limits.query_mib
+    if asked is not None:
+        print(f"   (the queries ask the store of import {asked})", flush=True)
         measured = measure_together(everything, env, repeat)
     else:
         # No store to ask: each query is reported as not run, with the import's own failure.
@@ -404,10 +445,9 @@ def targets(version: Measure, runs: list[SizeRun]) -> list[Target]:
         for form, imported in run.imports.items():
             why = None if imported.ok else failure(imported)
             rate = holdings / imported.seconds if imported.seconds else None
-            found.append(Target(f"import {form}: holdings per second{at}", rate, IMPORT_RATE, "holdings/s", False, why))
-            found.append(
-                Target(f"import {form}: peak memory{at}", imported.peak_mib, IMPORT_PEAK_MIB, "MiB", failure=why)
-            )
+            what = form if form == "store build" else f"import {form}"
+            found.append(Target(f"{what}: holdings per second{at}", rate, IMPORT_RATE, "holdings/s", False, why))
+            found.append(Target(f"{what}: peak memory{at}", imported.peak_mib, IMPORT_PEAK_MIB, "MiB", failure=why))
         imported = run.imports["csv"]
         floor_why = None if run.floor.ok else failure(run.floor)
         found.append(
@@ -438,11 +478,13 @@ def targets(version: Measure, runs: list[SizeRun]) -> list[Target]:
             found.append(Target(f"{query.name}{at}", query.seconds, SEARCH_SECONDS, "s", failure=_why(query)))
         queries = [m for measures in run.queries.values() for m in measures] + run.group + run.search
         peaks = [m.peak_mib for m in queries if m.ok and m.peak_mib is not None]
+        n_failed = sum(not m.ok for m in queries)
         first_failed = next((m for m in queries if not m.ok), None)
+        some = f" ({len(peaks)} that ran; {n_failed} failed)" if n_failed and peaks else ""
         found.append(
             Target(
-                f"largest peak memory of the queries{at}",
-                max(peaks) if peaks and first_failed is None else None,
+                f"largest peak memory of the queries{some}{at}",
+                max(peaks) if peaks else None,
                 QUERY_PEAK_MIB,
                 "MiB",
                 failure=failure(first_failed) if first_failed else None,
@@ -492,6 +534,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--import-repeat", type=int, help="runs per import and floor (default 1)")
     parser.add_argument("--networkx-timeout", type=float, default=600.0, help="seconds (default 600)")
     parser.add_argument("--networkx-memory", type=int, default=8192, help="MiB of address space (default 8192)")
+    parser.add_argument("--import-timeout", type=float, default=1800.0, help="seconds per import (default 1800)")
+    parser.add_argument("--import-memory", type=int, default=6144, help="MiB of address space (default 6144)")
+    parser.add_argument(
+        "--yaml-max",
+        type=int,
+        default=1_000_000,
+        help="largest size also turned into a YAML folder for `xmfin store build` (default 1000000)",
+    )
     parser.add_argument("--out", type=Path, help="where to write the JSON results (default bench/results/)")
     args = parser.parse_args(argv)
     if args.sizes:
@@ -520,8 +570,13 @@ def main(argv: list[str] | None = None) -> int:
             env,
             repeat,
             args.import_repeat or 1,
-            args.networkx_timeout,
-            args.networkx_memory,
+            Limits(
+                import_seconds=args.import_timeout,
+                import_mib=args.import_memory,
+                networkx_seconds=args.networkx_timeout,
+                networkx_mib=args.networkx_memory,
+                yaml_max=args.yaml_max,
+            ),
         )
         for size in sorted(sizes)
     ]
