@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 import json
 import random
 import shutil
@@ -750,35 +751,42 @@ def _read_cell(column: str, text: str) -> Any:
 
 
 def csv_to_folder(tables: Path, folder: Path) -> None:
-    """The CSV tables `export -f csv` writes as a data folder (entities.yaml, licences.yaml): for checking a
-    small generated registry with `xmfin check`. It reads every table into memory; the bench uses it at small
-    sizes only (`xmfin import csv` is the real path)."""
-    import yaml
-
+    """The CSV tables `export -f csv` writes as a data folder (entities.yaml, licences.yaml), for `xmfin check`
+    and `xmfin store build`. Streamed: one record at a time, each as a JSON flow mapping (JSON is YAML), so its
+    memory is that of the small nested tables (former names, figures) only."""
     from xmfin.storage.loading import SECTIONS
 
-    read: dict[str, list[dict[str, Any]]] = {}
-    for path in sorted(tables.glob("*.csv")):
-        with path.open(encoding="utf-8", newline="") as stream:
-            read[path.stem] = [
-                {k: _read_cell(k, v) for k, v in row.items() if v != ""} for row in csv.DictReader(stream)
-            ]
     nested: dict[str, dict[str, list[dict[str, Any]]]] = {"former_names": {}, "figures": {}}
     for table, by_entity in nested.items():
-        for row in read.pop(table, []):
+        for row in _table_rows(tables / f"{table}.csv"):
             by_entity.setdefault(row.pop("entity"), []).append(row)
     folder.mkdir(parents=True, exist_ok=True)
     for file_name, sections in SECTIONS.items():
-        document: dict[str, Any] = {"version": 1}
-        for section, (shape, _) in sections.items():
-            rows = read.get(section, [])
-            if shape == "map":
-                document[section] = {row.pop("id"): row for row in rows}
-            else:
-                document[section] = rows
-        for ident, entity in document.get("entities", {}).items():
-            for table, by_entity in nested.items():
-                if ident in by_entity:
-                    entity[table] = by_entity[ident]
         with (folder / file_name).open("w", encoding="utf-8") as stream:
-            yaml.dump(document, stream, Dumper=yaml.CSafeDumper, allow_unicode=True, sort_keys=False, width=1000)
+            stream.write("version: 1\n")
+            for section, (shape, _) in sections.items():
+                rows = _table_rows(tables / f"{section}.csv")
+                first = next(rows, None)
+                if first is None:
+                    stream.write(f"{section}: {'{}' if shape == 'map' else '[]'}\n")
+                    continue
+                stream.write(f"{section}:\n")
+                for row in itertools.chain([first], rows):
+                    if shape == "map":
+                        ident = row.pop("id")
+                        if section == "entities":
+                            for table, by_entity in nested.items():
+                                if ident in by_entity:
+                                    row[table] = by_entity[ident]
+                        stream.write(f"  {json.dumps(ident)}: {json.dumps(row, ensure_ascii=False)}\n")
+                    else:
+                        stream.write(f"  - {json.dumps(row, ensure_ascii=False)}\n")
+
+
+def _table_rows(path: Path) -> Iterator[dict[str, Any]]:
+    """The rows of one table, without empty cells, as the records' values; nothing when the file is missing."""
+    if not path.is_file():
+        return
+    with path.open(encoding="utf-8", newline="") as stream:
+        for row in csv.DictReader(stream):
+            yield {k: _read_cell(k, v) for k, v in row.items() if v != ""}
