@@ -43,6 +43,7 @@ class Measure:
     error: str | None = None
     # The first line the failing command wrote on stderr (the error message; `error` keeps the last line).
     first_line: str | None = None
+    memory_mib: int | None = None  # the cap on its address space, when it had one
 
     @property
     def ok(self) -> bool:
@@ -172,7 +173,7 @@ def measure_together(specs: list[Spec], env: dict[str, str], repeat: int) -> lis
     """Run every spec `repeat` times, taking turns (a, b, c, a, b, c, ...), so that a spell of load on the machine
     falls on all of them alike and their ratios hold. A failing command is reported, never raised, and not
     run again."""
-    results = [Measure(spec.name, spec.argv) for spec in specs]
+    results = [Measure(spec.name, spec.argv, memory_mib=spec.memory_mib) for spec in specs]
     for _ in range(repeat):
         for spec, result in zip(specs, results, strict=True):
             if result.error is None:

@@ -84,6 +84,7 @@ import json, sys, time
 import duckdb
 path, entities = sys.argv[1], sys.argv[2:]
 connection = duckdb.connect()
+connection.execute("SET enable_progress_bar = false")  # it writes on stdout, where the timings go
 start = time.perf_counter()
 connection.execute(
     "CREATE TABLE holdings AS SELECT owner, owned, TRY_CAST(stake AS DOUBLE) AS stake, control, until "
@@ -204,6 +205,8 @@ def failure(found: Measure) -> str:
     """How a failed measure shows in the table."""
     if found.error and "stopped after" in found.error:
         return f"did not finish: {found.error.split(': ', 1)[-1]}"
+    if found.memory_mib and "MemoryError" in f"{found.first_line} {found.error}":
+        return f"exceeded its memory cap of {found.memory_mib} MiB (address space): {found.first_line}"
     return f"failed: {found.first_line or found.error or 'no run'}"
 
 
@@ -260,6 +263,7 @@ class Limits:
 
     import_seconds: float = 1800.0
     import_mib: int = 6144
+    build_mib: int = 14336  # `store build` reads the whole YAML folder: room for a store to query
     query_seconds: float = 120.0
     query_mib: int = 4096
     networkx_seconds: float = 600.0
@@ -345,7 +349,7 @@ def bench_size(size: int, seed: int, env: dict[str, str], repeat: int, import_re
             [*xmfin, "store", "build", str(folder), "-o", str(stores["store build"])],
             before_each=removing(stores["store build"]),
             timeout=limits.import_seconds,
-            memory_mib=limits.import_mib,
+            memory_mib=limits.build_mib,
         )
         (imports["store build"],) = measure_together([build], env, import_repeat)
     peers = [
@@ -391,7 +395,8 @@ def bench_size(size: int, seed: int, env: dict[str, str], repeat: int, import_re
     for spec in everything:
         spec.timeout, spec.memory_mib = limits.query_seconds, limits.query_mib
     if asked is not None:
-        print(f"   (the queries ask the store of import {asked})", flush=True)
+        made_by = "xmfin store build" if asked == "store build" else f"xmfin import {asked}"
+        print(f"   (the queries ask the store made by {made_by})", flush=True)
         measured = measure_together(everything, env, repeat)
     else:
         # No store to ask: each query is reported as not run, with the import's own failure.
@@ -537,6 +542,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--import-timeout", type=float, default=1800.0, help="seconds per import (default 1800)")
     parser.add_argument("--import-memory", type=int, default=6144, help="MiB of address space (default 6144)")
     parser.add_argument(
+        "--build-memory", type=int, default=14336, help="MiB of address space for store build (default 14336)"
+    )
+    parser.add_argument(
         "--yaml-max",
         type=int,
         default=1_000_000,
@@ -573,6 +581,7 @@ def main(argv: list[str] | None = None) -> int:
             Limits(
                 import_seconds=args.import_timeout,
                 import_mib=args.import_memory,
+                build_mib=args.build_memory,
                 networkx_seconds=args.networkx_timeout,
                 networkx_mib=args.networkx_memory,
                 yaml_max=args.yaml_max,
