@@ -400,7 +400,7 @@ def bench_size(size: int, seed: int, env: dict[str, str], repeat: int, import_re
         measured = measure_together(everything, env, repeat)
     else:
         # No store to ask: each query is reported as not run, with the import's own failure.
-        why = f"no store ({failure(import_csv)})"
+        why = "no store: " + "; ".join(f"{form}: {failure(m)}" for form, m in imports.items())
         measured = [Measure(s.name, s.argv, error=why, first_line=why) for s in everything]
     per_entity = len(entities)
     for index, kind in enumerate(kinds):
