@@ -41,6 +41,9 @@ class Measure:
     argv: list[str]
     runs: list[Run] = field(default_factory=list)
     error: str | None = None
+    # The first line the failing command wrote on stderr (the error message; `error` keeps the last line).
+    first_line: str | None = None
+    memory_mib: int | None = None  # the cap on its address space, when it had one
 
     @property
     def ok(self) -> bool:
@@ -96,9 +99,11 @@ class Measure:
 # from the bench (which holds the generated data) would start with the bench's mark. This helper is a bare
 # Python (-S -E) of a few MiB, so that is the least a measured peak can be.
 _SPAWN = """
-import json, os, signal, sys, time
-timeout, report_fd, argv = float(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+import json, os, resource, signal, sys, time
+timeout, report_fd, cap, argv = float(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
 os.set_inheritable(report_fd, False)
+if cap:
+    resource.setrlimit(resource.RLIMIT_AS, (cap * 2**20, cap * 2**20))
 start = time.perf_counter()
 pid = os.posix_spawnp(argv[0], argv, os.environ)
 signal.signal(signal.SIGALRM, lambda *_: os.kill(pid, signal.SIGKILL))
@@ -112,11 +117,20 @@ os.write(report_fd, json.dumps(report).encode())
 """
 
 
-def run_once(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> Run:
-    """Run argv to completion: its wall time, and its own peak RSS from wait4."""
+def run_once(
+    argv: list[str],
+    env: dict[str, str],
+    cwd: Path | None = None,
+    timeout: float | None = None,
+    memory_mib: int | None = None,
+) -> Run:
+    """Run argv to completion (or stop it after timeout seconds; with memory_mib, its address space is capped
+    there): its wall time, and its own peak RSS from wait4."""
+    timeout = TIMEOUT_SECONDS if timeout is None else timeout
     read_end, write_end = os.pipe()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        helper = [sys.executable, "-S", "-E", "-c", _SPAWN, str(TIMEOUT_SECONDS), str(write_end), *argv]
+        cap = str(memory_mib or 0)
+        helper = [sys.executable, "-S", "-E", "-c", _SPAWN, str(timeout), str(write_end), cap, *argv]
         with os.fdopen(read_end, "rb") as report_pipe:
             try:
                 process = subprocess.Popen(
@@ -135,8 +149,8 @@ def run_once(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> R
         return Run(0.0, 0.0, 127, stdout, reason, cpu_seconds=0.0)
     report = json.loads(raw)
     code = int(report["code"])
-    if code == -9 and report["seconds"] >= TIMEOUT_SECONDS:
-        stderr += f"\nstopped after {TIMEOUT_SECONDS:.0f} s"
+    if code == -9 and report["seconds"] >= timeout:
+        stderr += f"\nstopped after {timeout:.0f} s"
     return Run(float(report["seconds"]), report["maxrss_kib"] / 1024, code, stdout, stderr, cpu_seconds=report["cpu"])
 
 
@@ -151,13 +165,15 @@ class Spec:
     check_json: bool = False
     before_each: Callable[[], None] | None = None
     env: dict[str, str] | None = None  # variables set for this command only
+    timeout: float | None = None  # seconds before the command is stopped (default TIMEOUT_SECONDS)
+    memory_mib: int | None = None  # a cap on the command's address space (RLIMIT_AS), in MiB
 
 
 def measure_together(specs: list[Spec], env: dict[str, str], repeat: int) -> list[Measure]:
     """Run every spec `repeat` times, taking turns (a, b, c, a, b, c, ...), so that a spell of load on the machine
     falls on all of them alike and their ratios hold. A failing command is reported, never raised, and not
     run again."""
-    results = [Measure(spec.name, spec.argv) for spec in specs]
+    results = [Measure(spec.name, spec.argv, memory_mib=spec.memory_mib) for spec in specs]
     for _ in range(repeat):
         for spec, result in zip(specs, results, strict=True):
             if result.error is None:
@@ -173,10 +189,14 @@ def measure(name: str, argv: list[str], env: dict[str, str], repeat: int, **opti
 def _run_into(spec: Spec, env: dict[str, str], result: Measure) -> None:
     if spec.before_each is not None:
         spec.before_each()
-    run = run_once(spec.argv, {**env, **spec.env} if spec.env else env)
+    run = run_once(
+        spec.argv, {**env, **spec.env} if spec.env else env, timeout=spec.timeout, memory_mib=spec.memory_mib
+    )
     if run.returncode != 0:
-        last = (run.stderr.strip().splitlines() or ["(nothing on stderr)"])[-1]
-        result.error = f"exit {run.returncode}: {last[:200]}"
+        lines = run.stderr.strip().splitlines() or ["(nothing on stderr)"]
+        result.error = f"exit {run.returncode}: {lines[-1][:200]}"
+        # The first line is the message; after a traceback, the exception is on the last.
+        result.first_line = (lines[-1] if lines[0].startswith("Traceback") else lines[0])[:200]
         return
     try:
         if spec.inner:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bench import generate, run
+from bench import generate, registry, run, scale
 from bench.measure import Spec, measure, measure_together
 from xmfin.cli import app
 from xmfin.graph import OwnershipGraph
@@ -137,3 +138,173 @@ def test_quick_run_writes_valid_json(tmp_path: Path, monkeypatch: pytest.MonkeyP
         "loading / parse floor at 100",
         "loading in one process / parse floor at 100",
     }
+
+
+# ------------------------------------------------------------------ the registry-scale benchmark (bench/scale.py)
+
+REGISTRY_SIZE = 1_000
+
+
+@pytest.fixture(scope="module")
+def registry_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
+    folder = tmp_path_factory.mktemp("registry")
+    return folder, registry.generate(REGISTRY_SIZE, folder, jobs=1)
+
+
+def test_registry_is_deterministic(tmp_path: Path, registry_files: tuple[Path, dict[str, object]]) -> None:
+    folder, manifest = registry_files
+    again = registry.generate(REGISTRY_SIZE, tmp_path, jobs=2)  # two processes at once: the same bytes
+    assert again["counts"] == manifest["counts"] and again["probe"] == manifest["probe"]
+    assert (tmp_path / registry.BODS_FILE).read_bytes() == (folder / registry.BODS_FILE).read_bytes()
+    for table in sorted((folder / registry.CSV_FOLDER).iterdir()):
+        assert (tmp_path / registry.CSV_FOLDER / table.name).read_bytes() == table.read_bytes(), table.name
+    other = registry.generate(REGISTRY_SIZE, tmp_path / "seed", seed=registry.DEFAULT_SEED + 1, jobs=1)
+    assert (tmp_path / "seed" / registry.BODS_FILE).read_bytes() != (folder / registry.BODS_FILE).read_bytes()
+    assert other["counts"]["entities"] == REGISTRY_SIZE
+
+
+def test_registry_has_the_promised_shape(registry_files: tuple[Path, dict[str, object]]) -> None:
+    _, manifest = registry_files
+    counts = manifest["counts"]
+    assert isinstance(counts, dict)
+    assert counts["entities"] == REGISTRY_SIZE
+    assert 1.8 < counts["holdings"] / REGISTRY_SIZE < 2.0  # about 1.9 holdings per entity
+    for kind in ("persons", "vie", "dated", "ranged", "undisclosed", "cross_holdings", "licences", "roles"):
+        assert counts[kind] > 0, kind
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as stream:
+        return list(csv.DictReader(stream))
+
+
+def test_registry_bods_and_csv_describe_the_same_records(registry_files: tuple[Path, dict[str, object]]) -> None:
+    folder, _ = registry_files
+    tables = folder / registry.CSV_FOLDER
+    entities = {row["id"]: (row["name"], row["kind"]) for row in _csv_rows(tables / "entities.csv")}
+    holdings = sorted(
+        (row["owner"], row["owned"], row["control"], row["stake"], row["stake_min"], row["stake_max"],
+         row["since"], row["until"])
+        for row in _csv_rows(tables / "holdings.csv")
+    )  # fmt: skip
+    from_bods: dict[str, tuple[str, str]] = {}
+    bods_holdings = []
+    with (folder / registry.BODS_FILE).open(encoding="utf-8") as stream:
+        for line in stream:
+            statement = json.loads(line)
+            details = statement["recordDetails"]
+            if statement["recordType"] == "entity":
+                from_bods[statement["recordId"]] = (details["name"], "company")
+            elif statement["recordType"] == "person":
+                from_bods[statement["recordId"]] = (details["names"][0]["fullName"], "person")
+            elif details["interests"][0]["type"] in ("shareholding", "rightsGrantedByContract"):
+                (interest,) = details["interests"]
+                share = interest.get("share", {})
+                end = interest.get("endDate")
+                until = (dt.date.fromisoformat(end) - dt.timedelta(days=1)).isoformat() if end else ""
+                bods_holdings.append(
+                    (
+                        details["interestedParty"],
+                        details["subject"],
+                        "vie" if interest["type"] == "rightsGrantedByContract" else "equity",
+                        registry._number(share.get("exact")),
+                        registry._number(share.get("minimum")),
+                        registry._number(share.get("maximum")),
+                        interest["startDate"],
+                        until,
+                    )
+                )
+    assert from_bods == entities
+    assert sorted(bods_holdings) == holdings
+
+
+def test_registry_csv_is_what_export_writes_and_passes_check(
+    tmp_path: Path, registry_files: tuple[Path, dict[str, object]]
+) -> None:
+    folder, manifest = registry_files
+    data = tmp_path / "data"
+    registry.csv_to_folder(folder / registry.CSV_FOLDER, data)
+    runner = CliRunner(env={"XMFIN_DATA": None})
+    checked = runner.invoke(app, ["check", "--json", "--data", str(data)])
+    assert checked.exit_code == 0, checked.stdout
+    assert json.loads(checked.stdout)["problems"] == []  # no error, not even a warning
+    exported = runner.invoke(app, ["export", "-f", "csv", "-o", str(tmp_path / "again"), "--data", str(data)])
+    assert exported.exit_code == 0, exported.output
+    for table in sorted((folder / registry.CSV_FOLDER).iterdir()):  # the same bytes as `export -f csv` writes
+        assert (tmp_path / "again" / table.name).read_bytes() == table.read_bytes(), table.name
+    probe = manifest["probe"]
+    assert isinstance(probe, dict)
+    tree = runner.invoke(app, ["tree", probe["group"], "--json", "--data", str(data)])
+    assert tree.exit_code == 0, tree.output
+    found = runner.invoke(app, ["search", probe["search"]["chinese"], "--json", "--data", str(data)])
+    assert found.exit_code == 0 and probe["entities"][1] in found.stdout
+
+
+def test_registry_bods_imports_and_passes_check(tmp_path: Path, registry_files: tuple[Path, dict[str, object]]) -> None:
+    folder, manifest = registry_files
+    runner = CliRunner(env={"XMFIN_DATA": None})
+    imported = runner.invoke(app, ["import", "bods", str(folder / registry.BODS_FILE), "-o", str(tmp_path / "data")])
+    assert imported.exit_code == 0, imported.output
+    assert "0 statements not imported, 0 imported in part" in imported.output
+    checked = runner.invoke(app, ["check", "--json", "--data", str(tmp_path / "data")])
+    assert checked.exit_code == 0, checked.stdout
+    assert json.loads(checked.stdout)["problems"] == []
+    counts = manifest["counts"]
+    assert isinstance(counts, dict)
+    assert len(load(tmp_path / "data").holdings) == counts["holdings"]
+
+
+def test_registry_cache_is_keyed_by_size_seed_and_version(tmp_path: Path) -> None:
+    found = registry.cached_registry(100, 7, tmp_path)
+    stamp = found.bods.stat().st_mtime_ns
+    again = registry.cached_registry(100, 7, tmp_path)
+    assert again.folder == found.folder and again.bods.stat().st_mtime_ns == stamp
+    assert found.folder.name == f"registry-v{registry.GENERATOR_VERSION}-100-s7"
+    assert registry.cached_registry(100, 8, tmp_path).folder != found.folder
+    assert not list(tmp_path.glob(".partial*"))
+
+
+def test_registry_too_small_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="too small"):
+        registry.generate(99, tmp_path)
+
+
+def test_scale_table_marks_misses_and_failures() -> None:
+    targets = [
+        scale.Target("fast enough", 0.2, 0.5, "s"),
+        scale.Target("too slow", 1.0, 0.5, "s"),
+        scale.Target("rate", 150_000, 300_000, "holdings/s", lower_is_better=False),
+        scale.Target("broken", None, 0.5, "s", failure="failed: xmfin: error: no such command 'csv'"),
+    ]
+    lines = scale.table(targets).splitlines()
+    assert lines[0] == "| target | measured | limit | result |"
+    assert lines[2].endswith("| pass |")
+    assert lines[3].endswith("| MISS by 2.00x |")
+    assert "| 150,000 holdings/s | >= 300,000 holdings/s | MISS by 2.00x |" in lines[4]
+    assert lines[5].endswith("| - | <= 0.500 s | failed: xmfin: error: no such command 'csv' |")
+    assert [t.met for t in targets] == [True, False, False, None]
+
+
+def test_scale_reports_a_failing_command_by_its_first_line() -> None:
+    script = "import sys; sys.stderr.write('xmfin: error: no store\\nmore\\n'); sys.exit(2)"
+    (found,) = measure_together([Spec("fails", [sys.executable, "-c", script])], {}, 1)
+    assert scale.failure(found) == "failed: xmfin: error: no store"
+    (slow,) = measure_together([Spec("slow", [sys.executable, "-c", "import time; time.sleep(5)"], timeout=0.5)], {}, 1)
+    assert scale.failure(slow).startswith("did not finish: stopped after")
+
+
+def test_scale_quick_run_completes_and_reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(generate, "WORK", tmp_path / "work")
+    out = tmp_path / "scale.json"
+    assert scale.main(["--quick", "--sizes", "100", "--out", str(out)]) == 0
+    document = json.loads(out.read_text(encoding="utf-8"))
+    (size,) = document["sizes"]
+    assert size["size"] == 100
+    assert size["import_floor"]["ok"] is True and size["import_floor"]["median_inner_seconds"] > 0
+    assert size["duckdb_cte"]["ok"] is True
+    assert size["networkx"]["ok"] is True
+    names = {t["name"] for t in document["targets"]}
+    assert "import csv: holdings per second at 100" in names
+    assert "DuckDB recursive CTE / xmfin chain (same entity) at 100" in names
+    for target in document["targets"]:  # each one measured, or failed with a reason: never a crash
+        assert target["result"] in ("pass", "not measured") or target["result"].startswith(("MISS", "failed: "))
