@@ -133,6 +133,7 @@ class StoreWriter:
         self._sql: dict[str, str] = {}
         self._seq: dict[str, int] = {}
         self.counts: dict[str, int] = {}
+        self.indexed = False
 
     def __enter__(self) -> StoreWriter:
         return self
@@ -196,13 +197,24 @@ class StoreWriter:
         self._seq["problem"] = seq
         self._put("problem", (seq, codec.dumps_value(value)))
 
-    def finish(self) -> None:
-        """Index, describe and close the store, then rename it into place."""
+    def index(self) -> None:
+        """Write every row kept and build the indexes, before `finish`: an import then checks its references
+        with indexed queries (xmfin/csv_import.py) and adds what it found with `add_problem`. Records added after
+        this are not indexed: add only problems."""
+        if self.indexed:
+            return
         for table in list(self._rows):
             self._flush(table)
         self.db.execute("COMMIT")
         self.db.executescript(_INDEXES)
         self.db.execute("BEGIN")
+        self.indexed = True
+
+    def finish(self) -> None:
+        """Index, describe and close the store, then rename it into place."""
+        self.index()
+        for table in list(self._rows):
+            self._flush(table)
         counted = {f"count:{table}": str(self._seq.get(table, 0)) for table, _ in _KEYED.values()}
         self.db.executemany("INSERT INTO meta VALUES (?, ?)", sorted({**self.meta, **counted}.items()))
         self.db.execute(f"PRAGMA application_id={XMFIN_ID}")
