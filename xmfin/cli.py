@@ -1081,6 +1081,45 @@ def import_bods(
     print_import_report(import_file(file, output, force=force))
 
 
+@import_app.command("csv", cls=XmfinCommand)
+@reports_errors
+def import_csv(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            metavar="DIR", help="The tables `export -f csv -o DIR` writes.", parser=path_argument, show_default=False
+        ),
+    ],
+    store: Annotated[Path, typer.Option("--store", metavar="FILE", help="The store to write.", parser=path_argument)],
+) -> None:
+    """CSV tables (entities.csv, holdings.csv, ...) as a store, read row by row.
+
+    Each cell is checked as the same value in a data file; a bad one stops the import with its file, line and
+    column, and nothing is written. A table that is not there is empty.
+
+    Examples:
+
+      xmfin export -f csv -o tables && xmfin import csv tables --store all.xmfin
+
+      xmfin tree --up 'XW Bank' --data all.xmfin
+    """
+    from xmfin import progress
+    from xmfin.csv_import import TABLES
+    from xmfin.csv_import import import_csv as read_tables
+
+    total = sum(
+        path.stat().st_size
+        for name in (*TABLES, "former_names", "figures")
+        if (path := folder / f"{name}.csv").is_file()
+    )
+    with progress.bytes_read(total, f"importing {folder}") as advance:
+        counts = read_tables(folder, store, advance)
+    sys.stderr.write(
+        f"xmfin: wrote {store}: {count(counts.get('entity', 0), 'entity', 'entities')}, "
+        f"{count(counts.get('holding', 0), 'holding')}\n"
+    )
+
+
 store_app = typer.Typer(
     name="store",
     cls=XmfinGroup,

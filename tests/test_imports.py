@@ -1,0 +1,140 @@
+"""Getting data in without YAML: `import csv DIR --store` and `import bods FILE --store` (issue 16 item 3).
+
+A round trip through the CSV tables, and a BODS file imported into a store, give the records the folder gives,
+exactly (`export -f json`); a bad cell stops the import with its file, line and column; a progress bar shows
+only on a terminal.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import FIXTURES
+from xmfin.api import bundled_data
+from xmfin.cli import app
+from xmfin.storage.loading import check_folder
+
+VALID = sorted(
+    path.name
+    for path in FIXTURES.iterdir()
+    if path.is_dir() and not any(p.severity == "error" for p in check_folder(path)[1])
+)
+BODS_EXAMPLES = Path(__file__).parent / "bods_examples"
+
+
+def _run(argv: list[str]) -> tuple[int, str, str]:
+    result = CliRunner(env={"COLUMNS": "200", "NO_COLOR": "1", "XMFIN_DATA": None}).invoke(app, argv)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _export_json(data: Path) -> str:
+    code, out, err = _run(["export", "-f", "json", "--data", str(data)])
+    assert code == 0, err
+    return out
+
+
+@pytest.mark.parametrize("case", [*VALID, "bundled"])
+def test_csv_round_trip(case: str, tmp_path: Path) -> None:
+    folder = bundled_data() if case == "bundled" else FIXTURES / case
+    tables, store = tmp_path / "tables", tmp_path / "s.xmfin"
+    code, _, err = _run(["export", "-f", "csv", "-o", str(tables), "--data", str(folder)])
+    assert code == 0, err
+    code, _, err = _run(["import", "csv", str(tables), "--store", str(store)])
+    assert code == 0, err
+    assert _export_json(store) == _export_json(folder)
+
+
+def _tables(tmp_path: Path) -> Path:
+    tables = tmp_path / "tables"
+    code, _, err = _run(["export", "-f", "csv", "-o", str(tables), "--data", str(FIXTURES / "basic")])
+    assert code == 0, err
+    return tables
+
+
+def _edit(path: Path, line: int, column: str, cell: str) -> None:
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as stream:
+        rows = list(csv.reader(stream))
+    rows[line - 1][rows[0].index(column)] = cell
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        csv.writer(stream).writerows(rows)
+
+
+def test_csv_bad_cell_names_file_line_column(tmp_path: Path) -> None:
+    tables, store = _tables(tmp_path), tmp_path / "s.xmfin"
+    _edit(tables / "holdings.csv", 2, "stake", "150")
+    code, _, err = _run(["import", "csv", str(tables), "--store", str(store)])
+    column = 3  # owner, owned, stake
+    assert code == 1 and not store.exists()
+    assert err.strip().splitlines() == [
+        f"xmfin: error: {tables / 'holdings.csv'}:2:{column}: stake: stake 150 is out of range: a stake is a"
+        " percentage, 0 < stake <= 100"
+    ]
+    _edit(tables / "holdings.csv", 2, "stake", "")
+    _edit(tables / "holdings.csv", 2, "sources", '["a"')
+    code, _, err = _run(["import", "csv", str(tables), "--store", str(store)])
+    assert code == 1 and "holdings.csv:2:7: sources: not JSON" in err and len(err.strip().splitlines()) == 1
+
+
+def test_csv_unknown_reference_and_twice(tmp_path: Path) -> None:
+    tables, store = _tables(tmp_path), tmp_path / "s.xmfin"
+    _edit(tables / "holdings.csv", 2, "owner", "nobody-here")
+    code, _, err = _run(["import", "csv", str(tables), "--store", str(store)])
+    assert code == 1 and not store.exists()
+    assert "holdings.csv:2:1: owner 'nobody-here' is not a known entity" in err
+    tables2 = _tables(tmp_path / "two")
+    lines = (tables2 / "sources.csv").read_bytes().split(b"\r\n")
+    (tables2 / "sources.csv").write_bytes(b"\r\n".join([*lines[:2], lines[1], *lines[2:]]))
+    code, _, err = _run(["import", "csv", str(tables2), "--store", str(store)])
+    assert code == 1 and "sources.csv:3:1: the id" in err and "is taken already (by the row at line 2)" in err
+
+
+def test_csv_missing_tables_are_empty(tmp_path: Path) -> None:
+    tables, store = _tables(tmp_path), tmp_path / "s.xmfin"
+    for name in ("licences", "claims", "events", "figures", "former_names", "roles"):
+        (tables / f"{name}.csv").unlink()
+    code, _, err = _run(["import", "csv", str(tables), "--store", str(store)])
+    assert code == 0, err
+    document = json.loads(_export_json(store))
+    assert document["licences"] == [] and document["roles"] == [] and document["holdings"]
+    code, _, err = _run(["import", "csv", str(tmp_path / "nothing"), "--store", str(store)])
+    assert code == 2 and "is not a folder of CSV tables" in err
+
+
+def test_csv_leading_apostrophe_removed(tmp_path: Path) -> None:
+    tables, store = _tables(tmp_path), tmp_path / "s.xmfin"
+    _edit(tables / "entities.csv", 2, "note", "'=1+1")
+    code, _, err = _run(["import", "csv", str(tables), "--store", str(store)])
+    assert code == 0, err
+    document = json.loads(_export_json(store))
+    assert next(iter(document["entities"].values()))["note"] == "=1+1"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from xmfin import progress
+
+    quiet = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    with progress.bytes_read(1000, "importing") as advance:
+        assert advance is None
+    assert quiet.getvalue() == ""
+    shown = _Terminal()
+    monkeypatch.setattr(sys, "stderr", shown)
+    with progress.bytes_read(1000, "importing") as advance:
+        assert advance is not None
+        advance(500)
+        advance(500)
+    assert "importing" in shown.getvalue()

@@ -1,0 +1,573 @@
+"""`xmfin import csv DIR --store FILE`: the tables `xmfin export -f csv -o DIR` writes, into a store.
+
+Each table is read row by row and each row becomes one record, written straight into the store (StoreWriter):
+memory stays the same whatever the size of the tables. A cell is read back as the export wrote it: an empty
+cell is null, lists and `extra` are JSON, and one leading apostrophe (added before text a spreadsheet would run
+as a formula) is removed. Every row goes through the loader's own record builder (storage/loading.py), so a
+cell gets the checks and the messages a YAML value gets, with the file, line and column (the cell's place in
+its row, from 1) of the cell. `former_names` and `figures` rows are joined to their entity as they are read:
+they must come in the order of entities.csv, as the export writes them. A table that is not there is empty.
+
+Once every row is in, the checks that span records run as indexed queries on the store (see `check_store`);
+docs/cli.md lists them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from xmfin.errors import Problem, UsageError, XmfinError
+from xmfin.model import Location
+from xmfin.storage import loading
+from xmfin.storage.loading import FIELDS, ID_PATTERN, SECTIONS, _Mark, _Reader
+from xmfin.storage.store import StoreWriter
+from xmfin.storage.yamlread import Quoted, YList, YMap
+
+# The record tables in the order of the data files (export.RECORD_TYPES without importing the export module).
+TABLES: dict[str, str] = {
+    section: record_type for sections in SECTIONS.values() for section, (_, record_type) in sections.items()
+}
+NESTED = {"former_names": "former_name", "figures": "figure"}
+_NULL_TEXTS = frozenset({"~", "null", "Null", "NULL"})
+# The largest cell read (csv's own limit is 128 KiB; an `extra` cell can be larger).
+FIELD_LIMIT = 64 << 20
+
+
+class CsvError(XmfinError):
+    """A table that cannot be read: a bad cell, an unknown column, text that is not CSV (exit 1)."""
+
+
+class _Table:
+    """One CSV table read row by row: its header, and each row as (line, cells) with the line it starts on."""
+
+    def __init__(self, folder: Path, name: str, label: str) -> None:
+        self.path = folder / f"{name}.csv"
+        self.file = os.path.join(label, f"{name}.csv")
+        self.stream: TextIO | None = None
+        self.header: list[str] = []
+        self.done = False
+
+    def open(self, progress: Callable[[int], None] | None) -> bool:
+        """Open the table (False when it is not there: an empty table) and read its header."""
+        try:
+            raw = open(self.path, "rb")  # noqa: SIM115 - closed by close()
+        except FileNotFoundError:
+            self.done = True
+            return False
+        except OSError as error:
+            raise UsageError(f"cannot read {self.file}: {error.strerror or error}") from None
+        if not self.path.is_file():
+            raw.close()
+            raise UsageError(f"{self.file} is not a regular file")
+        counted = _Counted(raw, progress) if progress is not None else raw
+        self.stream = _text_stream(counted)
+        self.reader = csv.reader(self.stream, strict=True)
+        first = self.next_row()
+        if first is None:
+            self.done = True
+            return True
+        line, header = first
+        if header and header[0].startswith("\ufeff"):  # written with --excel
+            header[0] = header[0][1:]
+        self.header = header
+        self.header_line = line
+        return True
+
+    def next_row(self) -> tuple[int, list[str]] | None:
+        """The next row and the line it starts on, or None at the end."""
+        assert self.stream is not None
+        start = self.reader.line_num + 1
+        try:
+            row = next(self.reader)
+        except StopIteration:
+            self.done = True
+            return None
+        except csv.Error as error:
+            raise CsvError(f"{self.file}:{self.reader.line_num}: not valid CSV: {error}") from None
+        except UnicodeDecodeError as error:
+            raise CsvError(
+                f"{self.file}:{self.reader.line_num + 1}: not UTF-8 text (byte {error.start} of the line)"
+            ) from None
+        return start, row
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        while not self.done:
+            found = self.next_row()
+            if found is None:
+                return
+            if found[1]:  # csv gives a blank line as an empty row
+                yield found
+
+    def close(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
+
+
+def _text_stream(raw: Any) -> TextIO:
+    import io
+
+    return io.TextIOWrapper(raw, encoding="utf-8", newline="")
+
+
+class _Counted:
+    """A binary file that tells `progress` how many bytes were read."""
+
+    def __init__(self, raw: Any, progress: Callable[[int], None]) -> None:
+        self.raw = raw
+        self.progress = progress
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return False
+
+    def seekable(self) -> bool:
+        return False
+
+    @property
+    def closed(self) -> bool:
+        return bool(self.raw.closed)
+
+    def read(self, size: int = -1) -> bytes:
+        data: bytes = self.raw.read(size)
+        self.progress(len(data))
+        return data
+
+    def read1(self, size: int = -1) -> bytes:
+        return self.read(size)
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def flush(self) -> None:
+        pass
+
+
+def _text_cell(cell: str) -> str:
+    """The text a cell holds: one leading apostrophe (the export's mark of text) removed."""
+    return cell[1:] if cell.startswith("'") else cell
+
+
+def _scalar(cell: str) -> str:
+    """A cell as the loader reads a plain YAML scalar: 'null' and '~' stay text (quoted)."""
+    text = _text_cell(cell)
+    return Quoted(text) if text in _NULL_TEXTS else text
+
+
+def _yaml_value(value: Any, mark: _Mark) -> Any:
+    """A JSON value as the YAML reader gives it (text quoted, numbers and booleans as plain scalars), with every
+    mark at the cell: the loader then converts it exactly as it converts the same value in a data file."""
+    if isinstance(value, dict):
+        mapping = YMap(mark.line, mark.column)
+        for key, item in value.items():
+            mapping[str(key)] = _yaml_value(item, mark)
+            mapping.key_marks[str(key)] = mark
+            mapping.value_marks[str(key)] = mark
+        return mapping
+    if isinstance(value, list):
+        items = YList(mark.line, mark.column)
+        for item in value:
+            items.append(_yaml_value(item, mark))
+            items.item_marks.append(mark)
+        return items
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return Quoted(str(value))
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+class _CsvReader(_Reader):
+    """The loader's record builder, with the header of each table read (for the columns of problems)."""
+
+    def __init__(self, folder: Path, label: str) -> None:
+        super().__init__(folder, label)
+        self.headers: dict[str, list[str]] = {}
+
+
+class _Rows:
+    """Turns the rows of one table into records through the loader's builder, raising CsvError at the first
+    bad cell."""
+
+    def __init__(self, reader: _CsvReader, table: _Table, record_type: str) -> None:
+        self.reader = reader
+        reader.headers[table.file] = table.header
+        self.table = table
+        self.record_type = record_type
+        self.fields = FIELDS[record_type]
+        known = set(self.fields) | {"quotes"}
+        if record_type in NESTED.values():
+            known.add("entity")
+        keyed = record_type in ("source", "group", "entity", "family", "category")
+        if keyed:
+            known.add("id")
+        self.keyed = keyed
+        for index, name in enumerate(table.header, start=1):
+            if name not in known:
+                from xmfin.errors import did_you_mean
+
+                hint = did_you_mean(name, sorted(known)) or f" (columns: {', '.join(sorted(known))})"
+                raise CsvError(f"{table.file}:{table.header_line}:{index}: unknown column '{name}'{hint}")
+        if len(set(table.header)) != len(table.header):
+            twice = next(name for name in table.header if table.header.count(name) > 1)
+            raise CsvError(f"{table.file}:{table.header_line}: the column '{twice}' is there twice")
+        if keyed and "id" not in table.header:
+            raise CsvError(f"{table.file}:{table.header_line}: no 'id' column")
+        self.kinds = [self.fields[name].kind if name in self.fields else name for name in table.header]
+
+    def mapping(self, line: int, cells: list[str]) -> tuple[YMap, dict[str, str]]:
+        """A row as the YAML mapping of its record (without nested records), and its plain cells by column."""
+        table = self.table
+        if len(cells) != len(table.header):
+            raise CsvError(f"{table.file}:{line}: {len(cells)} cells where the header has {len(table.header)} columns")
+        item = YMap(line - 1, 0)
+        plain: dict[str, str] = {}
+        quotes: Any = None
+        for column, (name, kind, cell) in enumerate(zip(table.header, self.kinds, cells, strict=True)):
+            if cell == "":
+                continue
+            mark = _Mark(line - 1, column)
+            if name in ("id", "entity"):
+                plain[name] = _text_cell(cell)
+                continue
+            if kind in ("citations", "texts", "ids", "any", "quotes"):
+                value = self.json_cell(cell, line, column, name)
+                if name == "quotes":
+                    quotes = (value, mark)
+                    continue
+                value = _yaml_value(value, mark)
+            elif kind in ("number", "stake", "bound", "bool"):
+                value = cell  # a number or true/false, as the export writes it (never with an apostrophe)
+            else:
+                value = _scalar(cell)
+            item[name] = value
+            item.key_marks[name] = mark
+            item.value_marks[name] = mark
+        if quotes is not None:
+            value, mark = quotes
+            # Quotes are written in data files among the sources they quote: {source, quote, at} mappings.
+            cited = item.get("sources")
+            if not isinstance(cited, YList):
+                cited = YList(mark.line, mark.column)
+                if "sources" in item:
+                    cited.append(item["sources"])
+                    cited.item_marks.append(item.value_marks["sources"])
+            quoted = _yaml_value(value, mark)
+            if not isinstance(quoted, YList):
+                raise CsvError(f"{table.file}:{line}:{mark.column + 1}: quotes: must be a JSON list of quotes")
+            for quote in quoted:
+                cited.append(quote)
+                cited.item_marks.append(mark)
+            item["sources"] = cited
+            item.key_marks.setdefault("sources", mark)
+            item.value_marks["sources"] = mark
+        return item, plain
+
+    def json_cell(self, cell: str, line: int, column: int, name: str) -> Any:
+        text = _text_cell(cell)
+        try:
+            value = json.loads(text, parse_constant=_refuse_constant)
+        except (ValueError, RecursionError) as error:
+            why = error.msg if isinstance(error, json.JSONDecodeError) else str(error) or "nested too deeply"
+            raise CsvError(f"{self.table.file}:{line}:{column + 1}: {name}: not JSON ({why})") from None
+        if name != "extra" and not isinstance(value, list):
+            value = [value] if isinstance(value, str) else value
+        return value
+
+    def build(self, item: YMap, line: int, record_id: str | None = None, nested: Any = None) -> Any:
+        """The record of a row (nested: its former names and figures as YAML lists), or CsvError."""
+        if nested:
+            for key, value in nested.items():
+                item[key] = value
+                item.key_marks[key] = item.value_marks[key] = _Mark(value.line, value.column)
+        reader = self.reader
+        before = len(reader.problems)
+        record = reader.build(self.table.file, self.record_type, item, _Mark(line - 1, 0), record_id)
+        reader.origins.clear()
+        found = [p for p in reader.problems[before:] if p.severity == "error"]
+        if found or record is None:
+            del reader.problems[before:]
+            raise CsvError(_cell_message(found[0]) if found else f"{self.table.file}:{line}: not a record")
+        return record
+
+
+def _cell_message(problem: Problem) -> str:
+    return f"{problem.loc.file}:{problem.loc.line}:{problem.loc.column}: {problem.message}"
+
+
+def _check_id(table: _Table, line: int, plain: dict[str, str], key: str, what: str) -> str:
+    found = plain.get(key)
+    column = table.header.index(key) + 1
+    if found is None:
+        raise CsvError(f"{table.file}:{line}:{column}: {what} needs '{key}'")
+    if ID_PATTERN.fullmatch(found) is None:
+        try:
+            loading._id(found)
+        except loading._Invalid as error:
+            raise CsvError(f"{table.file}:{line}:{column}: {what} id {error}") from None
+    return found
+
+
+class _Nested:
+    """The rows of former_names.csv or figures.csv, read alongside entities.csv: the rows of one entity at a time."""
+
+    def __init__(self, reader: _CsvReader, table: _Table, record_type: str) -> None:
+        self.table = table
+        self.rows = _Rows(reader, table, record_type) if table.stream is not None and table.header else None
+        if self.rows is not None and "entity" not in table.header:
+            raise CsvError(f"{table.file}:{table.header_line}: no 'entity' column")
+        self.iterator = table.rows() if self.rows is not None else iter(())
+        self.pending: tuple[int, YMap, str] | None = None
+        self.advance()
+
+    def advance(self) -> None:
+        found = next(self.iterator, None)
+        if found is None or self.rows is None:
+            self.pending = None
+            return
+        line, cells = found
+        item, plain = self.rows.mapping(line, cells)
+        entity = _check_id(self.table, line, plain, "entity", self.rows.record_type.replace("_", " "))
+        self.pending = (line, item, entity)
+
+    def of(self, entity: str) -> YList | None:
+        """The YAML list of the nested records of entity (the rows that come next with its id), or None."""
+        if self.pending is None or self.pending[2] != entity:
+            return None
+        items = YList(self.pending[0] - 1, 0)
+        while self.pending is not None and self.pending[2] == entity:
+            line, item, _ = self.pending
+            items.append(item)
+            items.item_marks.append(_Mark(line - 1, 0))
+            self.advance()
+        return items
+
+    def leftover(self) -> None:
+        """CsvError for a row whose entity was not the next in entities.csv (or is not there at all)."""
+        if self.pending is not None:
+            line, _, entity = self.pending
+            column = self.table.header.index("entity") + 1
+            raise CsvError(
+                f"{self.table.file}:{line}:{column}: entity '{entity}' is not in entities.csv, or not in its order "
+                "(rows of one entity come together, in the order of entities.csv, as `export -f csv` writes them)"
+            )
+
+
+def import_csv(
+    folder: Path, output: Path, progress: Callable[[int], None] | None = None, label: str | None = None
+) -> dict[str, int]:
+    """The CSV tables in folder as a store at output (whole or not at all); the records written by table."""
+    from xmfin.storage.building import check_output
+
+    try:
+        if not folder.is_dir():
+            raise UsageError(f"'{folder}' is not a folder of CSV tables")
+    except OSError as error:
+        raise UsageError(f"'{folder}': {error.strerror or error}") from None
+    check_output(output)
+    shown = str(folder) if label is None else label
+    old_limit = csv.field_size_limit(FIELD_LIMIT)
+    reader = _CsvReader(folder, shown)
+    try:
+        with StoreWriter(output, {"label": str(output), "from": "csv"}) as writer:
+            for section, record_type in TABLES.items():
+                if section == "entities":
+                    _entities(folder, shown, reader, writer, progress)
+                else:
+                    _records(folder, shown, section, record_type, reader, writer, progress)
+            try:
+                writer.index()
+            except sqlite3.IntegrityError:  # a unique index refused a second record with one id
+                raise CsvError(_cell_message(_duplicates(writer.db, reader.headers)[0]) + ": nothing written") from None
+            problems = check_store(writer.db, reader.headers)
+            errors = [p for p in problems if p.severity == "error"]
+            if errors:
+                more = f" ({len(errors) - 1} more problems found)" if len(errors) > 1 else ""
+                raise CsvError(f"{_cell_message(errors[0])}{more}: nothing written")
+            for problem in problems:
+                writer.add_problem(problem)
+            writer.finish()
+            return dict(writer.counts)
+    finally:
+        csv.field_size_limit(old_limit)
+        loading._forget_memos()
+
+
+def _records(
+    folder: Path,
+    label: str,
+    section: str,
+    record_type: str,
+    reader: _CsvReader,
+    writer: StoreWriter,
+    progress: Callable[[int], None] | None,
+) -> None:
+    table = _Table(folder, section, label)
+    try:
+        if not table.open(progress) or not table.header:
+            return
+        rows = _Rows(reader, table, record_type)
+        add = writer.add
+        for line, cells in table.rows():
+            item, plain = rows.mapping(line, cells)
+            record_id = _check_id(table, line, plain, "id", record_type) if rows.keyed else None
+            add(rows.build(item, line, record_id))
+    finally:
+        table.close()
+
+
+def _entities(
+    folder: Path, label: str, reader: _CsvReader, writer: StoreWriter, progress: Callable[[int], None] | None
+) -> None:
+    tables = {name: _Table(folder, name, label) for name in ("entities", *NESTED)}
+    try:
+        for table in tables.values():
+            table.open(progress)
+        nested = {name: _Nested(reader, tables[name], record_type) for name, record_type in NESTED.items()}
+        table = tables["entities"]
+        if table.header:
+            rows = _Rows(reader, table, "entity")
+            for line, cells in table.rows():
+                item, plain = rows.mapping(line, cells)
+                entity_id = _check_id(table, line, plain, "id", "entity")
+                parts = {name: found for name, part in nested.items() if (found := part.of(entity_id)) is not None}
+                writer.add(rows.build(item, line, entity_id, parts))
+        for part in nested.values():
+            part.leftover()
+    finally:
+        for table in tables.values():
+            table.close()
+
+
+# -- the checks that span records, as indexed queries on the store ----------------------------------------
+
+# (key, what it must name, query giving (seq, rec, value) of each record whose reference names nothing there).
+_REFERENCES: tuple[tuple[str, str, str], ...] = (
+    (
+        "root",
+        "entity",
+        "SELECT seq, rec, json_extract(rec, '$[2]') AS v FROM grp WHERE v NOT IN (SELECT id FROM entity)",
+    ),
+    ("owner", "entity", "SELECT seq, rec, owner FROM holding WHERE owner NOT IN (SELECT id FROM entity)"),
+    ("owned", "entity", "SELECT seq, rec, owned FROM holding WHERE owned NOT IN (SELECT id FROM entity)"),
+    (
+        "nominee_for",
+        "entity",
+        "SELECT seq, rec, json_extract(rec, '$[15]') AS v FROM holding"
+        " WHERE v IS NOT NULL AND v NOT IN (SELECT id FROM entity)",
+    ),
+    ("holder", "entity", "SELECT seq, rec, holder FROM role WHERE holder NOT IN (SELECT id FROM entity)"),
+    ("of", "entity", "SELECT seq, rec, of FROM role WHERE of NOT IN (SELECT id FROM entity)"),
+    (
+        "entities",
+        "entity",
+        "SELECT e.seq, e.rec, x.entity FROM event_entity x JOIN event e ON e.seq = x.event"
+        " WHERE x.entity NOT IN (SELECT id FROM entity)",
+    ),
+    (
+        "family",
+        "family",
+        "SELECT seq, rec, json_extract(rec, '$[1]') AS v FROM category WHERE v NOT IN (SELECT id FROM family)",
+    ),
+    ("holder", "entity", "SELECT seq, rec, holder FROM licence WHERE holder NOT IN (SELECT id FROM entity)"),
+    (
+        "category",
+        "category",
+        "SELECT seq, rec, json_extract(rec, '$[1]') AS v FROM licence WHERE v NOT IN (SELECT id FROM category)",
+    ),
+    ("group", "group", "SELECT seq, rec, grp FROM claim WHERE grp NOT IN (SELECT id FROM grp)"),
+    (
+        "family",
+        "family",
+        "SELECT seq, rec, json_extract(rec, '$[1]') AS v FROM claim WHERE v NOT IN (SELECT id FROM family)",
+    ),
+)
+# Where each table's records keep their sources (the place in its codec array), for the check of citations.
+_SOURCES_AT = {"entity": 10, "holding": 6, "role": 5, "event": 3, "licence": 7, "claim": 3}
+# Of each problem found, at most this many of a kind are reported (the first by place in the tables).
+_LIMIT = 20
+
+
+def _location(rec: str) -> Location:
+    from xmfin.storage import codec
+
+    values = codec.loads_value(rec)
+    file, line, column = values[-1]
+    return Location(str(file), int(line), int(column))
+
+
+_KEYED_TABLES = ("source", "grp", "entity", "family", "category")
+
+
+def _duplicates(db: sqlite3.Connection, headers: dict[str, list[str]]) -> list[Problem]:
+    """The records whose id an earlier record of the same table has (after the unique indexes refused them)."""
+    found: list[Problem] = []
+    with contextlib.suppress(sqlite3.Error):
+        db.execute("ROLLBACK")
+    for table in _KEYED_TABLES:
+        db.execute(f"CREATE INDEX IF NOT EXISTS twice_{table} ON {table}(id)")
+        rows = db.execute(
+            f"SELECT a.rec, b.rec, a.id FROM {table} a JOIN {table} b ON a.id = b.id AND b.seq > a.seq"
+            f" ORDER BY b.seq LIMIT {_LIMIT}"
+        ).fetchall()
+        for first, second, key in rows:
+            where, there = _location(first), _location(second)
+            column = headers.get(there.file, ["id"]).index("id") + 1 if "id" in headers.get(there.file, []) else 1
+            found.append(
+                Problem(
+                    Location(there.file, there.line, column),
+                    "error",
+                    f"the id '{key}' is taken already (by the row at line {where.line})",
+                )
+            )
+    return found
+
+
+def check_store(db: sqlite3.Connection, headers: dict[str, list[str]]) -> list[Problem]:
+    """The checks that span records, on a store's indexed tables: every reference (a group's root, a
+    holding's owner, owned and nominee_for, a role's holder and entity, an event's entities, a licence's
+    holder and category, a category's family, a claim's group and family, every cited source) names a record
+    that is there; no two records of a table have one id; no entity holds itself. The problems come in the
+    order of the tables, at most _LIMIT of each kind."""
+    problems: list[Problem] = []
+
+    def error(rec: str, message: str, key: str = "id") -> None:
+        where = _location(rec)
+        header = headers.get(where.file, [])
+        column = header.index(key) + 1 if key in header else where.column
+        problems.append(Problem(Location(where.file, where.line, column), "error", message))
+
+    for key, what, query in _REFERENCES:
+        for _, rec, value in db.execute(f"{query} ORDER BY 1 LIMIT {_LIMIT}").fetchall():
+            error(rec, f"{key} '{value}' is not a known {what}", key)
+    for _, rec in db.execute(f"SELECT seq, rec FROM holding WHERE owner = owned ORDER BY seq LIMIT {_LIMIT}"):
+        owner = json.loads(rec)[0]
+        error(rec, f"'{owner}' cannot hold itself: correct the owner or the owned", "owned")
+    for table, at in _SOURCES_AT.items():
+        query = (
+            f"SELECT t.seq, t.rec, s.value FROM {table} t, json_each(t.rec, '$[{at}]') s"
+            " WHERE s.value NOT IN (SELECT id FROM source)"
+            f" ORDER BY t.seq LIMIT {_LIMIT}"
+        )
+        for _, rec, value in db.execute(query).fetchall():
+            error(rec, f"sources '{value}' is not a known source", "sources")
+    return problems
