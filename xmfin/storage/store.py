@@ -172,6 +172,23 @@ class StoreWriter:
             for entity in dict.fromkeys(record.entities):
                 self._put("event_entity", (entity, seq))
 
+    def add_encoded(self, table: str, keys: tuple[Any, ...], rec: str, labels: Iterable[tuple[int, str]] = ()) -> None:
+        """A record its maker encoded itself (codec's JSON text of its fields, `rec`), with its table's key
+        columns (`keys`, as `add` takes them from the record) and, for an entity, its labels (labels_of): the
+        rows `add` writes, without making the record first (csv_import's fast path). Not for events."""
+        seq = self._seq.get(table, 0) + 1
+        self._seq[table] = seq
+        self.counts[table] = seq
+        self._put(table, (seq, *keys, rec))
+        if labels:
+            entity = keys[0]
+            rows = self._rows.get("label")
+            if rows is None or len(rows) >= BATCH:
+                for kind, folded in labels:
+                    self._put("label", (None, entity, kind, folded))
+            else:
+                rows.extend([(None, entity, kind, folded) for kind, folded in labels])
+
     def add_all(self, data: Dataset) -> None:
         """Every record of a dataset, in the order of its files."""
         for section in (
