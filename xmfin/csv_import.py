@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import json
 import os
 import sqlite3
@@ -23,11 +24,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from xmfin.dates import DateError, parse_date
 from xmfin.errors import Problem, UsageError, XmfinError
 from xmfin.model import Location
 from xmfin.storage import loading
-from xmfin.storage.loading import FIELDS, ID_PATTERN, SECTIONS, _Mark, _Reader
-from xmfin.storage.store import StoreWriter
+from xmfin.storage.loading import FIELDS, ID_PATTERN, RECORD_CLASSES, SECTIONS, _Mark, _Reader
+from xmfin.storage.store import ID_LABEL, NAME_LABEL, StoreWriter
 from xmfin.storage.yamlread import Quoted, YList, YMap
 
 # The record tables in the order of the data files (export.RECORD_TYPES without importing the export module).
@@ -202,6 +204,7 @@ class _CsvReader(_Reader):
     def __init__(self, folder: Path, label: str) -> None:
         super().__init__(folder, label)
         self.headers: dict[str, list[str]] = {}
+        self.slow = 0  # rows read by the loader's path
 
 
 class _Rows:
@@ -300,6 +303,7 @@ class _Rows:
                 item[key] = value
                 item.key_marks[key] = item.value_marks[key] = _Mark(value.line, value.column)
         reader = self.reader
+        reader.slow += 1
         before = len(reader.problems)
         record = reader.build(self.table.file, self.record_type, item, _Mark(line - 1, 0), record_id)
         reader.origins.clear()
@@ -349,6 +353,10 @@ class _Nested:
         entity = _check_id(self.table, line, plain, "entity", self.rows.record_type.replace("_", " "))
         self.pending = (line, item, entity)
 
+    def next_is(self, entity: str) -> bool:
+        """Whether the next rows are those of entity."""
+        return self.pending is not None and self.pending[2] == entity
+
     def of(self, entity: str) -> YList | None:
         """The YAML list of the nested records of entity (the rows that come next with its id), or None."""
         if self.pending is None or self.pending[2] != entity:
@@ -375,7 +383,9 @@ class _Nested:
 def import_csv(
     folder: Path, output: Path, progress: Callable[[int], None] | None = None, label: str | None = None
 ) -> dict[str, int]:
-    """The CSV tables in folder as a store at output (whole or not at all); the records written by table."""
+    """The CSV tables in folder as a store at output (whole or not at all); the records written by table, and
+    under `slow` how many rows took the loader's path (a row the fast path does not read: quotes, former names
+    or figures, a bad cell)."""
     from xmfin.storage.building import check_output
 
     try:
@@ -406,7 +416,7 @@ def import_csv(
             for problem in problems:
                 writer.add_problem(problem)
             writer.finish()
-            return dict(writer.counts)
+            return {**writer.counts, "slow": reader.slow}
     finally:
         csv.field_size_limit(old_limit)
         loading._forget_memos()
@@ -427,7 +437,14 @@ def _records(
             return
         rows = _Rows(reader, table, record_type)
         add = writer.add
+        fast = _Fast(writer, record_type, table) if record_type in _KEYS else None
         for line, cells in table.rows():
+            if fast is not None:
+                try:
+                    fast.add(line, cells)
+                    continue
+                except (_Slow, KeyError):
+                    pass
             item, plain = rows.mapping(line, cells)
             record_id = _check_id(table, line, plain, "id", record_type) if rows.keyed else None
             add(rows.build(item, line, record_id))
@@ -446,7 +463,16 @@ def _entities(
         table = tables["entities"]
         if table.header:
             rows = _Rows(reader, table, "entity")
+            fast = _Fast(writer, "entity", table)
+            at = table.header.index("id")
             for line, cells in table.rows():
+                entity_id = cells[at] if len(cells) > at else ""
+                if not any(part.next_is(entity_id) for part in nested.values()):
+                    try:
+                        fast.add(line, cells)
+                        continue
+                    except (_Slow, KeyError):
+                        pass
                 item, plain = rows.mapping(line, cells)
                 entity_id = _check_id(table, line, plain, "id", "entity")
                 parts = {name: found for name, part in nested.items() if (found := part.of(entity_id)) is not None}
@@ -456,6 +482,215 @@ def _entities(
     finally:
         for table in tables.values():
             table.close()
+
+
+# -- the fast path: a row straight to the store's JSON text -------------------------------------------------
+
+
+class _Slow(Exception):
+    """A row the fast path does not read: the loader's builder reads it (and says what is wrong with it)."""
+
+
+_REQUIRED = object()
+_TRUTH = {**dict.fromkeys(loading._TRUE, True), **dict.fromkeys(loading._FALSE, False)}
+_DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+# The key columns of each table, by their place among the record's fields (store._KEYED).
+_KEYS = {
+    "source": ("source", ("id",)),
+    "group": ("grp", ("id",)),
+    "entity": ("entity", ("id",)),
+    "holding": ("holding", ("owner", "owned")),
+    "role": ("role", ("holder", "of")),
+    "family": ("family", ("id",)),
+    "category": ("category", ("id",)),
+    "licence": ("licence", ("holder",)),
+    "claim": ("claim", ("group",)),
+}
+_STRING = json.encoder.encode_basestring  # a text as JSON, as the codec writes it (ensure_ascii=False)
+
+
+class _Memo(dict[str, Any]):
+    """convert through a memo of the cells seen (ids, dates, stakes and codes come back row after row): the
+    encoder looks a cell up itself (`memo[x] if x in memo else memo.convert(x)`), a call only when it is new."""
+
+    def __init__(self, convert: Callable[[str], Any]) -> None:
+        self.convert_new = convert
+
+    def convert(self, cell: str) -> Any:
+        try:
+            found = self.convert_new(cell)
+        except (loading._Invalid, DateError, ValueError, _Slow):
+            raise _Slow from None
+        if len(self) < 1 << 16:
+            self[cell] = found
+        return found
+
+
+def _memoized(convert: Callable[[str], Any]) -> _Memo:
+    return _Memo(convert)
+
+
+def _valid_id(cell: Any) -> str:
+    if type(cell) is not str or _ID_MATCH(cell) is None:
+        raise _Slow
+    return cell
+
+
+_ID_MATCH = ID_PATTERN.fullmatch
+
+
+def _json_list(cell: str) -> list[Any]:
+    try:
+        value = json.loads(cell)
+    except ValueError:
+        raise _Slow from None
+    if type(value) is not list:
+        raise _Slow
+    return value
+
+
+_CITATIONS = _memoized(lambda cell: _DUMPS(list(dict.fromkeys([_valid_id(v) for v in _json_list(cell)]))))
+
+
+def _cell_converter(kind: str) -> Callable[[str], str] | _Memo | dict[str, str]:
+    """cell -> the JSON text the store keeps for a field of this kind (a function, a _Memo of such texts, or a
+    dict of the only cells allowed); _Slow (or KeyError) for anything the fast path does not read."""
+    if kind == "text":
+        return lambda cell: _STRING(cell[1:] if cell.startswith("'") else cell)
+    if kind == "id":  # most ids are new to a table (a memo of them missed nine times in ten)
+        return lambda cell: _STRING(_valid_id(cell))
+    if kind == "date":
+        return _memoized(lambda cell: _STRING((parse_date(cell) if len(cell) <= 12 else loading._date(cell)).text))
+    if kind in ("stake", "bound", "number", "jurisdiction"):
+        convert = loading._CONVERTERS[kind]
+        return _memoized(lambda cell: _DUMPS(convert(cell)))
+    if kind == "bool":
+        return {cell: "true" if truth else "false" for cell, truth in _TRUTH.items()}
+    if kind.startswith("choice:"):
+        return {choice: _STRING(choice) for choice in kind.split(":", 1)[1].split("|")}
+    if kind == "citations":  # a source named twice is one source
+        return _CITATIONS
+    if kind == "ids":
+        return _memoized(lambda cell: _DUMPS([_valid_id(v) for v in _json_list(cell)]))
+    if kind == "texts":
+        return lambda cell: _DUMPS([v if type(v) is str else _slow() for v in _json_list(_text_cell(cell))])
+    if kind == "any":
+
+        def plain(cell: str) -> str:
+            try:
+                return _DUMPS(json.loads(_text_cell(cell)))
+            except ValueError:  # not JSON, or a number JSON cannot hold
+                raise _Slow from None
+
+        return plain
+    return lambda cell: _slow()  # quotes, nested records: the loader's path
+
+
+def _slow() -> Any:
+    raise _Slow
+
+
+_QUOTE_KEYS = frozenset({"source", "quote", "at"})
+
+
+def _cited(sources: str, quotes: str) -> tuple[str, str]:
+    """The JSON texts of a record's sources and quotes from its two cells: the sources named, then those only
+    quoted; the quotes in the order of their sources (loading._Reader.convert of `citations`)."""
+    if not quotes:
+        return (
+            _CITATIONS[sources] if sources in _CITATIONS else _CITATIONS.convert(sources)
+        ) if sources else "[]", "[]"
+    ids = [_valid_id(v) for v in _json_list(sources)] if sources else []
+    given = _json_list(_text_cell(quotes))
+    for quote in given:
+        if type(quote) is not dict or not quote.keys() <= _QUOTE_KEYS or "source" not in quote:
+            raise _Slow
+        _valid_id(quote["source"])
+        if any(type(quote.get(key)) not in (str, type(None)) for key in ("quote", "at")):
+            raise _Slow
+    order = {source: n for n, source in enumerate(dict.fromkeys([*ids, *(q["source"] for q in given)]))}
+    ordered = sorted(given, key=lambda quote: order[quote["source"]])
+    return _DUMPS(list(order)), _DUMPS([[q["source"], q.get("quote"), q.get("at")] for q in ordered])
+
+
+def _fast_encoder(record_type: str, table: _Table) -> Callable[[int, list[str]], str]:
+    """A row -> its record as the store's codec writes it (codec.dumps: the fields in order, dates as text,
+    lists as arrays, the location last), made of each cell's JSON text; _Slow or KeyError where it does not
+    apply. Written out as one expression per field (as model.maker writes out a class's maker)."""
+    cls = RECORD_CLASSES[record_type]
+    header = table.header
+    namespace: dict[str, Any] = {"_Slow": _Slow, "_slow": _slow, "WIDTH": len(header)}
+    namespace["FILE"] = _STRING(table.file)
+    parts = []
+    quoted = "quotes" in header and "sources" in FIELDS[record_type]
+    if quoted:  # sources and quotes are read together, as the loader reads `sources` with quotes among them
+        namespace["CITED"] = _cited
+        source_cell = f"cells[{header.index('sources')}]" if "sources" in header else "''"
+        prelude = f"    cited = CITED({source_cell}, cells[{header.index('quotes')}])\n"
+    else:
+        prelude = ""
+    for n, f in enumerate(dataclasses.fields(cls)):
+        if f.name == "loc":
+            continue
+        if quoted and f.name in ("sources", "quotes"):
+            parts.append("cited[0]" if f.name == "sources" else "cited[1]")
+            continue
+        spec = FIELDS[record_type].get(f.name)
+        kind = "id" if f.name == "id" else spec.kind if spec is not None else f.name
+        convert = namespace[f"c{n}"] = _cell_converter(kind)
+        if f.default is dataclasses.MISSING:
+            otherwise = "_slow()"
+        else:
+            namespace[f"d{n}"] = _DUMPS([] if isinstance(f.default, tuple) else f.default)
+            otherwise = f"d{n}"
+        if f.name not in header:
+            parts.append(otherwise)
+            continue
+        cell = f"(x := cells[{header.index(f.name)}])"
+        if isinstance(convert, _Memo):
+            parts.append(f"((c{n}[x] if x in c{n} else c{n}.convert(x)) if {cell} else {otherwise})")
+        elif isinstance(convert, dict):
+            parts.append(f"(c{n}[x] if {cell} else {otherwise})")
+        else:
+            parts.append(f"(c{n}(x) if {cell} else {otherwise})")
+    source = (
+        "def encode(line, cells):\n"
+        "    if len(cells) != WIDTH:\n"
+        "        raise _Slow\n"
+        f"{prelude}"
+        f"    return '[' + ','.join(({', '.join(parts)}, '[' + FILE + ',' + str(line) + ',1]')) + ']'\n"
+    )
+    exec(source, namespace)
+    encode: Callable[[int, list[str]], str] = namespace["encode"]
+    return encode
+
+
+class _Fast:
+    """The fast path of one table: each row's record text straight from its cells, with its key columns."""
+
+    def __init__(self, writer: StoreWriter, record_type: str, table: _Table) -> None:
+        self.writer = writer
+        self.encode = _fast_encoder(record_type, table)
+        self.table, names = _KEYS[record_type]
+        self.keys = [table.header.index(name) if name in table.header else -1 for name in names]
+        self.entity = record_type == "entity"
+        if self.entity:
+            self.names = [table.header.index(name) if name in table.header else -1 for name in ("name", "name_zh")]
+            self.aliases = table.header.index("aliases") if "aliases" in table.header else -1
+
+    def add(self, line: int, cells: list[str]) -> None:
+        """Add a row; _Slow or KeyError (and nothing added) when the fast path does not read it."""
+        rec = self.encode(line, cells)
+        keys = tuple(cells[n] for n in self.keys)
+        if not self.entity:
+            self.writer.add_encoded(self.table, keys, rec)
+            return
+        name, name_zh = (_text_cell(cells[n]) if n >= 0 and cells[n] else "" for n in self.names)
+        names = [name, *([name_zh] if name_zh else [])]
+        if self.aliases >= 0 and cells[self.aliases]:
+            names.extend(json.loads(_text_cell(cells[self.aliases])))  # read once already by encode
+        labels = [(ID_LABEL, keys[0].casefold()), *((NAME_LABEL, n.casefold()) for n in dict.fromkeys(names))]
+        self.writer.add_encoded("entity", keys, rec, labels)
 
 
 # -- the checks that span records, as indexed queries on the store ----------------------------------------
