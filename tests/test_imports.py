@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -150,3 +151,71 @@ def test_csv_fast_path_reads_plain_rows(tmp_path: Path) -> None:
     assert code == 0, err
     counts = import_csv(tables, tmp_path / "s.xmfin")
     assert 0 < counts["slow"] < counts["holding"] / 2
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in BODS_EXAMPLES.glob("*.json")))
+def test_bods_store_import_equals_folder_import(example: str, tmp_path: Path) -> None:
+    """The same records, the same notices, the same warnings from `check`, as the folder import."""
+    source = BODS_EXAMPLES / example
+    folder, store = tmp_path / "folder", tmp_path / "s.xmfin"
+    code, _, folder_err = _run(["import", "bods", str(source), "-o", str(folder)])
+    assert code == 0, folder_err
+    code, _, store_err = _run(["import", "bods", str(source), "--store", str(store)])
+    assert code == 0, store_err
+    assert folder_err.splitlines()[:-1] == store_err.splitlines()[:-1]
+    assert store_err.splitlines()[-1] == folder_err.splitlines()[-1].replace(str(folder), str(store))
+    assert _export_json(store) == _export_json(folder)
+    checks = [_run(["check", "--data", str(data), "--json"]) for data in (folder, store)]
+    found = [[(p["severity"], p["message"]) for p in json.loads(out)["problems"]] for _, out, _ in checks]
+    assert sorted(found[0]) == sorted(found[1])
+
+
+def test_bods_store_import_of_an_xmfin_export(tmp_path: Path) -> None:
+    """An xmfin export's annotations restore its records, checked as the folder import checks them."""
+    exported, store = tmp_path / "all.json", tmp_path / "s.xmfin"
+    code, _, err = _run(["export", "-f", "bods", "-o", str(exported), "--data", str(bundled_data())])
+    assert code == 0, err
+    code, _, err = _run(["import", "bods", str(exported), "--store", str(store)])
+    assert code == 0, err
+    assert f"wrote {store}:" in err
+    assert _export_json(store) == _export_json(bundled_data())
+
+
+STREAMED = {
+    "lines": '{"a": 1}\n{"b": [1, 2]}\n\n[{"c": 3}, {"d": 4}]\n',
+    "array over lines": '[\n {"a": 1},\n {"b": "x\\u00e9"}\n]\n',
+    "bad in array": '[\n {"a": 1},\n {"b": }\n]\n',
+    "bad line": '{"a": 1}\n{"b": }\n',
+    "NaN": '[{"a": NaN}]',
+    "NaN line": '{"a": 1}\n{"a": NaN}\n',
+    "empty": "   \n",
+    "one object": '{\n "a": 1\n}\n',
+    "a number": "5",
+    "a number then lines": '5\n{"a": 1}\n',
+    "after the array": '[{"a": 1}] x',
+    "byte order mark": '\ufeff[{"a": 1}]',
+    "number at the end": "[1, 23456]",
+    "unterminated": '[{"a": "abc',
+    "late error": "[" + ", ".join(['{"a": 1}'] * 50) + ', {"b": tru}]',
+}
+
+
+@pytest.mark.parametrize("case", sorted(STREAMED))
+def test_streamed_reading_reads_as_whole(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """iter_statements gives read_statements' statements, or its message, whatever the size of the chunks."""
+    from xmfin import bods_read
+    from xmfin.bods_read import BodsError, iter_statements, read_statements
+
+    path = tmp_path / "f.json"
+    path.write_text(STREAMED[case], encoding="utf-8")
+
+    def outcome(read: Any) -> tuple[str, Any]:
+        try:
+            return "ok", list(read(path))
+        except BodsError as error:
+            return "error", str(error)
+
+    whole = outcome(read_statements)
+    for chunk in (1, 3, 1 << 20):
+        monkeypatch.setattr(bods_read, "CHUNK", chunk)
+        assert outcome(iter_statements) == whole, chunk

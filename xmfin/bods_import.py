@@ -29,6 +29,7 @@ import math
 import os
 import re
 import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,8 +37,8 @@ from typing import Any
 from xmfin import fileio
 from xmfin.bods_read import read_statements
 from xmfin.dates import DateError, PartialDate, overlap, parse_date
-from xmfin.errors import UsageError
-from xmfin.model import ENTITY_KINDS
+from xmfin.errors import Problem, UsageError
+from xmfin.model import ENTITY_KINDS, Location
 from xmfin.storage import yamltext
 from xmfin.storage.loading import ENTITIES_FILE, FIELDS, ID_PATTERN, JURISDICTION_PATTERN, LICENCES_FILE
 
@@ -161,6 +162,106 @@ def import_file(path: Path, folder: Path, *, force: bool = False) -> ImportRepor
     return converter.report
 
 
+def import_store(path: Path, output: Path, progress: Any = None) -> ImportReport:
+    """Convert the BODS file at path into a store at output, with the notices of `import_file` (the same
+    conversion): the file is read a statement at a time (bods_read.iter_statements) and the records go into the
+    store as the loader builds them from the same values (no data folder is written or read). What a store
+    import checks: docs/bods.md."""
+    from xmfin.bods_read import iter_statements
+    from xmfin.storage.building import check_output, import_to_store
+
+    check_output(output)
+    converter = _Converter(str(path), str(output))
+    converter.convert(iter_statements(path, progress))
+    if converter.restored_any:
+        # An xmfin export: the records its annotations carry are trusted only as far as `check` passes them, as
+        # import_file does; such a file holds one data folder's records, so it is checked as a folder.
+        def as_folder(folder: Path) -> ImportReport:
+            report = import_file(path, folder, force=True)
+            report.folder = str(output)
+            return report
+
+        return import_to_store(as_folder, output)
+    write_store(converter, path, output)
+    return converter.report
+
+
+def write_store(converter: _Converter, path: Path, output: Path) -> None:
+    """The records a conversion made, into a store at output (whole or not at all); DataError when the loader
+    refuses one, or a reference names nothing (which the conversion never makes)."""
+    from xmfin.csv_import import check_store
+    from xmfin.errors import DataError
+    from xmfin.storage.loading import _Mark, _Reader
+    from xmfin.storage.store import StoreWriter
+
+    file = str(path)
+    reader = _Reader(path.parent, file)
+    mark = _Mark(0, 0)
+    kinds = {key: str(entity.get("kind")) for key, entity in converter.entities.items()}
+    with StoreWriter(output, {"label": str(output), "from": "bods"}) as writer:
+        for record_type, record_id, fields in converter.records_out():
+            record = reader.build(file, record_type, _as_yaml(fields, mark), mark, record_id)
+            reader.origins.clear()
+            if record is None:
+                raise DataError(reader.problems)
+            writer.add(record)
+            for message in _warnings(record_type, record, kinds):
+                writer.add_problem(Problem(Location(file, 1, 1), "warning", message))
+        writer.index()
+        errors = check_store(writer.db, {})
+        if errors:
+            raise DataError(errors)
+        writer.finish()
+
+
+def _as_yaml(fields: dict[str, Any], mark: Any) -> Any:
+    """A record's fields as the loader reads them from the YAML import_file writes (yamltext): keys with no
+    value left out, numbers and text as yamltext writes them."""
+    from xmfin.csv_import import yaml_value
+
+    given = {key: value for key, value in fields.items() if value is not None}
+    return yaml_value(given, mark, _yaml_number, _yaml_text)
+
+
+def _yaml_number(number: Any) -> str:
+    return yamltext.value(number)
+
+
+def _yaml_text(text: str) -> str:
+    """A text as yamltext writes it and the YAML reader reads it back: a lone surrogate becomes U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _warnings(record_type: str, record: Any, kinds: dict[str, str]) -> list[str]:
+    """The warnings `check` gives a record by itself: one that names no source, and a role held by an entity
+    that is not a person (loading._check_references)."""
+    found = []
+    if record_type == "role" and kinds.get(record.holder, "person") != "person":
+        found.append(
+            f"role '{record.title}' of '{record.of}' is held by '{record.holder}', a {kinds[record.holder]}, not a "
+            f"person: set 'kind: person' on '{record.holder}' if it is one"
+        )
+    if not getattr(record, "sources", True):
+        what = {
+            "entity": lambda: f"entity '{record.id}'",
+            "holding": lambda: f"holding {record.owner} -> {record.owned}",
+            "role": lambda: f"role '{record.title}' of '{record.of}'",
+            "event": lambda: f"event '{record.title}'",
+            "licence": lambda: f"licence '{record.category}' of '{record.holder}'",
+            "claim": lambda: f"claim '{record.family}' of '{record.group}'",
+        }.get(record_type)
+        if what is not None:
+            found.append(f"{what()} names no source: add 'sources: [SOURCE-ID]'")
+    if record_type == "entity":
+        for figure in record.figures:
+            if not figure.sources:
+                found.append(f"figure '{figure.metric}' of '{record.id}' names no source: add 'sources: [SOURCE-ID]'")
+    return found
+
+
 def check_output_folder(folder: Path, force: bool) -> None:
     """Refuse an -o that is a file, or a folder that is not empty without --force, or a path that cannot be
     looked at (UsageError)."""
@@ -276,7 +377,7 @@ class _Converter:
             self.given_notices.add(notice)
             self.report.notices.append(notice)
 
-    def convert(self, statements: list[Any]) -> None:
+    def convert(self, statements: Iterable[Any]) -> None:
         records = self.collect(statements)
         self.restore_dataset(records)
         parties = [series for series in records.values() if series[-1]["recordType"] in ("entity", "person")]
@@ -305,7 +406,7 @@ class _Converter:
             "sources": len(self.sources),
         }
 
-    def collect(self, statements: list[Any]) -> dict[str, list[dict[str, Any]]]:
+    def collect(self, statements: Iterable[Any]) -> dict[str, list[dict[str, Any]]]:
         """The statements of each record in statementDate order (file order on a tie), records in the order
         they first appear. A record is of one type: a statement giving another is reported."""
         records: dict[str, list[dict[str, Any]]] = {}
@@ -969,6 +1070,37 @@ class _Converter:
             running += change
             peak = max(peak, running)
         return peak
+
+    def records_out(self) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
+        """(record type, id or None, fields) of every record, in the order entities_text and licences_text
+        write them."""
+        keyed: list[tuple[str, dict[str, Any]]] = [
+            ("source", self.sources),
+            ("group", _object(self.sections.get("groups"))),
+            ("entity", self.entities),
+        ]
+        for record_type, records in keyed:
+            for key, fields in records.items():
+                yield record_type, key, fields
+        for record_type, items in (
+            ("holding", self.holdings),
+            ("role", self.roles),
+            ("event", _records(self.sections.get("events"))),
+        ):
+            for fields in items:
+                yield record_type, None, fields
+        for record_type, records in (
+            ("family", _object(self.sections.get("families"))),
+            ("category", _object(self.sections.get("categories"))),
+        ):
+            for key, fields in records.items():
+                yield record_type, key, fields
+        for record_type, items in (
+            ("licence", _records(self.sections.get("licences"))),
+            ("claim", _records(self.sections.get("claims"))),
+        ):
+            for fields in items:
+                yield record_type, None, fields
 
     def entities_text(self) -> str:
         return yamltext.entities_file(

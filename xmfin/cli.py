@@ -1073,9 +1073,16 @@ def import_bods(
 
         raise UsageError("give one of -o DIR (a data folder) or --store FILE (a store)")
     if store is not None:
-        from xmfin.storage.building import import_to_store
+        from xmfin import progress
+        from xmfin.bods_import import import_store
 
-        print_import_report(import_to_store(lambda folder: import_file(file, folder, force=True), store))
+        try:
+            size = file.stat().st_size
+        except OSError:
+            size = 0  # import_store says what is wrong with the file
+        with progress.bytes_read(size, f"importing {file}") as advance:
+            report = import_store(file, store, advance)
+        print_import_report(report)
         return
     assert output is not None
     print_import_report(import_file(file, output, force=force))

@@ -169,20 +169,22 @@ def _scalar(cell: str) -> str:
     return Quoted(text) if text in _NULL_TEXTS else text
 
 
-def _yaml_value(value: Any, mark: _Mark) -> Any:
+def yaml_value(value: Any, mark: _Mark, number: Callable[[Any], str] = repr, text: Callable[[str], str] = str) -> Any:
     """A JSON value as the YAML reader gives it (text quoted, numbers and booleans as plain scalars), with every
-    mark at the cell: the loader then converts it exactly as it converts the same value in a data file."""
+    mark at the given one: the loader then converts it exactly as it converts the same value in a data file.
+    `number` and `text`: how a number and a text are written (an import that mirrors yamltext's writing passes
+    its rules: the loader then reads what it would read from the YAML an import writes)."""
     if isinstance(value, dict):
         mapping = YMap(mark.line, mark.column)
         for key, item in value.items():
-            mapping[str(key)] = _yaml_value(item, mark)
+            mapping[str(key)] = yaml_value(item, mark, number, text)
             mapping.key_marks[str(key)] = mark
             mapping.value_marks[str(key)] = mark
         return mapping
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         items = YList(mark.line, mark.column)
         for item in value:
-            items.append(_yaml_value(item, mark))
+            items.append(yaml_value(item, mark, number, text))
             items.item_marks.append(mark)
         return items
     if value is None:
@@ -190,8 +192,8 @@ def _yaml_value(value: Any, mark: _Mark) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
-        return repr(value)
-    return Quoted(str(value))
+        return number(value)
+    return Quoted(text(str(value)))
 
 
 def _refuse_constant(name: str) -> Any:
@@ -257,7 +259,7 @@ class _Rows:
                 if name == "quotes":
                     quotes = (value, mark)
                     continue
-                value = _yaml_value(value, mark)
+                value = yaml_value(value, mark)
             elif kind in ("number", "stake", "bound", "bool"):
                 value = cell  # a number or true/false, as the export writes it (never with an apostrophe)
             else:
@@ -274,7 +276,7 @@ class _Rows:
                 if "sources" in item:
                     cited.append(item["sources"])
                     cited.item_marks.append(item.value_marks["sources"])
-            quoted = _yaml_value(value, mark)
+            quoted = yaml_value(value, mark)
             if not isinstance(quoted, YList):
                 raise CsvError(f"{table.file}:{line}:{mark.column + 1}: quotes: must be a JSON list of quotes")
             for quote in quoted:
