@@ -219,3 +219,54 @@ def test_streamed_reading_reads_as_whole(case: str, tmp_path: Path, monkeypatch:
     for chunk in (1, 3, 1 << 20):
         monkeypatch.setattr(bods_read, "CHUNK", chunk)
         assert outcome(iter_statements) == whole, chunk
+
+
+def test_bods_store_import_of_series_out_of_order(tmp_path: Path) -> None:
+    """Statements of one record spread over the file and out of date order, a record restated as another type,
+    an xmfin id that must be taken before a name takes it: the staged statements (SQLite) give the folder's
+    records and notices."""
+
+    def party(record: str, name: str, date: str, xmfin: str | None = None, kind: str = "entity") -> dict[str, Any]:
+        details: dict[str, Any] = {"name": name, "entityType": {"type": "registeredEntity"}}
+        if xmfin:
+            details["identifiers"] = [{"schemeName": "xmfin", "id": xmfin}]
+        return {
+            "statementId": f"{record}-{date}",
+            "statementDate": date,
+            "recordId": record,
+            "recordType": kind,
+            "recordDetails": details,
+        }
+
+    def link(record: str, owner: str, owned: str, date: str, share: float) -> dict[str, Any]:
+        interest = {"type": "shareholding", "directOrIndirect": "direct", "share": {"exact": share}}
+        return {
+            "statementId": f"{record}-{date}",
+            "statementDate": date,
+            "recordId": record,
+            "recordType": "relationship",
+            "recordDetails": {"interestedParty": owner, "subject": owned, "interests": [interest]},
+        }
+
+    statements = [
+        link("r1", "a", "b", "2021-01-01", 40),
+        party("b", "Beta Co", "2020-01-01"),
+        party("a", "Alpha", "2021-06-01"),
+        link("r1", "a", "b", "2020-01-01", 30),
+        party("a", "Alpha Old", "2019-01-01"),
+        party("c", "Beta Co", "2020-01-01", xmfin="beta-co"),
+        {"statementId": "x", "recordId": "b", "recordType": "relationship", "recordDetails": {}},
+        party("b", "Beta Co", "2022-01-01"),
+        "not a statement",
+    ]
+    source = tmp_path / "f.jsonl"
+    source.write_text("\n".join(json.dumps(s) for s in statements) + "\n", encoding="utf-8")
+    folder, store = tmp_path / "folder", tmp_path / "s.xmfin"
+    code, _, folder_err = _run(["import", "bods", str(source), "-o", str(folder)])
+    assert code == 0, folder_err
+    code, _, store_err = _run(["import", "bods", str(source), "--store", str(store)])
+    assert code == 0, store_err
+    assert folder_err.splitlines()[:-1] == store_err.splitlines()[:-1]
+    assert "record b is a entity in an earlier statement" in folder_err and "statement #9: not imported" in folder_err
+    assert _export_json(store) == _export_json(folder)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging file left behind
