@@ -431,7 +431,7 @@ class _Staged(_Gathered):
         """(first, statements) of each record, in order (SQLite sorts them on disk)."""
         rows = self.db.execute(f"SELECT first, text FROM st {where} ORDER BY first, sdate, n")
         current: list[dict[str, Any]] = []
-        at = None
+        at = -1
         for first, text in rows:
             if first != at and current:
                 yield at, current
@@ -439,7 +439,6 @@ class _Staged(_Gathered):
             at = first
             current.append(json.loads(text))
         if current:
-            assert at is not None
             yield at, current
 
     def series(self) -> Iterator[list[dict[str, Any]]]:
