@@ -683,7 +683,7 @@ def test_data_folder_missing(runner: CliRunner, tmp_path: Path, command: list[st
 def test_data_folder_is_a_file(runner: CliRunner, command: list[str]) -> None:
     file = fixture_path("basic") / "entities.yaml"
     err = failed(runner.invoke(app, [*command, "--data", str(file)]), 2)
-    assert "is not a folder" in err
+    assert "neither a data folder nor an xmfin store" in err
 
 
 @pytest.mark.parametrize("command", [["tree"], ["chain", "acme-bank"], ["show", "acme-bank"], ["gaps"]])

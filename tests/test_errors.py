@@ -124,7 +124,7 @@ def test_bad_usage_is_one_line_and_exit_2(good: Path, args: list[str], stderr: s
 def test_data_folder_that_does_not_exist(tmp_path: Path, command: list[str]) -> None:
     result = run(*command, "--data", str(tmp_path / "nowhere"))
     assert_clean_exit(result, 2)
-    assert result.stderr == f"xmfin: error: data folder '{tmp_path / 'nowhere'}' does not exist\n"
+    assert result.stderr == f"xmfin: error: data path '{tmp_path / 'nowhere'}' does not exist\n"
 
 
 @pytest.mark.parametrize("command", [["tree"], ["show", "top"], ["check"]])
@@ -132,13 +132,13 @@ def test_data_folder_that_is_a_file(good: Path, command: list[str]) -> None:
     file = good / "entities.yaml"
     result = run(*command, "--data", str(file))
     assert_clean_exit(result, 2)
-    assert result.stderr == f"xmfin: error: data folder '{file}' is not a folder\n"
+    assert result.stderr == f"xmfin: error: data path '{file}' is neither a data folder nor an xmfin store\n"
 
 
 def test_data_folder_from_the_environment_that_does_not_exist(tmp_path: Path) -> None:
     result = CliRunner(env={"XMFIN_DATA": str(tmp_path / "gone")}).invoke(app, ["tree"])
     assert_clean_exit(result, 2)
-    assert result.stderr == f"xmfin: error: data folder '{tmp_path / 'gone'}' does not exist\n"
+    assert result.stderr == f"xmfin: error: data path '{tmp_path / 'gone'}' does not exist\n"
 
 
 @pytest.mark.parametrize(
@@ -271,6 +271,7 @@ def test_broken_files_never_give_a_traceback(tmp_path: Path, entities: bytes, co
 # Calls that carry a message a user reads, and the position of the message among their arguments.
 MESSAGE_CALLS = {
     "UsageError": 0,
+    "StoreError": 0,
     "UnknownName": 0,
     "ChartTooLarge": 0,
     "DataError": 0,

@@ -361,7 +361,7 @@ def test_a_data_folder_name_over_255_characters(tmp_path: Path, command: str) ->
     result = run(command, *(["-f", "json"] if command == "export" else []), "--data", str(long))
     assert result.exit_code == 2
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    assert result.stderr == f"xmfin: error: data folder '{long}': File name too long\n"
+    assert result.stderr == f"xmfin: error: data path '{long}': File name too long\n"
 
 
 def test_a_data_folder_without_the_execute_bit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -24,7 +24,9 @@ from xmfin.storage.loading import check_folder
 from xmfin.storage.store import Scope, Store, StoreError, StoreWriter, write_store
 
 VALID = sorted(
-    path.name for path in FIXTURES.iterdir() if path.is_dir() and not any(p.severity == "error" for p in check_folder(path)[1])
+    path.name
+    for path in FIXTURES.iterdir()
+    if path.is_dir() and not any(p.severity == "error" for p in check_folder(path)[1])
 )
 DAYS = (None, "2019-05-15", "2013")
 
@@ -52,7 +54,12 @@ def _commands(folder: Path) -> list[list[str]]:
     if data.default_group is not None:
         asked += [["tree"], ["gaps"], ["report"], ["diagram"]]
     for group in groups:
-        asked += [["tree", group], ["licences", "--group", group], ["timeline", group], ["export", "-f", "json", "--group", group]]
+        asked += [
+            ["tree", group],
+            ["licences", "--group", group],
+            ["timeline", group],
+            ["export", "-f", "json", "--group", group],
+        ]
         for peer in groups:
             if peer != group:
                 asked += [["gaps", group, "--vs", peer], ["gaps", group, "--vs", peer, "--min-stake", "50"]]

@@ -697,15 +697,14 @@ def check(
 
         everything = records.dataset() if records is not None else dataset
         problems = [*problems, *stale_facts(everything, dt.date.today(), STALE_YEARS if years is None else years)]
+    tallies = records.counts() if records is not None else _counts(dataset)
     if json:
         from xmfin.output.jsonout import document, emit, problem_json
 
-        counts = records.counts() if records is not None else _counts(dataset)
-        emit(document(ok=errors == 0, problems=[problem_json(p) for p in problems], counts=counts))
+        emit(document(ok=errors == 0, problems=[problem_json(p) for p in problems], counts=tallies))
     else:
         for problem in problems:
             sys.stdout.write(f"{terminal_text(str(problem))}\n")
-        tallies = records.counts() if records is not None else _counts(dataset)
         counts = ", ".join(count(n, SINGULAR.get(name, name), name) for name, n in tallies.items())
         verdict = "invalid" if errors else "ok"
         stale_count = len(problems) - errors - warnings
@@ -954,7 +953,7 @@ def export(
             "--format",
             "-f",
             metavar="FORMAT",
-            help="json, jsonl, csv, graphml, gexf, dot, mermaid, bods (BODS 0.4) or ftm (FollowTheMoney).",
+            help="json, jsonl, csv, parquet, graphml, gexf, dot, mermaid, bods (BODS 0.4) or ftm (FollowTheMoney).",
             autocompletion=completion.export_formats,
             show_default=False,
         ),
@@ -965,7 +964,7 @@ def export(
             "--output",
             "-o",
             metavar="PATH",
-            help="File to write (a folder for csv). Default: stdout.",
+            help="File to write (a folder for csv and parquet). Default: stdout.",
             parser=path_argument,
         ),
     ] = None,
@@ -986,7 +985,8 @@ def export(
 ) -> None:
     """The data (or one group) in another format.
 
-    JSON, JSON Lines, CSV, a graph file (GraphML, GEXF), a diagram (dot, Mermaid), BODS or FtM entities.
+    JSON, JSON Lines, CSV or Parquet tables, a graph file (GraphML, GEXF), a diagram (dot, Mermaid), BODS or FtM
+    entities.
 
     Examples:
 
@@ -1130,7 +1130,7 @@ def import_csv(
 store_app = typer.Typer(
     name="store",
     cls=XmfinGroup,
-    help="Stores: every record of a data folder in one indexed file, for data too large to read whole.\n\n"
+    help="Indexed store files, for data too large to read whole.\n\n"
     "Examples:\n\n  xmfin store build research -o research.xmfin\n\n  xmfin chain 'XW Bank' --data research.xmfin",
     no_args_is_help=True,
     rich_markup_mode=None,
@@ -1149,15 +1149,16 @@ def store_build(
         Path, typer.Option("--output", "-o", metavar="FILE", help="The store to write.", parser=path_argument)
     ],
 ) -> None:
-    """A data folder as a store (one indexed file that every command reads with --data FILE).
+    """A data folder as one indexed store file.
 
-    The folder is checked first: one with errors is refused, as every command refuses it.
+    Every command reads the store with --data FILE, only the part it needs. The folder is checked first: one
+    with errors is refused, as every command refuses it.
 
     Examples:
 
       xmfin store build research -o research.xmfin
 
-      XMFIN_DATA=research.xmfin xmfin tree --up 'XW Bank'
+      xmfin store build "$(xmfin data-path)" -o bundled.xmfin
     """
     from xmfin.storage.building import build_store
 

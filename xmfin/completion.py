@@ -22,6 +22,7 @@ EXPORT_FORMATS = [
     ("json", "one JSON document"),
     ("jsonl", "JSON Lines, one record a line"),
     ("csv", "a folder of CSV tables"),
+    ("parquet", "a folder of Parquet tables (needs pyarrow)"),
     ("graphml", "GraphML graph"),
     ("gexf", "GEXF graph (Gephi)"),
     ("dot", "Graphviz"),

@@ -191,8 +191,10 @@ def _direct(path: Path, binary: bool, newline: str | None) -> Iterator[IO[Any]]:
         yield out
 
 
-def write_folder(folder: Path, files: Iterable[tuple[str, Fill]], *, newline: str | None = None) -> None:
-    """Write each (name, fill) as a file of folder: all of them, or none.
+def write_folder(
+    folder: Path, files: Iterable[tuple[str, Fill]], *, newline: str | None = None, binary: bool = False
+) -> None:
+    """Write each (name, fill) as a file of folder (UTF-8 text, or bytes with binary): all of them, or none.
 
     A folder that does not exist is built as a hidden sibling and renamed into place once every file in it is
     complete (its missing parents are made, and removed again on failure). Into a folder that exists, every file
@@ -203,7 +205,7 @@ def write_folder(folder: Path, files: Iterable[tuple[str, Fill]], *, newline: st
     """
     listed = list(files)
     if folder.is_dir():
-        _write_into(folder, listed, newline)
+        _write_into(folder, listed, newline, binary)
         return
     if os.path.islink(folder):  # a link to nothing: the new folder cannot be renamed onto it
         raise NotADirectoryError(errno.ENOTDIR, f"a link to '{os.readlink(folder)}', which does not exist", str(folder))
@@ -215,7 +217,7 @@ def write_folder(folder: Path, files: Iterable[tuple[str, Fill]], *, newline: st
             for name, fill in listed:
                 target = building / name
                 target.parent.mkdir(parents=True, exist_ok=True)
-                temporary = _write_temporary(target, fill, False, newline, None)
+                temporary = _write_temporary(target, fill, binary, newline, None)
                 os.replace(temporary, target)
             _sync_folder(building)
             os.rename(building, folder)
@@ -230,7 +232,7 @@ def write_folder(folder: Path, files: Iterable[tuple[str, Fill]], *, newline: st
         raise
 
 
-def _write_into(folder: Path, files: list[tuple[str, Fill]], newline: str | None) -> None:
+def _write_into(folder: Path, files: list[tuple[str, Fill]], newline: str | None, binary: bool) -> None:
     written: list[tuple[Path, Path]] = []
     try:
         for name, fill in files:
@@ -238,7 +240,7 @@ def _write_into(folder: Path, files: list[tuple[str, Fill]], newline: str | None
             target.parent.mkdir(parents=True, exist_ok=True)
             info = os.stat(target) if target.exists() else None
             mode = stat.S_IMODE(info.st_mode) if info is not None and stat.S_ISREG(info.st_mode) else None
-            written.append((_write_temporary(target, fill, False, newline, mode), target))
+            written.append((_write_temporary(target, fill, binary, newline, mode), target))
         for temporary, target in written:
             os.replace(temporary, target)
     except BaseException:

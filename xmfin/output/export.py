@@ -1,8 +1,8 @@
-"""`xmfin export`: the records of a data folder (or of one group) as JSON, JSON Lines or CSV tables.
+"""`xmfin export`: the records of a data folder (or of one group) as JSON, JSON Lines, CSV or Parquet tables.
 
 The graph formats (GraphML, GEXF, DOT, Mermaid) live in `output/graphs.py` (GraphML's streaming writer in
-`output/graphml.py`) and BODS in `output/bods.py`; `select` below decides, for all of them, which records one
-group's export holds.
+`output/graphml.py`), BODS in `output/bods.py` and Parquet in `output/parquet.py`; `select` below decides, for
+all of them, which records one group's export holds.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from xmfin.graph import OwnershipGraph
 from xmfin.model import Dataset, Entity, Group
 from xmfin.storage.loading import RECORD_CLASSES, SECTIONS
 
-FORMATS: tuple[str, ...] = ("json", "jsonl", "csv", "graphml", "gexf", "dot", "mermaid", "bods", "ftm")
+FORMATS: tuple[str, ...] = ("json", "jsonl", "csv", "parquet", "graphml", "gexf", "dot", "mermaid", "bods", "ftm")
 
 # Record types in the order of the data files, from the loader's own table; each is one JSON Lines `type`
 # and one CSV table (the section's plural name).
@@ -46,7 +46,7 @@ BOM = "\ufeff"  # with --excel: Excel on Windows reads a CSV file as UTF-8 only 
 
 
 # Formats that carry the records as kept (every date, every name): the whole data, not the view of the day.
-RECORD_FORMATS = frozenset({"json", "jsonl", "csv", "bods", "ftm"})
+RECORD_FORMATS = frozenset({"json", "jsonl", "csv", "parquet", "bods", "ftm"})
 
 
 def select(graph: OwnershipGraph, group: Group | None, records: bool = True) -> Dataset:
@@ -208,7 +208,8 @@ def csv_text(data: Dataset, table: str, excel: bool = False) -> str:
 
 
 def check_format(fmt: str, table: str | None, output: Path | None, excel: bool = False) -> None:
-    """Refuse an unknown format or table, or a CSV export with nowhere to put its tables (UsageError)."""
+    """Refuse an unknown format or table, a CSV or Parquet export with nowhere to put its tables, or a Parquet
+    export without pyarrow (UsageError)."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown export format '{fmt}'{did_you_mean(fmt, FORMATS)}; formats: {', '.join(FORMATS)}")
     if excel and fmt != "csv":
@@ -219,7 +220,13 @@ def check_format(fmt: str, table: str | None, output: Path | None, excel: bool =
         raise UsageError(f"unknown table '{table}'{did_you_mean(table, CSV_TABLES)}; tables: {', '.join(CSV_TABLES)}")
     if fmt == "csv" and table is None and output is None:
         raise UsageError("csv makes one file per table: give -o DIR, or --table TABLE to print one table")
-    if fmt == "csv" and table is None and output is not None:
+    if fmt == "parquet" and output is None:
+        raise UsageError("parquet makes a folder of binary files, one per table, never stdout: give -o DIR")
+    if fmt == "parquet":
+        from xmfin.output.parquet import require_pyarrow
+
+        require_pyarrow()
+    if fmt in ("csv", "parquet") and table is None and output is not None:
         from xmfin.fileio import kind_of
 
         try:
@@ -227,7 +234,7 @@ def check_format(fmt: str, table: str | None, output: Path | None, excel: bool =
         except OSError as error:  # a name too long, a parent that is a file
             raise UsageError(f"-o {output}: cannot write: {error.strerror or error}") from None
         if is_file:
-            raise UsageError(f"-o {output}: csv writes a folder of tables, and this is a file")
+            raise UsageError(f"-o {output}: {fmt} writes a folder of tables, and this is a file")
 
 
 def export(
@@ -258,6 +265,12 @@ def _write(
 ) -> None:
     from xmfin.fileio import write_file, write_folder
 
+    if fmt == "parquet":
+        from xmfin.output import parquet
+
+        assert output is not None  # check_format refuses parquet without a folder
+        parquet.write_folder(part, output)  # every table, or none, as for csv
+        return
     if fmt == "csv" and table is None:
         assert output is not None  # check_format refuses csv without either
         # Every table, or none: see fileio.write_folder.

@@ -167,22 +167,29 @@ class Reach:
 
 def open_records(path: Path, label: str) -> Records:
     """The records behind a --data path: a store file, or a data folder (through its cached store)."""
+    if _is_folder(path):
+        return _folder_records(path, label)
+    store = Store.open(path)
+    return Records(label, store=store, problems=store.problems())
+
+
+def _is_folder(path: Path) -> bool:
+    """True for a folder, False for a store file; UsageError for a path that is neither or cannot be looked at."""
     try:
         info = os.stat(path)
     except FileNotFoundError:
         raise UsageError(f"data path '{path}' does not exist") from None
     except OSError as error:
         raise UsageError(f"data path '{path}': {error.strerror or error}") from None
+    if stat.S_ISDIR(info.st_mode):
+        return True
     if stat.S_ISREG(info.st_mode) and is_store(path):
-        store = Store.open(path)
-        return Records(label, store=store, problems=store.problems())
-    if not stat.S_ISDIR(info.st_mode):
-        raise UsageError(f"data path '{path}' is neither a data folder nor an xmfin store")
-    return _folder_records(path, label)
+        return False
+    raise UsageError(f"data path '{path}' is neither a data folder nor an xmfin store")
 
 
 def _folder_records(folder: Path, label: str) -> Records:
-    records, data, problems = _read_folder(folder, label)
+    records, _, problems = _read_folder(folder, label)
     if records is None:
         raise DataError(problems)
     return records
@@ -211,7 +218,7 @@ def _read_folder(folder: Path, label: str) -> tuple[Records | None, Dataset, lis
 def check_path(path: Path, label: str) -> tuple[Records | None, Dataset, list[Problem]]:
     """What `xmfin check` reports for a --data path: the records when they load (None when a folder has
     errors), what could be read, and every problem, errors too."""
-    if path.is_dir():
+    if _is_folder(path):
         return _read_folder(path, label)
     records = open_records(path, label)
     return records, Dataset(), records.problems

@@ -34,22 +34,33 @@ class CodecError(ValueError):
 
 
 def _encoder(cls: type[Any]) -> Callable[[Any], list[Any]]:
-    steps: list[Callable[[Any], Any]] = []
-    for f in dataclasses.fields(cls):
-        kind = str(f.type)
-        get = _getter(f.name)
-        if kind in ("PartialDate | None", "PartialDate"):
-            steps.append(lambda record, get=get: None if (value := get(record)) is None else value.text)
-        elif kind == "Location":
-            steps.append(lambda record, get=get: [(loc := get(record)).file, loc.line, loc.column])
-        elif kind in _NESTED:
-            inner = encoder(_NESTED[kind])
-            steps.append(lambda record, get=get, inner=inner: [inner(item) for item in get(record)])
-        elif kind.startswith("tuple["):
-            steps.append(lambda record, get=get: list(get(record)))
-        else:
-            steps.append(get)
+    steps = [_field_encoder(f.name, str(f.type)) for f in dataclasses.fields(cls)]
     return lambda record: [step(record) for step in steps]
+
+
+def _field_encoder(name: str, kind: str) -> Callable[[Any], Any]:
+    """How one field of a record is written, from its annotation."""
+    get = _getter(name)
+    if kind in ("PartialDate | None", "PartialDate"):
+
+        def date(record: Any) -> Any:
+            value = get(record)
+            return None if value is None else value.text
+
+        return date
+    if kind == "Location":
+
+        def location(record: Any) -> Any:
+            loc = get(record)
+            return [loc.file, loc.line, loc.column]
+
+        return location
+    if kind in _NESTED:
+        inner = encoder(_NESTED[kind])
+        return lambda record: [inner(item) for item in get(record)]
+    if kind.startswith("tuple["):
+        return lambda record: list(get(record))
+    return get
 
 
 def _getter(name: str) -> Callable[[Any], Any]:
@@ -65,8 +76,7 @@ def _decoder(cls: type[Any]) -> Callable[[list[Any]], Any]:
         elif kind == "Location":
             steps.append(_location)
         elif kind in _NESTED:
-            inner = decoder(_NESTED[kind])
-            steps.append(lambda items, inner=inner: tuple(inner(item) for item in items))
+            steps.append(_nested_decoder(decoder(_NESTED[kind])))
         elif kind.startswith("tuple["):
             steps.append(tuple)
         else:
@@ -80,6 +90,10 @@ def _decoder(cls: type[Any]) -> Callable[[list[Any]], Any]:
         return make(*[value if step is None else step(value) for step, value in zip(steps, values, strict=True)])
 
     return decode
+
+
+def _nested_decoder(inner: Callable[[list[Any]], Any]) -> Callable[[list[Any]], tuple[Any, ...]]:
+    return lambda items: tuple(inner(item) for item in items)
 
 
 def _count(values: Any) -> int | str:

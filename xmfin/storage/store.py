@@ -266,8 +266,8 @@ class Scope:
     `down`: every entity these reach through holdings (the members of a group under its root), each with all
     its direct owners, so that stakes can be bounded and control decided as on the whole data. `up`: every
     entity above these, with the holdings among them. `near`: the entities themselves, with what they hold
-    directly and the other owners of that. `also`: these entities' own records only. Groups, their roots, the licence taxonomy and every claim come with any
-    scope (they are few). `everything`: the whole store.
+    directly and the other owners of that. `also`: these entities' own records only. Groups, their roots, the
+    licence taxonomy and every claim come with any scope (they are few). `everything`: the whole store.
     """
 
     down: tuple[str, ...] = ()
@@ -292,7 +292,7 @@ class Store:
     def open(cls, path: Path) -> Store:
         """The store at path; StoreError saying what is wrong and what to do when it cannot be used."""
         if not is_store(path):
-            raise StoreError(f"'{path}' is not an xmfin store (build one with `xmfin store build DIR -o FILE`)")
+            raise StoreError(f"'{path}' is not an xmfin store (build one with: xmfin store build DIR -o FILE)")
         try:
             uri = Path(os.path.abspath(path)).as_uri() + "?mode=ro"
             db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
@@ -306,7 +306,7 @@ class Store:
                 db.close()
                 raise StoreError(
                     f"'{path}' is a store of layout {version}, this xmfin reads layout {FORMAT}: build it again"
-                    " with `xmfin store build` (or the import that made it)"
+                    " with 'xmfin store build' (or the import that made it)"
                 )
             meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.Error as error:
@@ -315,7 +315,7 @@ class Store:
             db.close()
             raise StoreError(
                 f"'{path}' was built by xmfin {meta.get('xmfin', '(unknown)')}, this is xmfin {__version__}: build it"
-                " again with `xmfin store build` (or the import that made it)"
+                " again with 'xmfin store build' (or the import that made it)"
             )
         return cls(path, db, meta)
 
@@ -386,7 +386,10 @@ class Store:
             return [row[1] for row in rows]
         if len(folded) >= TRIGRAM:
             pattern = "*" + "".join(f"[{c}]" if c in "*?[" else c for c in folded) + "*"
-            inner = f"SELECT entity FROM label WHERE rowid IN (SELECT rowid FROM label_text WHERE folded GLOB ?) AND kind IN ({kind_list})"
+            inner = (
+                "SELECT entity FROM label WHERE rowid IN (SELECT rowid FROM label_text WHERE folded GLOB ?)"
+                f" AND kind IN ({kind_list})"
+            )
             parameter = pattern
         else:
             inner = f"SELECT entity FROM label WHERE instr(folded, ?) > 0 AND kind IN ({kind_list})"
