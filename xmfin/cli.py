@@ -1099,16 +1099,16 @@ def import_csv(
     ],
     store: Annotated[Path, typer.Option("--store", metavar="FILE", help="The store to write.", parser=path_argument)],
 ) -> None:
-    """CSV tables (entities.csv, holdings.csv, ...) as a store, read row by row.
+    """The CSV tables export -f csv writes, as a store.
 
     Each cell is checked as the same value in a data file; a bad one stops the import with its file, line and
     column, and nothing is written. A table that is not there is empty.
 
     Examples:
 
-      xmfin export -f csv -o tables && xmfin import csv tables --store all.xmfin
+      xmfin import csv tables --store all.xmfin
 
-      xmfin tree --up 'XW Bank' --data all.xmfin
+      xmfin export -f csv -o t && xmfin import csv t --store t.xmfin
     """
     from xmfin import progress
     from xmfin.csv_import import TABLES

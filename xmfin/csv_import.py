@@ -378,7 +378,7 @@ class _Nested:
             column = self.table.header.index("entity") + 1
             raise CsvError(
                 f"{self.table.file}:{line}:{column}: entity '{entity}' is not in entities.csv, or not in its order "
-                "(rows of one entity come together, in the order of entities.csv, as `export -f csv` writes them)"
+                "(rows of one entity come together, in the order of entities.csv, as export -f csv writes them)"
             )
 
 
