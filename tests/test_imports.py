@@ -270,3 +270,17 @@ def test_bods_store_import_of_series_out_of_order(tmp_path: Path) -> None:
     assert "record b is a entity in an earlier statement" in folder_err and "statement #9: not imported" in folder_err
     assert _export_json(store) == _export_json(folder)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging file left behind
+
+
+def test_csv_table_that_is_a_fifo_is_refused_without_waiting(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    tables, store = _tables(tmp_path), tmp_path / "s.xmfin"
+    (tables / "roles.csv").unlink()
+    os.mkfifo(tables / "roles.csv")
+    command = [sys.executable, "-m", "xmfin", "import", "csv", str(tables), "--store", str(store)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2 and "roles.csv is not a regular file" in done.stderr
+    assert not store.exists()

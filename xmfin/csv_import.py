@@ -20,6 +20,7 @@ import dataclasses
 import json
 import os
 import sqlite3
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
@@ -59,15 +60,17 @@ class _Table:
     def open(self, progress: Callable[[int], None] | None) -> bool:
         """Open the table (False when it is not there: an empty table) and read its header."""
         try:
-            raw = open(self.path, "rb")  # noqa: SIM115 - closed by close()
+            # Opened without waiting, and only a regular file read: a FIFO in a table's place would block forever.
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         except FileNotFoundError:
             self.done = True
             return False
         except OSError as error:
             raise UsageError(f"cannot read {self.file}: {error.strerror or error}") from None
-        if not self.path.is_file():
-            raw.close()
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
             raise UsageError(f"{self.file} is not a regular file")
+        raw = open(fd, "rb")  # noqa: SIM115 - closed by close()
         counted = _Counted(raw, progress) if progress is not None else raw
         self.stream = _text_stream(counted)
         self.reader = csv.reader(self.stream, strict=True)
@@ -783,8 +786,8 @@ def check_store(db: sqlite3.Connection, headers: dict[str, list[str]]) -> list[P
     """The checks that span records, on a store's indexed tables: every reference (a group's root, a
     holding's owner, owned and nominee_for, a role's holder and entity, an event's entities, a licence's
     holder and category, a category's family, a claim's group and family, every cited source) names a record
-    that is there; no two records of a table have one id; no entity holds itself. The problems come in the
-    order of the tables, at most _LIMIT of each kind."""
+    that is there; no entity holds itself. (Two records with one id: the unique indexes refuse them, see
+    _duplicates.) The problems come in the order of the tables, at most _LIMIT of each kind."""
     problems: list[Problem] = []
 
     def error(rec: str, message: str, key: str = "id") -> None:
