@@ -284,3 +284,50 @@ def test_csv_table_that_is_a_fifo_is_refused_without_waiting(tmp_path: Path) -> 
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 2 and "roles.csv is not a regular file" in done.stderr
     assert not store.exists()
+
+
+def test_csv_round_trip_of_any_text(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Whatever text a name, alias, note or `extra` holds (formula starts, apostrophes, 'null', line breaks,
+    any script), export -f csv then import csv gives it back."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from xmfin.csv_import import import_csv
+    from xmfin.model import Dataset, Entity, Holding
+    from xmfin.output.export import CSV_TABLES, plain, write_csv
+    from xmfin.storage.store import Store
+
+    texts = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12)
+    values = st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers(-(10**6), 10**6)
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | texts,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(texts, inner, max_size=3),
+        max_leaves=6,
+    )
+
+    @settings(max_examples=40, deadline=None)
+    @given(
+        name=texts, alias=texts, note=st.none() | texts, extra=st.none() | st.dictionaries(texts, values, max_size=3)
+    )
+    def round_trip(name: str, alias: str, note: str | None, extra: Any) -> None:
+        folder = tmp_path_factory.mktemp("t")
+        data = Dataset(
+            entities={
+                "a": Entity("a", name, aliases=(alias,), note=note, extra=extra),
+                "b": Entity("b", alias, note=name),
+            },
+            holdings=[Holding("a", "b", 50.0, note=note, extra=extra)],
+        )
+        for table in CSV_TABLES:
+            with (folder / f"{table}.csv").open("w", encoding="utf-8", newline="") as stream:
+                write_csv(data, table, stream)
+        store = folder / "s.xmfin"
+        import_csv(folder, store)
+        found = Store.open(store).everything()
+        assert [plain(e) for e in found.entities.values()] == [plain(e) for e in data.entities.values()]
+        assert [plain(h) for h in found.holdings] == [plain(h) for h in data.holdings]
+
+    round_trip()
