@@ -3,9 +3,12 @@
 Each table is read row by row and each row becomes one record, written straight into the store (StoreWriter):
 memory stays the same whatever the size of the tables. A cell is read back as the export wrote it: an empty
 cell is null, lists and `extra` are JSON, and one leading apostrophe (added before text a spreadsheet would run
-as a formula) is removed. Every row goes through the loader's own record builder (storage/loading.py), so a
-cell gets the checks and the messages a YAML value gets, with the file, line and column (the cell's place in
-its row, from 1) of the cell. `former_names` and `figures` rows are joined to their entity as they are read:
+as a formula) is removed. A row is read as the loader reads the same record in a data file: a plain row by a
+fast path that checks each cell with the loader's own converters and writes the record's text for the store
+straight from the cells (`_Fast`: no record object, no second encoding; the tests compare it with the loader's
+records); any other row (one with former names or figures, a cell the fast path does not take, a bad cell)
+by the loader's record builder (storage/loading.py), so that a bad cell gets the message a YAML value gets,
+with the file, line and column (the cell's place in its row, from 1) of the cell. `former_names` and `figures` rows are joined to their entity as they are read:
 they must come in the order of entities.csv, as the export writes them. A table that is not there is empty.
 
 Once every row is in, the checks that span records run as indexed queries on the store (see `check_store`);
