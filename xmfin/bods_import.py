@@ -187,6 +187,9 @@ def import_store(path: Path, output: Path, progress: Any = None) -> ImportReport
             return report
 
         return import_to_store(as_folder, output)
+    from xmfin.progress import phase
+
+    phase(progress, f"writing {output}")
     write_store(converter, path, output)
     return converter.report
 

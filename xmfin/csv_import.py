@@ -8,8 +8,9 @@ fast path that checks each cell with the loader's own converters and writes the 
 straight from the cells (`_Fast`: no record object, no second encoding; the tests compare it with the loader's
 records); any other row (one with former names or figures, a cell the fast path does not take, a bad cell)
 by the loader's record builder (storage/loading.py), so that a bad cell gets the message a YAML value gets,
-with the file, line and column (the cell's place in its row, from 1) of the cell. `former_names` and `figures` rows are joined to their entity as they are read:
-they must come in the order of entities.csv, as the export writes them. A table that is not there is empty.
+with the file, line and column (the cell's place in its row, from 1) of the cell. `former_names` and
+`figures` rows are joined to their entity as they are read: they must come in the order of entities.csv, as
+the export writes them. A table that is not there is empty.
 
 Once every row is in, the checks that span records run as indexed queries on the store (see `check_store`);
 docs/cli.md lists them.
@@ -412,6 +413,9 @@ def import_csv(
                     _entities(folder, shown, reader, writer, progress)
                 else:
                     _records(folder, shown, section, record_type, reader, writer, progress)
+            from xmfin.progress import phase
+
+            phase(progress, f"indexing {output}")
             try:
                 writer.index()
             except sqlite3.IntegrityError:  # a unique index refused a second record with one id

@@ -40,4 +40,15 @@ def bytes_read(total: int, what: str) -> Iterator[Callable[[int], None] | None]:
         def advance(count: int) -> None:
             bar.advance(task, count)
 
+        def phase(text: str) -> None:
+            bar.update(task, description=text)
+
+        advance.phase = phase  # type: ignore[attr-defined]
         yield advance
+
+
+def phase(progress: Callable[[int], None] | None, text: str) -> None:
+    """Say on the bar what a long import does after reading its input (building the store's indexes)."""
+    said = getattr(progress, "phase", None)
+    if said is not None:
+        said(text)
