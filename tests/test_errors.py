@@ -278,6 +278,7 @@ MESSAGE_CALLS = {
     "BodsError": 0,
     "OutputError": 0,
     "FtmError": 0,
+    "CsvError": 0,
     "DateError": 0,
     "_Invalid": 0,
     "fail": 0,

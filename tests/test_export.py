@@ -106,7 +106,7 @@ def test_csv_folder_has_one_table_per_record_type(xmfin: Invoke, tmp_path: Path)
         {
             "entity": "top-co",
             "metric": "revenue",
-            "value": "1500000000",
+            "value": "1500000000.0",  # 1.5e9 in the data file: a decimal number, read back as one
             "unit": "CNY",
             "period": "2019",
             "as_of": "",

@@ -29,6 +29,7 @@ import math
 import os
 import re
 import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,8 +37,8 @@ from typing import Any
 from xmfin import fileio
 from xmfin.bods_read import read_statements
 from xmfin.dates import DateError, PartialDate, overlap, parse_date
-from xmfin.errors import UsageError
-from xmfin.model import ENTITY_KINDS
+from xmfin.errors import Problem, UsageError
+from xmfin.model import ENTITY_KINDS, Location
 from xmfin.storage import yamltext
 from xmfin.storage.loading import ENTITIES_FILE, FIELDS, ID_PATTERN, JURISDICTION_PATTERN, LICENCES_FILE
 
@@ -161,6 +162,114 @@ def import_file(path: Path, folder: Path, *, force: bool = False) -> ImportRepor
     return converter.report
 
 
+def import_store(path: Path, output: Path, progress: Any = None) -> ImportReport:
+    """Convert the BODS file at path into a store at output, with the notices of `import_file` (the same
+    conversion): the file is read a statement at a time (bods_read.iter_statements) and the records go into the
+    store as the loader builds them from the same values (no data folder is written or read). What a store
+    import checks: docs/bods.md."""
+    from xmfin.bods_read import iter_statements
+    from xmfin.fileio import TEMP_SUFFIX
+    from xmfin.storage.building import check_output, import_to_store
+
+    check_output(output)
+    converter = _Converter(str(path), str(output))
+    staged = _Staged(output.with_name(f".{output.name}.{os.getpid()}.statements{TEMP_SUFFIX}"))
+    try:
+        converter.convert(iter_statements(path, progress), staged)
+    finally:
+        staged.close()
+    if converter.restored_any:
+        # An xmfin export: the records its annotations carry are trusted only as far as `check` passes them, as
+        # import_file does; such a file holds one data folder's records, so it is checked as a folder.
+        def as_folder(folder: Path) -> ImportReport:
+            report = import_file(path, folder, force=True)
+            report.folder = str(output)
+            return report
+
+        return import_to_store(as_folder, output)
+    from xmfin.progress import phase
+
+    phase(progress, f"writing {output}")
+    write_store(converter, path, output)
+    return converter.report
+
+
+def write_store(converter: _Converter, path: Path, output: Path) -> None:
+    """The records a conversion made, into a store at output (whole or not at all); DataError when the loader
+    refuses one, or a reference names nothing (which the conversion never makes)."""
+    from xmfin.csv_import import check_store
+    from xmfin.errors import DataError
+    from xmfin.storage.loading import _Mark, _Reader
+    from xmfin.storage.store import StoreWriter
+
+    file = str(path)
+    reader = _Reader(path.parent, file)
+    mark = _Mark(0, 0)
+    kinds = {key: str(entity.get("kind")) for key, entity in converter.entities.items()}
+    with StoreWriter(output, {"label": str(output), "from": "bods"}) as writer:
+        for record_type, record_id, fields in converter.records_out():
+            record = reader.build(file, record_type, _as_yaml(fields, mark), mark, record_id)
+            reader.origins.clear()
+            if record is None:
+                raise DataError(reader.problems)
+            writer.add(record)
+            for message in _warnings(record_type, record, kinds):
+                writer.add_problem(Problem(Location(file, 1, 1), "warning", message))
+        writer.index()
+        errors = check_store(writer.db, {})
+        if errors:
+            raise DataError(errors)
+        writer.finish()
+
+
+def _as_yaml(fields: dict[str, Any], mark: Any) -> Any:
+    """A record's fields as the loader reads them from the YAML import_file writes (yamltext): keys with no
+    value left out, numbers and text as yamltext writes them."""
+    from xmfin.csv_import import yaml_value
+
+    given = {key: value for key, value in fields.items() if value is not None}
+    return yaml_value(given, mark, _yaml_number, _yaml_text)
+
+
+def _yaml_number(number: Any) -> str:
+    return yamltext.value(number)
+
+
+def _yaml_text(text: str) -> str:
+    """A text as yamltext writes it and the YAML reader reads it back: a lone surrogate becomes U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _warnings(record_type: str, record: Any, kinds: dict[str, str]) -> list[str]:
+    """The warnings `check` gives a record by itself: one that names no source, and a role held by an entity
+    that is not a person (loading._check_references)."""
+    found = []
+    if record_type == "role" and kinds.get(record.holder, "person") != "person":
+        found.append(
+            f"role '{record.title}' of '{record.of}' is held by '{record.holder}', a {kinds[record.holder]}, not a "
+            f"person: set 'kind: person' on '{record.holder}' if it is one"
+        )
+    if not getattr(record, "sources", True):
+        what = {
+            "entity": lambda: f"entity '{record.id}'",
+            "holding": lambda: f"holding {record.owner} -> {record.owned}",
+            "role": lambda: f"role '{record.title}' of '{record.of}'",
+            "event": lambda: f"event '{record.title}'",
+            "licence": lambda: f"licence '{record.category}' of '{record.holder}'",
+            "claim": lambda: f"claim '{record.family}' of '{record.group}'",
+        }.get(record_type)
+        if what is not None:
+            found.append(f"{what()} names no source: add 'sources: [SOURCE-ID]'")
+    if record_type == "entity":
+        for figure in record.figures:
+            if not figure.sources:
+                found.append(f"figure '{figure.metric}' of '{record.id}' names no source: add 'sources: [SOURCE-ID]'")
+    return found
+
+
 def check_output_folder(folder: Path, force: bool) -> None:
     """Refuse an -o that is a file, or a folder that is not empty without --force, or a path that cannot be
     looked at (UsageError)."""
@@ -249,6 +358,114 @@ def _interest_label(index: int, interest: Any) -> str:
     return f"interest {index} ({kind})" if isinstance(kind, str) else f"interest {index}"
 
 
+class _Gathered:
+    """The statements of each record, gathered in memory (Converter.collect): records in the order they first
+    appear, each record's statements in statementDate order (file order on a tie)."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, list[dict[str, Any]]] = {}
+
+    def add(self, index: int, record_id: str, record_type: str, statement: dict[str, Any]) -> str | None:
+        """Keep a statement of a record; the record's type instead when an earlier statement gave another."""
+        series = self.records.setdefault(record_id, [])
+        if series and series[0]["recordType"] != record_type:
+            return str(series[0]["recordType"])
+        series.append(statement)
+        return None
+
+    def done(self) -> None:
+        for series in self.records.values():
+            series.sort(key=lambda s: str(s.get("statementDate", "")))
+
+    def series(self) -> Iterator[list[dict[str, Any]]]:
+        yield from self.records.values()
+
+    def parties(self) -> Iterator[list[dict[str, Any]]]:
+        """The entity and person records, those whose last statement carries an xmfin id first."""
+        parties = [series for series in self.series() if series[-1]["recordType"] in ("entity", "person")]
+        parties.sort(key=lambda series: _xmfin_id(series[-1]) is None)
+        yield from parties
+
+
+class _Staged(_Gathered):
+    """The statements of each record gathered in an SQLite file instead of memory (import bods --store): the
+    same records in the same order, read back one record at a time, so that memory holds one record's
+    statements, not the file's."""
+
+    def __init__(self, path: Path) -> None:
+        import sqlite3
+
+        super().__init__()
+        self.path = path
+        self.db = sqlite3.connect(path, isolation_level=None)
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "locking_mode=EXCLUSIVE", "cache_size=-65536"):
+            self.db.execute(f"PRAGMA {pragma}")
+        # rid: the record id's bytes; sdate: str(statementDate) as UTF-32 (its bytes sort as Python sorts text).
+        self.db.execute("CREATE TABLE rec(rid BLOB PRIMARY KEY, first INTEGER NOT NULL, type TEXT NOT NULL)")
+        self.db.execute(
+            "CREATE TABLE st(first INTEGER, n INTEGER, sdate BLOB, party INTEGER, xid INTEGER, text TEXT NOT NULL)"
+        )
+        self.db.execute("BEGIN")
+        self.rows: list[tuple[Any, ...]] = []
+
+    def add(self, index: int, record_id: str, record_type: str, statement: dict[str, Any]) -> str | None:
+        rid = record_id.encode("utf-8", "surrogatepass")
+        self.db.execute("INSERT OR IGNORE INTO rec VALUES (?, ?, ?)", (rid, index, record_type))
+        first, earlier = self.db.execute("SELECT first, type FROM rec WHERE rid = ?", (rid,)).fetchone()
+        if earlier != record_type:
+            return str(earlier)
+        date = str(statement.get("statementDate", "")).encode("utf-32-be", "surrogatepass")
+        party = record_type in ("entity", "person")
+        xid = party and _xmfin_id(statement) is not None
+        self.rows.append((first, index, date, party, xid, json.dumps(statement, separators=(",", ":"))))
+        if len(self.rows) >= 10_000:
+            self.flush()
+        return None
+
+    def flush(self) -> None:
+        self.db.executemany("INSERT INTO st VALUES (?, ?, ?, ?, ?, ?)", self.rows)
+        self.rows.clear()
+
+    def done(self) -> None:
+        self.flush()
+        self.db.execute("COMMIT")
+
+    def _read(self, where: str = "") -> Iterator[tuple[int, list[dict[str, Any]]]]:
+        """(first, statements) of each record, in order (SQLite sorts them on disk)."""
+        rows = self.db.execute(f"SELECT first, text FROM st {where} ORDER BY first, sdate, n")
+        current: list[dict[str, Any]] = []
+        at = -1
+        for first, text in rows:
+            if first != at and current:
+                yield at, current
+                current = []
+            at = first
+            current.append(json.loads(text))
+        if current:
+            yield at, current
+
+    def series(self) -> Iterator[list[dict[str, Any]]]:
+        for _, series in self._read():
+            yield series
+
+    def parties(self) -> Iterator[list[dict[str, Any]]]:
+        taken = set()
+        for first, series in self._read("WHERE first IN (SELECT first FROM st WHERE xid)"):
+            if _xmfin_id(series[-1]) is not None:
+                taken.add(first)
+                yield series
+        for first, series in self._read("WHERE party"):
+            if first not in taken:
+                yield series
+
+    def close(self) -> None:
+        import contextlib
+
+        self.db.close()
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+
+
 class _Converter:
     def __init__(self, file: str, folder: str, trust_xmfin: bool = True) -> None:
         self.trust_xmfin = trust_xmfin  # read the records xmfin's own annotations carry
@@ -276,15 +493,15 @@ class _Converter:
             self.given_notices.add(notice)
             self.report.notices.append(notice)
 
-    def convert(self, statements: list[Any]) -> None:
-        records = self.collect(statements)
-        self.restore_dataset(records)
-        parties = [series for series in records.values() if series[-1]["recordType"] in ("entity", "person")]
+    def convert(self, statements: Iterable[Any], gathered: _Gathered | None = None) -> None:
+        """Convert the statements; `gathered` keeps them by record until they are all read (in memory, unless a
+        _Staged is given)."""
+        records = self.collect(statements, _Gathered() if gathered is None else gathered)
+        self.restore_dataset(records.series())
         # Ids carried by an xmfin identifier are taken first, so that a name cannot take them away.
-        parties.sort(key=lambda series: _xmfin_id(series[-1]) is None)
-        for series in parties:
+        for series in records.parties():
             self.party(series)
-        for series in records.values():
+        for series in records.series():
             if series[-1]["recordType"] == "relationship":
                 self.relationship_series(series)
         # Pending holdings (an xmfin export carries them in its xmfinDataset annotation: BODS cannot state them).
@@ -305,10 +522,9 @@ class _Converter:
             "sources": len(self.sources),
         }
 
-    def collect(self, statements: list[Any]) -> dict[str, list[dict[str, Any]]]:
+    def collect(self, statements: Iterable[Any], records: _Gathered) -> _Gathered:
         """The statements of each record in statementDate order (file order on a tie), records in the order
         they first appear. A record is of one type: a statement giving another is reported."""
-        records: dict[str, list[dict[str, Any]]] = {}
         for index, statement in enumerate(statements, start=1):
             if not isinstance(statement, dict):
                 self.notice(None, "not a statement: a JSON object was expected", index=index)
@@ -328,24 +544,19 @@ class _Converter:
             if isinstance(version, str) and not version.startswith("0.4"):
                 self.notice(statement, f"BODS version {version}: only 0.4 is read", index=index)
                 continue
-            series = records.setdefault(record_id, [])
-            if series and series[0]["recordType"] != record_type:
-                self.notice(
-                    statement, f"record {record_id} is a {series[0]['recordType']} in an earlier statement", index=index
-                )
-                continue
-            series.append(statement)
-        for series in records.values():
-            series.sort(key=lambda s: str(s.get("statementDate", "")))
+            earlier = records.add(index, record_id, record_type, statement)
+            if earlier is not None:
+                self.notice(statement, f"record {record_id} is a {earlier} in an earlier statement", index=index)
+        records.done()
         return records
 
     # -- what an xmfin export carries in annotations -------------------------------------------------------
 
-    def restore_dataset(self, records: dict[str, list[dict[str, Any]]]) -> None:
+    def restore_dataset(self, records: Iterable[list[dict[str, Any]]]) -> None:
         """The sections of an xmfin export's xmfinDataset annotation (the first found), sources first."""
         if not self.trust_xmfin:
             return
-        for series in records.values():
+        for series in records:
             for statement in series:
                 for annotation in _array(statement.get("annotations")):
                     given = _object(annotation).get(XMFIN_DATASET)
@@ -969,6 +1180,37 @@ class _Converter:
             running += change
             peak = max(peak, running)
         return peak
+
+    def records_out(self) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
+        """(record type, id or None, fields) of every record, in the order entities_text and licences_text
+        write them."""
+        keyed: list[tuple[str, dict[str, Any]]] = [
+            ("source", self.sources),
+            ("group", _object(self.sections.get("groups"))),
+            ("entity", self.entities),
+        ]
+        for record_type, records in keyed:
+            for key, fields in records.items():
+                yield record_type, key, fields
+        for record_type, items in (
+            ("holding", self.holdings),
+            ("role", self.roles),
+            ("event", _records(self.sections.get("events"))),
+        ):
+            for fields in items:
+                yield record_type, None, fields
+        for record_type, records in (
+            ("family", _object(self.sections.get("families"))),
+            ("category", _object(self.sections.get("categories"))),
+        ):
+            for key, fields in records.items():
+                yield record_type, key, fields
+        for record_type, items in (
+            ("licence", _records(self.sections.get("licences"))),
+            ("claim", _records(self.sections.get("claims"))),
+        ):
+            for fields in items:
+                yield record_type, None, fields
 
     def entities_text(self) -> str:
         return yamltext.entities_file(

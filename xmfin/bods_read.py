@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -114,3 +115,226 @@ def _as_list(path: Path, document: Any) -> list[Any]:
     if isinstance(document, dict):
         return [document]
     raise BodsError(f"{path}: not BODS: expected a JSON array of statements, or one statement per line")
+
+
+# -- reading a BODS file a statement at a time (import bods --store) -------------------------------------------
+
+CHUNK = 1 << 20  # bytes read at a time
+
+
+def open_import_file(path: Path, fmt: str = "BODS") -> Any:
+    """A regular file opened for reading in binary, without waiting (as read_import_text); UsageError else."""
+    import stat
+
+    named = ("an " if fmt[0] in "AEFHILMNORSX" else "a ") + fmt
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {path}") from None
+    except OSError as problem:
+        raise UsageError(f"cannot read {path}: {problem.strerror or problem}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise UsageError(f"{path} is a folder, not {named} file")
+        raise UsageError(f"{path} is not a regular file (a pipe, device or socket): give {named} file")
+    return open(fd, "rb", buffering=0)
+
+
+class _Text:
+    """The text of a file read a chunk at a time: UTF-8 decoded as it comes (a leading byte order mark dropped),
+    with the line and column of any position still in the buffer, for messages."""
+
+    def __init__(self, path: Path, raw: Any, progress: Any) -> None:
+        import codecs
+
+        self.path = path
+        self.raw = raw
+        self.progress = progress
+        self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self.buffer = ""
+        self.at = 0  # the position in buffer that is being read
+        self.line = 1  # the line of buffer[0], and the offset in the file of the byte after the last read
+        self.line_start = 0  # the position in buffer where line `self.line` starts (negative: before buffer)
+        self.read_bytes = 0
+        self.ended = False
+
+    def more(self) -> bool:
+        """Read another chunk into the buffer (dropping what was read); False at the end of the file."""
+        if self.ended:
+            return False
+        chunk = self.raw.read(CHUNK)
+        if self.progress is not None:
+            self.progress(len(chunk))
+        start = self.read_bytes
+        self.read_bytes += len(chunk)
+        try:
+            text = self.decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError as problem:
+            raise BodsError(f"{self.path}: not UTF-8 text (byte {start + problem.start})") from None
+        self.drop()
+        self.buffer += text
+        if not chunk:
+            self.ended = True
+        return bool(chunk) or bool(text)
+
+    def drop(self) -> None:
+        """Forget the text before `at` (counting its lines)."""
+        gone = self.buffer[: self.at]
+        lines = gone.count("\n")
+        if lines:
+            self.line += lines
+            self.line_start = gone.rfind("\n") + 1 - self.at
+        else:
+            self.line_start -= self.at
+        self.buffer = self.buffer[self.at :]
+        self.at = 0
+
+    def where(self, position: int) -> tuple[int, int]:
+        """The line and column (from 1) of a position in the buffer."""
+        before = self.buffer[:position]
+        lines = before.count("\n")
+        if lines:
+            return self.line + lines, position - before.rfind("\n")
+        return self.line, position - self.line_start + 1
+
+    def skip_space(self) -> str:
+        """The next character that is not white space (read on as needed), or '' at the end."""
+        while True:
+            while self.at < len(self.buffer) and self.buffer[self.at] in " \t\r\n":
+                self.at += 1
+            if self.at < len(self.buffer):
+                return self.buffer[self.at]
+            if not self.more():
+                return ""
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+
+
+def iter_statements(path: Path, progress: Any = None) -> Iterator[Any]:
+    """The statements of a BODS file one at a time, as read_statements gives them (the same reading of a JSON
+    array, one object, or JSON Lines, and the same messages), with only one statement in memory at a time:
+    for a file of any size. progress, when given, is called with each number of bytes read."""
+    raw = open_import_file(path)
+    try:
+        text = _Text(path, raw, progress)
+        first = text.skip_space()
+        if not first:
+            raise BodsError(f"{path}: the file is empty")
+        line_end = _line_end(text)
+        try:
+            # JSON Lines when the first line is JSON by itself (a line may hold an array of statements), unless
+            # it is all there is: then it is the document.
+            value = _DECODER.decode(text.buffer[text.at : line_end])
+            lines = True
+            length = line_end - text.at
+            while not isinstance(value, (dict, list)) and not text.buffer[text.at + length :].strip():
+                if not text.more():  # nothing after it (`more` keeps the text from `at` on)
+                    _as_list(path, value)
+        except ValueError:
+            lines = False
+        except RecursionError:
+            raise BodsError(f"{path}: not BODS: JSON nested too deeply to read") from None
+        if lines:
+            yield from _lines(text)
+        elif first == "[":
+            yield from _array(text)
+        else:
+            yield from _as_list(path, _document(text))
+    except RecursionError:
+        raise BodsError(f"{path}: not BODS: JSON nested too deeply to read") from None
+    finally:
+        raw.close()
+
+
+def _line_end(text: _Text) -> int:
+    """The position of the end of the line at `at` (read on until it is in the buffer)."""
+    while True:
+        end = text.buffer.find("\n", text.at)
+        if end >= 0:
+            return end
+        if not text.more():
+            return len(text.buffer)
+
+
+def _lines(text: _Text) -> Iterator[Any]:
+    while text.at < len(text.buffer) or text.more():
+        end = _line_end(text)
+        line = text.buffer[text.at : end]
+        number, _ = text.where(text.at)
+        text.at = min(end + 1, len(text.buffer))
+        if line.strip().lstrip(BOM):
+            item = _loads(text.path, line.removeprefix(BOM), number - 1)
+            if isinstance(item, list):
+                yield from item
+            else:
+                yield item
+        text.drop()
+
+
+def _decode_at(text: _Text) -> Any:
+    """The JSON value at `at` (reading on while it is cut off by the end of the buffer)."""
+    while True:
+        try:
+            value, end = _DECODER.raw_decode(text.buffer, text.at)
+        except json.JSONDecodeError as error:
+            if not text.ended and (error.pos >= len(text.buffer) - 64 or _cut_off(error)):
+                text.more()
+                continue
+            line, column = text.where(error.pos)
+            raise BodsError(f"{text.path}:{line}:{column}: not valid JSON: {error.msg}") from None
+        except ValueError as error:  # NaN or Infinity
+            line, _ = text.where(text.at)
+            raise BodsError(f"{text.path}:{line}: not valid JSON: {error}") from None
+        if end >= len(text.buffer) and not text.ended:
+            # A number at the very end of the buffer may go on in the next chunk.
+            text.more()
+            continue
+        text.at = end
+        return value
+
+
+def _cut_off(error: json.JSONDecodeError) -> bool:
+    """Whether an error may only be the end of the buffer inside a value (an unterminated string)."""
+    return error.msg.startswith(("Unterminated string", "Invalid \\uXXXX escape"))
+
+
+def _array(text: _Text) -> Iterator[Any]:
+    text.at += 1  # the '['
+    if text.skip_space() == "]":
+        text.at += 1
+        _end(text)
+        return
+    while True:
+        if not text.skip_space():
+            _fail(text, "Expecting value")
+        yield _decode_at(text)
+        text.drop()
+        after = text.skip_space()
+        if after == ",":
+            text.at += 1
+            continue
+        if after == "]":
+            text.at += 1
+            _end(text)
+            return
+        _fail(text, "Expecting ',' delimiter")
+
+
+def _end(text: _Text) -> None:
+    if text.skip_space():
+        _fail(text, "Extra data")
+
+
+def _fail(text: _Text, message: str) -> None:
+    line, column = text.where(text.at)
+    raise BodsError(f"{text.path}:{line}:{column}: not valid JSON: {message}")
+
+
+def _document(text: _Text) -> Any:
+    """One JSON document (an object spread over lines): read whole."""
+    value = _decode_at(text)
+    _end(text)
+    return value

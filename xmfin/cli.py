@@ -1073,12 +1073,58 @@ def import_bods(
 
         raise UsageError("give one of -o DIR (a data folder) or --store FILE (a store)")
     if store is not None:
-        from xmfin.storage.building import import_to_store
+        from xmfin import progress
+        from xmfin.bods_import import import_store
 
-        print_import_report(import_to_store(lambda folder: import_file(file, folder, force=True), store))
+        try:
+            size = file.stat().st_size
+        except OSError:
+            size = 0  # import_store says what is wrong with the file
+        with progress.bytes_read(size, f"importing {file}") as advance:
+            report = import_store(file, store, advance)
+        print_import_report(report)
         return
     assert output is not None
     print_import_report(import_file(file, output, force=force))
+
+
+@import_app.command("csv", cls=XmfinCommand)
+@reports_errors
+def import_csv(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            metavar="DIR", help="The tables `export -f csv -o DIR` writes.", parser=path_argument, show_default=False
+        ),
+    ],
+    store: Annotated[Path, typer.Option("--store", metavar="FILE", help="The store to write.", parser=path_argument)],
+) -> None:
+    """The CSV tables export -f csv writes, as a store.
+
+    Each cell is checked as the same value in a data file; a bad one stops the import with its file, line and
+    column, and nothing is written. A table that is not there is empty.
+
+    Examples:
+
+      xmfin import csv tables --store all.xmfin
+
+      xmfin export -f csv -o t && xmfin import csv t --store t.xmfin
+    """
+    from xmfin import progress
+    from xmfin.csv_import import TABLES
+    from xmfin.csv_import import import_csv as read_tables
+
+    total = sum(
+        path.stat().st_size
+        for name in (*TABLES, "former_names", "figures")
+        if (path := folder / f"{name}.csv").is_file()
+    )
+    with progress.bytes_read(total, f"importing {folder}") as advance:
+        counts = read_tables(folder, store, advance)
+    sys.stderr.write(
+        f"xmfin: wrote {store}: {count(counts.get('entity', 0), 'entity', 'entities')}, "
+        f"{count(counts.get('holding', 0), 'holding')}\n"
+    )
 
 
 store_app = typer.Typer(

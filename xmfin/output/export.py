@@ -178,7 +178,16 @@ def csv_table(data: Dataset, table: str) -> tuple[list[str], list[list[str]]]:
             header = [name for name in header if name not in ("former_names", "figures")]
         section: Any = getattr(data, table)
         rows = [plain(record) for record in (section.values() if isinstance(section, dict) else section)]
-    return header, [[_cell(row.get(name)) for name in header] for row in rows]
+    cells = [[_cell(row.get(name)) for name in header] for row in rows]
+    if table == "figures":
+        # A figure's value is a whole number or a decimal one (`value: 1.5e9` in a data file): a decimal one of
+        # whole value is written as such ("1500000000.0"), so that `import csv` reads back the value held.
+        at = header.index("value")
+        for row, row_cells in zip(rows, cells, strict=True):
+            value = row.get("value")
+            if isinstance(value, float) and value.is_integer():
+                row_cells[at] = repr(value)
+    return header, cells
 
 
 def write_csv(data: Dataset, table: str, stream: Any) -> None:

@@ -1,0 +1,335 @@
+"""Getting data in without YAML: `import csv DIR --store` and `import bods FILE --store` (issue 16 item 3).
+
+A round trip through the CSV tables, and a BODS file imported into a store, give the records the folder gives,
+exactly (`export -f json`); a bad cell stops the import with its file, line and column; a progress bar shows
+only on a terminal.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import FIXTURES
+from xmfin.api import bundled_data
+from xmfin.cli import app
+from xmfin.storage.loading import check_folder
+
+VALID = sorted(
+    path.name
+    for path in FIXTURES.iterdir()
+    if path.is_dir() and not any(p.severity == "error" for p in check_folder(path)[1])
+)
+BODS_EXAMPLES = Path(__file__).parent / "bods_examples"
+
+
+def _run(argv: list[str]) -> tuple[int, str, str]:
+    result = CliRunner(env={"COLUMNS": "200", "NO_COLOR": "1", "XMFIN_DATA": None}).invoke(app, argv)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _export_json(data: Path) -> str:
+    code, out, err = _run(["export", "-f", "json", "--data", str(data)])
+    assert code == 0, err
+    return out
+
+
+@pytest.mark.parametrize("case", [*VALID, "bundled"])
+def test_csv_round_trip(case: str, tmp_path: Path) -> None:
+    folder = bundled_data() if case == "bundled" else FIXTURES / case
+    tables, store = tmp_path / "tables", tmp_path / "s.xmfin"
+    code, _, err = _run(["export", "-f", "csv", "-o", str(tables), "--data", str(folder)])
+    assert code == 0, err
+    code, _, err = _run(["import", "csv", str(tables), "--store", str(store)])
+    assert code == 0, err
+    assert _export_json(store) == _export_json(folder)
+
+
+def _tables(tmp_path: Path) -> Path:
+    tables = tmp_path / "tables"
+    code, _, err = _run(["export", "-f", "csv", "-o", str(tables), "--data", str(FIXTURES / "basic")])
+    assert code == 0, err
+    return tables
+
+
+def _edit(path: Path, line: int, column: str, cell: str) -> None:
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as stream:
+        rows = list(csv.reader(stream))
+    rows[line - 1][rows[0].index(column)] = cell
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        csv.writer(stream).writerows(rows)
+
+
+def test_csv_bad_cell_names_file_line_column(tmp_path: Path) -> None:
+    tables, store = _tables(tmp_path), tmp_path / "s.xmfin"
+    _edit(tables / "holdings.csv", 2, "stake", "150")
+    code, _, err = _run(["import", "csv", str(tables), "--store", str(store)])
+    column = 3  # owner, owned, stake
+    assert code == 1 and not store.exists()
+    assert err.strip().splitlines() == [
+        f"xmfin: error: {tables / 'holdings.csv'}:2:{column}: stake: stake 150 is out of range: a stake is a"
+        " percentage, 0 < stake <= 100"
+    ]
+    _edit(tables / "holdings.csv", 2, "stake", "")
+    _edit(tables / "holdings.csv", 2, "sources", '["a"')
+    code, _, err = _run(["import", "csv", str(tables), "--store", str(store)])
+    assert code == 1 and "holdings.csv:2:7: sources: not JSON" in err and len(err.strip().splitlines()) == 1
+
+
+def test_csv_unknown_reference_and_twice(tmp_path: Path) -> None:
+    tables, store = _tables(tmp_path), tmp_path / "s.xmfin"
+    _edit(tables / "holdings.csv", 2, "owner", "nobody-here")
+    code, _, err = _run(["import", "csv", str(tables), "--store", str(store)])
+    assert code == 1 and not store.exists()
+    assert "holdings.csv:2:1: owner 'nobody-here' is not a known entity" in err
+    tables2 = _tables(tmp_path / "two")
+    lines = (tables2 / "sources.csv").read_bytes().split(b"\r\n")
+    (tables2 / "sources.csv").write_bytes(b"\r\n".join([*lines[:2], lines[1], *lines[2:]]))
+    code, _, err = _run(["import", "csv", str(tables2), "--store", str(store)])
+    assert code == 1 and "sources.csv:3:1: the id" in err and "is taken already (by the row at line 2)" in err
+
+
+def test_csv_missing_tables_are_empty(tmp_path: Path) -> None:
+    tables, store = _tables(tmp_path), tmp_path / "s.xmfin"
+    for name in ("licences", "claims", "events", "figures", "former_names", "roles"):
+        (tables / f"{name}.csv").unlink()
+    code, _, err = _run(["import", "csv", str(tables), "--store", str(store)])
+    assert code == 0, err
+    document = json.loads(_export_json(store))
+    assert document["licences"] == [] and document["roles"] == [] and document["holdings"]
+    code, _, err = _run(["import", "csv", str(tmp_path / "nothing"), "--store", str(store)])
+    assert code == 2 and "is not a folder of CSV tables" in err
+
+
+def test_csv_leading_apostrophe_removed(tmp_path: Path) -> None:
+    tables, store = _tables(tmp_path), tmp_path / "s.xmfin"
+    _edit(tables / "entities.csv", 2, "note", "'=1+1")
+    code, _, err = _run(["import", "csv", str(tables), "--store", str(store)])
+    assert code == 0, err
+    document = json.loads(_export_json(store))
+    assert next(iter(document["entities"].values()))["note"] == "=1+1"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from xmfin import progress
+
+    quiet = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    with progress.bytes_read(1000, "importing") as advance:
+        assert advance is None
+    assert quiet.getvalue() == ""
+    shown = _Terminal()
+    monkeypatch.setattr(sys, "stderr", shown)
+    with progress.bytes_read(1000, "importing") as advance:
+        assert advance is not None
+        advance(500)
+        advance(500)
+        progress.phase(advance, "indexing")
+    assert "importing" in shown.getvalue() or "indexing" in shown.getvalue()
+    progress.phase(None, "indexing")  # no bar: nothing to say
+
+
+def test_csv_fast_path_reads_plain_rows(tmp_path: Path) -> None:
+    """Rows without quotes, former names or figures go the fast path (and the round trips above show that it
+    gives the loader's records); the others, and bad cells, the loader's."""
+    from xmfin.csv_import import import_csv
+
+    tables = tmp_path / "tables"
+    code, _, err = _run(["export", "-f", "csv", "-o", str(tables), "--data", str(bundled_data())])
+    assert code == 0, err
+    counts = import_csv(tables, tmp_path / "s.xmfin")
+    assert 0 < counts["slow"] < counts["holding"] / 2
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in BODS_EXAMPLES.glob("*.json")))
+def test_bods_store_import_equals_folder_import(example: str, tmp_path: Path) -> None:
+    """The same records, the same notices, the same warnings from `check`, as the folder import."""
+    source = BODS_EXAMPLES / example
+    folder, store = tmp_path / "folder", tmp_path / "s.xmfin"
+    code, _, folder_err = _run(["import", "bods", str(source), "-o", str(folder)])
+    assert code == 0, folder_err
+    code, _, store_err = _run(["import", "bods", str(source), "--store", str(store)])
+    assert code == 0, store_err
+    assert folder_err.splitlines()[:-1] == store_err.splitlines()[:-1]
+    assert store_err.splitlines()[-1] == folder_err.splitlines()[-1].replace(str(folder), str(store))
+    assert _export_json(store) == _export_json(folder)
+    checks = [_run(["check", "--data", str(data), "--json"]) for data in (folder, store)]
+    found = [[(p["severity"], p["message"]) for p in json.loads(out)["problems"]] for _, out, _ in checks]
+    assert sorted(found[0]) == sorted(found[1])
+
+
+def test_bods_store_import_of_an_xmfin_export(tmp_path: Path) -> None:
+    """An xmfin export's annotations restore its records, checked as the folder import checks them."""
+    exported, store = tmp_path / "all.json", tmp_path / "s.xmfin"
+    code, _, err = _run(["export", "-f", "bods", "-o", str(exported), "--data", str(bundled_data())])
+    assert code == 0, err
+    code, _, err = _run(["import", "bods", str(exported), "--store", str(store)])
+    assert code == 0, err
+    assert f"wrote {store}:" in err
+    assert _export_json(store) == _export_json(bundled_data())
+
+
+STREAMED = {
+    "lines": '{"a": 1}\n{"b": [1, 2]}\n\n[{"c": 3}, {"d": 4}]\n',
+    "array over lines": '[\n {"a": 1},\n {"b": "x\\u00e9"}\n]\n',
+    "bad in array": '[\n {"a": 1},\n {"b": }\n]\n',
+    "bad line": '{"a": 1}\n{"b": }\n',
+    "NaN": '[{"a": NaN}]',
+    "NaN line": '{"a": 1}\n{"a": NaN}\n',
+    "empty": "   \n",
+    "one object": '{\n "a": 1\n}\n',
+    "a number": "5",
+    "a number then lines": '5\n{"a": 1}\n',
+    "after the array": '[{"a": 1}] x',
+    "byte order mark": '\ufeff[{"a": 1}]',
+    "number at the end": "[1, 23456]",
+    "unterminated": '[{"a": "abc',
+    "late error": "[" + ", ".join(['{"a": 1}'] * 50) + ', {"b": tru}]',
+}
+
+
+@pytest.mark.parametrize("case", sorted(STREAMED))
+def test_streamed_reading_reads_as_whole(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """iter_statements gives read_statements' statements, or its message, whatever the size of the chunks."""
+    from xmfin import bods_read
+    from xmfin.bods_read import BodsError, iter_statements, read_statements
+
+    path = tmp_path / "f.json"
+    path.write_text(STREAMED[case], encoding="utf-8")
+
+    def outcome(read: Any) -> tuple[str, Any]:
+        try:
+            return "ok", list(read(path))
+        except BodsError as error:
+            return "error", str(error)
+
+    whole = outcome(read_statements)
+    for chunk in (1, 3, 1 << 20):
+        monkeypatch.setattr(bods_read, "CHUNK", chunk)
+        assert outcome(iter_statements) == whole, chunk
+
+
+def test_bods_store_import_of_series_out_of_order(tmp_path: Path) -> None:
+    """Statements of one record spread over the file and out of date order, a record restated as another type,
+    an xmfin id that must be taken before a name takes it: the staged statements (SQLite) give the folder's
+    records and notices."""
+
+    def party(record: str, name: str, date: str, xmfin: str | None = None, kind: str = "entity") -> dict[str, Any]:
+        details: dict[str, Any] = {"name": name, "entityType": {"type": "registeredEntity"}}
+        if xmfin:
+            details["identifiers"] = [{"schemeName": "xmfin", "id": xmfin}]
+        return {
+            "statementId": f"{record}-{date}",
+            "statementDate": date,
+            "recordId": record,
+            "recordType": kind,
+            "recordDetails": details,
+        }
+
+    def link(record: str, owner: str, owned: str, date: str, share: float) -> dict[str, Any]:
+        interest = {"type": "shareholding", "directOrIndirect": "direct", "share": {"exact": share}}
+        return {
+            "statementId": f"{record}-{date}",
+            "statementDate": date,
+            "recordId": record,
+            "recordType": "relationship",
+            "recordDetails": {"interestedParty": owner, "subject": owned, "interests": [interest]},
+        }
+
+    statements = [
+        link("r1", "a", "b", "2021-01-01", 40),
+        party("b", "Beta Co", "2020-01-01"),
+        party("a", "Alpha", "2021-06-01"),
+        link("r1", "a", "b", "2020-01-01", 30),
+        party("a", "Alpha Old", "2019-01-01"),
+        party("c", "Beta Co", "2020-01-01", xmfin="beta-co"),
+        {"statementId": "x", "recordId": "b", "recordType": "relationship", "recordDetails": {}},
+        party("b", "Beta Co", "2022-01-01"),
+        "not a statement",
+    ]
+    source = tmp_path / "f.jsonl"
+    source.write_text("\n".join(json.dumps(s) for s in statements) + "\n", encoding="utf-8")
+    folder, store = tmp_path / "folder", tmp_path / "s.xmfin"
+    code, _, folder_err = _run(["import", "bods", str(source), "-o", str(folder)])
+    assert code == 0, folder_err
+    code, _, store_err = _run(["import", "bods", str(source), "--store", str(store)])
+    assert code == 0, store_err
+    assert folder_err.splitlines()[:-1] == store_err.splitlines()[:-1]
+    assert "record b is a entity in an earlier statement" in folder_err and "statement #9: not imported" in folder_err
+    assert _export_json(store) == _export_json(folder)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging file left behind
+
+
+def test_csv_table_that_is_a_fifo_is_refused_without_waiting(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    tables, store = _tables(tmp_path), tmp_path / "s.xmfin"
+    (tables / "roles.csv").unlink()
+    os.mkfifo(tables / "roles.csv")
+    command = [sys.executable, "-m", "xmfin", "import", "csv", str(tables), "--store", str(store)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2 and "roles.csv is not a regular file" in done.stderr
+    assert not store.exists()
+
+
+def test_csv_round_trip_of_any_text(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Whatever text a name, alias, note or `extra` holds (formula starts, apostrophes, 'null', line breaks,
+    any script), export -f csv then import csv gives it back."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from xmfin.csv_import import import_csv
+    from xmfin.model import Dataset, Entity, Holding
+    from xmfin.output.export import CSV_TABLES, plain, write_csv
+    from xmfin.storage.store import Store
+
+    texts = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12)
+    values = st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers(-(10**6), 10**6)
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | texts,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(texts, inner, max_size=3),
+        max_leaves=6,
+    )
+
+    @settings(max_examples=40, deadline=None)
+    @given(
+        name=texts, alias=texts, note=st.none() | texts, extra=st.none() | st.dictionaries(texts, values, max_size=3)
+    )
+    def round_trip(name: str, alias: str, note: str | None, extra: Any) -> None:
+        folder = tmp_path_factory.mktemp("t")
+        data = Dataset(
+            entities={
+                "a": Entity("a", name, aliases=(alias,), note=note, extra=extra),
+                "b": Entity("b", alias, note=name),
+            },
+            holdings=[Holding("a", "b", 50.0, note=note, extra=extra)],
+        )
+        for table in CSV_TABLES:
+            with (folder / f"{table}.csv").open("w", encoding="utf-8", newline="") as stream:
+                write_csv(data, table, stream)
+        store = folder / "s.xmfin"
+        import_csv(folder, store)
+        found = Store.open(store).everything()
+        assert [plain(e) for e in found.entities.values()] == [plain(e) for e in data.entities.values()]
+        assert [plain(h) for h in found.holdings] == [plain(h) for h in data.holdings]
+
+    round_trip()
