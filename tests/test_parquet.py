@@ -68,7 +68,12 @@ def check_against_csv(data: Dataset, out: Path) -> None:
         rows = read.to_pylist()
         assert len(rows) == len(csv_rows), table
         for row, csv_row in zip(rows, csv_rows, strict=True):
-            assert [_cell(decoded(name, row[name])) for name in header] == csv_row, (table, row)
+            cells = [_cell(decoded(name, row[name])) for name in header]
+            if table == "figures":  # float64 in Parquet; csv writes a decimal value of whole size as "1.0"
+                at = header.index("value")
+                assert float(cells[at]) == float(csv_row[at]), (table, row)
+                cells[at] = csv_row[at]
+            assert cells == csv_row, (table, row)
         # A null is exactly a None of the records; an empty list is [] and no quotes the JSON text "[]".
         expected = expected_plain(data, table, header)
         for at, name in enumerate(header):
