@@ -23,19 +23,6 @@ EVERYTHING = Scope(everything=True)
 # A store with up to this many entities is searched whole, as a folder is; a larger one from its indexes.
 SEARCH_ALL = 50_000
 SEARCH_CANDIDATES = 2_000
-# The store's table of each section of the data files.
-TABLE_OF = {
-    "sources": "source",
-    "groups": "grp",
-    "entities": "entity",
-    "holdings": "holding",
-    "roles": "role",
-    "events": "event",
-    "families": "family",
-    "categories": "category",
-    "licences": "licence",
-    "claims": "claim",
-}
 
 
 @dataclass
@@ -78,10 +65,11 @@ class Records:
         """How many records of each section, in the order of the files."""
         from xmfin.storage.loading import SECTIONS
 
-        sections = [section for names in SECTIONS.values() for section in names]
+        # Each section's record type (loading.SECTIONS) is its table's name, but for `grp` (GROUP is SQL's).
+        tables = {section: kind for names in SECTIONS.values() for section, (_, kind) in names.items()}
         if self.store is None:
-            return {section: len(getattr(self.dataset(), section)) for section in sections}
-        return {section: self.store.count(TABLE_OF[section]) for section in sections}
+            return {section: len(getattr(self.dataset(), section)) for section in tables}
+        return {section: self.store.count("grp" if kind == "group" else kind) for section, kind in tables.items()}
 
     def names(self) -> EntityNames:
         """Where entity names are looked up: the whole dataset, or the store's index of names."""
