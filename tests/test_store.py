@@ -60,10 +60,12 @@ def _commands(folder: Path) -> list[list[str]]:
             ["timeline", group],
             ["export", "-f", "json", "--group", group],
         ]
-        for peer in groups:
-            if peer != group:
-                asked += [["gaps", group, "--vs", peer], ["gaps", group, "--vs", peer, "--min-stake", "50"]]
-        asked += [["report", group], ["diagram", group]]
+        # Each group against the next two (every group is a peer of two others): the pairs grow as the square.
+        at = groups.index(group)
+        for peer in [groups[(at + step) % len(groups)] for step in (1, 2)][: len(groups) - 1]:
+            asked += [["gaps", group, "--vs", peer], ["gaps", group, "--vs", peer, "--min-stake", "50"]]
+        if at < 3:  # a page and a chart of a group are slow to make, and read what `gaps` and `tree` read
+            asked += [["report", group], ["diagram", group]]
     for entity in picked:
         asked += [["tree", entity], ["tree", entity, "--up"], ["chain", entity], ["show", entity], ["sources", entity]]
         asked += [["diagram", entity, "--up"]]
@@ -90,7 +92,7 @@ CASES = [*VALID, "bundled"]
 def test_store_answers_as_the_folder(case: str, tmp_path: Path) -> None:
     folder = bundled_data() if case == "bundled" else FIXTURES / case
     store = _store_of(folder, tmp_path)
-    days = DAYS if case != "bundled" else (None, "2019-05-15")
+    days = DAYS if case != "bundled" else (None,)
     compared = 0
     for argv in _commands(folder):
         for day in days:
