@@ -209,3 +209,40 @@ def _run_into(spec: Spec, env: dict[str, str], result: Measure) -> None:
         return
     run.stdout = run.stdout[:200]
     result.runs.append(run)
+
+
+@dataclass
+class Target:
+    """A measured value against a limit (a ratio, seconds, MiB, a rate); value None: not measured, and `note`
+    says why. `cpu`: the same ratio from CPU times, which a busy machine disturbs less than wall times."""
+
+    name: str
+    value: float | None
+    limit: float
+    unit: str
+    lower_is_better: bool = True
+    note: str | None = None
+    cpu: float | None = None
+
+    @property
+    def met(self) -> bool | None:
+        if self.value is None:
+            return None
+        return self.value <= self.limit if self.lower_is_better else self.value >= self.limit
+
+    def missed_by(self) -> float | None:
+        """How many times over (or under) its limit a missed target is; None when met, unmeasured or a limit of 0."""
+        if self.value is None or self.met or self.limit == 0 or self.value == 0:
+            return None
+        return self.value / self.limit if self.lower_is_better else self.limit / self.value
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "value": self.value,
+            "cpu_value": self.cpu,
+            "limit": self.limit,
+            "unit": self.unit,
+            "lower_is_better": self.lower_is_better,
+            "met": self.met,
+        }

@@ -22,14 +22,13 @@ import platform
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as `python bench/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.generate import WORK, cached_folder
-from bench.measure import Measure, Spec, measure, measure_together, run_once
+from bench.measure import Measure, Spec, Target, measure, measure_together, run_once
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -64,47 +63,17 @@ main()
 """
 
 
-@dataclass
-class Target:
-    """One target of issue 7: what was measured against what limit."""
-
-    name: str
-    value: float | None
-    limit: float
-    unit: str
-    lower_is_better: bool = True
-    note: str = ""
-    # The same ratio from CPU times (user + system), which a busy machine disturbs less than wall times.
-    cpu: float | None = None
-
-    @property
-    def met(self) -> bool | None:
-        if self.value is None:
-            return None
-        return self.value <= self.limit if self.lower_is_better else self.value >= self.limit
-
-    def verdict(self) -> str:
-        if self.value is None:
-            return f"NOT MEASURED {self.note}".rstrip()
-        cpu = f" (CPU {self.cpu:.2f}{self.unit})" if self.cpu is not None else ""
-        limit = f"{'<=' if self.lower_is_better else '>='} {self.limit:g}{self.unit}"
-        shown = f"{self.value:.2f}{self.unit}{cpu}, limit {limit}"
-        if self.met:
-            return f"met: {shown}"
-        if self.limit == 0:
-            return f"MISSED: {shown}"
-        miss = self.value / self.limit if self.lower_is_better else self.limit / self.value
-        return f"MISSED by {miss:.2f}x: {shown}"
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "value": self.value,
-            "cpu_value": self.cpu,
-            "limit": self.limit,
-            "unit": self.unit,
-            "met": self.met,
-        }
+def verdict(target: Target) -> str:
+    """`met: 1.20x, limit <= 1.5x`, `MISSED by 1.08x: ...` or `NOT MEASURED why`."""
+    if target.value is None:
+        return f"NOT MEASURED {target.note or ''}".rstrip()
+    cpu = f" (CPU {target.cpu:.2f}{target.unit})" if target.cpu is not None else ""
+    limit = f"{'<=' if target.lower_is_better else '>='} {target.limit:g}{target.unit}"
+    shown = f"{target.value:.2f}{target.unit}{cpu}, limit {limit}"
+    if target.met:
+        return f"met: {shown}"
+    by = target.missed_by()
+    return f"MISSED by {by:.2f}x: {shown}" if by is not None else f"MISSED: {shown}"
 
 
 def _ratio(top: float | None, bottom: float | None) -> float | None:
@@ -459,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
     found = targets(start, results)
     print("\n== targets")
     for target in found:
-        print(f"   {target.name:<62} {target.verdict()}")
+        print(f"   {target.name:<62} {verdict(target)}")
     document = {
         "benchmark": "xmfin",
         "version": 1,

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import generate, registry
-from bench.measure import Measure, Spec, measure_together
+from bench.measure import Measure, Spec, Target, measure_together
 from bench.run import RESULTS, clean_env, git_commit, xmfin_argv
 
 DEFAULT_SIZES = (1_000_000, 10_000_000)
@@ -144,43 +144,14 @@ print(json.dumps({"seconds": seconds, "cpu": cpu, "owners": len(effective)}))
 """
 
 
-@dataclass
-class Target:
-    """One target: a measured value against a limit, or the reason it was not measured."""
-
-    name: str
-    value: float | None
-    limit: float
-    unit: str
-    lower_is_better: bool = True
-    failure: str | None = None  # "failed: <first line of stderr>" or why it was not measured
-
-    @property
-    def met(self) -> bool | None:
-        if self.value is None:
-            return None
-        return self.value <= self.limit if self.lower_is_better else self.value >= self.limit
-
-    def result(self) -> str:
-        if self.value is None:
-            return self.failure or "not measured"
-        if self.met:
-            return "pass"
-        if self.limit == 0 or self.value == 0:
-            return "MISS"
-        by = self.value / self.limit if self.lower_is_better else self.limit / self.value
-        return f"MISS by {by:.2f}x"
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "value": self.value,
-            "limit": self.limit,
-            "unit": self.unit,
-            "lower_is_better": self.lower_is_better,
-            "met": self.met,
-            "result": self.result(),
-        }
+def result(target: Target) -> str:
+    """`pass`, `MISS by 8.23x`, or why the target was not measured."""
+    if target.value is None:
+        return target.note or "not measured"
+    if target.met:
+        return "pass"
+    by = target.missed_by()
+    return f"MISS by {by:.2f}x" if by is not None else "MISS"
 
 
 def _shown(value: float, unit: str) -> str:
@@ -197,7 +168,7 @@ def table(targets: list[Target]) -> str:
     for target in targets:
         measured = _shown(target.value, target.unit) if target.value is not None else "-"
         limit = f"{'<=' if target.lower_is_better else '>='} {_shown(target.limit, target.unit)}"
-        lines.append(f"| {target.name} | {measured} | {limit} | {target.result()} |")
+        lines.append(f"| {target.name} | {measured} | {limit} | {result(target)} |")
     return "\n".join(lines)
 
 
@@ -452,7 +423,7 @@ def targets(version: Measure, runs: list[SizeRun]) -> list[Target]:
             rate = holdings / imported.seconds if imported.seconds else None
             what = form if form == "store build" else f"import {form}"
             found.append(Target(f"{what}: holdings per second{at}", rate, IMPORT_RATE, "holdings/s", False, why))
-            found.append(Target(f"{what}: peak memory{at}", imported.peak_mib, IMPORT_PEAK_MIB, "MiB", failure=why))
+            found.append(Target(f"{what}: peak memory{at}", imported.peak_mib, IMPORT_PEAK_MIB, "MiB", note=why))
         imported = run.imports["csv"]
         floor_why = None if run.floor.ok else failure(run.floor)
         found.append(
@@ -461,7 +432,7 @@ def targets(version: Measure, runs: list[SizeRun]) -> list[Target]:
                 _ratio(imported.seconds, run.floor.seconds),
                 IMPORT_FLOOR_RATIO,
                 "x",
-                failure=failure(imported) if not imported.ok else floor_why,
+                note=failure(imported) if not imported.ok else floor_why,
             )
         )
         limit_note = None if start is not None else failure(version)
@@ -474,13 +445,13 @@ def targets(version: Measure, runs: list[SizeRun]) -> list[Target]:
                         ratio,
                         QUERY_RATIO,
                         "x",
-                        failure=failure(query) if not query.ok else limit_note,
+                        note=failure(query) if not query.ok else limit_note,
                     )
                 )
         for query in run.group:
-            found.append(Target(f"{query.name}{at}", query.seconds, GROUP_SECONDS, "s", failure=_why(query)))
+            found.append(Target(f"{query.name}{at}", query.seconds, GROUP_SECONDS, "s", note=_why(query)))
         for query in run.search:
-            found.append(Target(f"{query.name}{at}", query.seconds, SEARCH_SECONDS, "s", failure=_why(query)))
+            found.append(Target(f"{query.name}{at}", query.seconds, SEARCH_SECONDS, "s", note=_why(query)))
         queries = [m for measures in run.queries.values() for m in measures] + run.group + run.search
         peaks = [m.peak_mib for m in queries if m.ok and m.peak_mib is not None]
         n_failed = sum(not m.ok for m in queries)
@@ -492,7 +463,7 @@ def targets(version: Measure, runs: list[SizeRun]) -> list[Target]:
                 max(peaks) if peaks else None,
                 QUERY_PEAK_MIB,
                 "MiB",
-                failure=failure(first_failed) if first_failed else None,
+                note=failure(first_failed) if first_failed else None,
             )
         )
         chain = run.queries["chain"][0]
@@ -520,7 +491,7 @@ def targets(version: Measure, runs: list[SizeRun]) -> list[Target]:
                     _ratio(after, before),
                     GROWTH,
                     "x",
-                    failure=failure(failed) if failed else None,
+                    note=failure(failed) if failed else None,
                 )
             )
     return found
@@ -601,7 +572,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"platform": platform.platform()},
         "version_seconds": version.as_json(),
         "sizes": [run.as_json() for run in runs],
-        "targets": [t.as_json() for t in found],
+        "targets": [{**t.as_json(), "result": result(t)} for t in found],
     }
     out = args.out or RESULTS / f"scale-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

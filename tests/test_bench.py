@@ -274,7 +274,7 @@ def test_scale_table_marks_misses_and_failures() -> None:
         scale.Target("fast enough", 0.2, 0.5, "s"),
         scale.Target("too slow", 1.0, 0.5, "s"),
         scale.Target("rate", 150_000, 300_000, "holdings/s", lower_is_better=False),
-        scale.Target("broken", None, 0.5, "s", failure="failed: xmfin: error: no such command 'csv'"),
+        scale.Target("broken", None, 0.5, "s", note="failed: xmfin: error: no such command 'csv'"),
     ]
     lines = scale.table(targets).splitlines()
     assert lines[0] == "| target | measured | limit | result |"
