@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from tests.conftest import FIXTURES
@@ -223,6 +225,50 @@ def test_streamed_reading_reads_as_whole(case: str, tmp_path: Path, monkeypatch:
         assert outcome(iter_statements) == whole, chunk
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    values=st.lists(st.dictionaries(st.sampled_from("abc"), st.integers() | st.text(max_size=5)), max_size=8),
+    lines=st.booleans(),
+    spaces=st.lists(st.sampled_from(["", " ", "\n", "\n\n", "\t"]), min_size=9, max_size=9),
+    broken=st.none() | st.integers(min_value=0, max_value=400),
+)
+def test_streamed_reading_places_every_message(
+    values: list[dict[str, Any]],
+    lines: bool,
+    spaces: list[str],
+    broken: int | None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """For any array or JSON Lines text, whole or broken at any character, the streamed reader gives the
+    statements, or the message with its line and column, that the whole-file reader gives, whatever the chunk
+    size (the reader forgets text a chunk at a time and counts lines on from the last place asked)."""
+    from xmfin import bods_read
+    from xmfin.bods_read import BodsError, iter_statements, read_statements
+
+    items = [json.dumps(value, ensure_ascii=False) for value in values]
+    if lines:
+        text = "".join(item + "\n" + spaces[n % 9].replace("\t", "") for n, item in enumerate(items))
+    else:
+        text = "[" + ",".join(spaces[n % 9] + item for n, item in enumerate(items)) + spaces[8] + "]"
+    if broken is not None and text:
+        at = broken % len(text)
+        text = text[:at] + "}" + text[at + 1 :]
+    path = tmp_path / "f.json"
+    path.write_text(text, encoding="utf-8")
+
+    def outcome(read: Any) -> tuple[str, Any]:
+        try:
+            return "ok", list(read(path))
+        except BodsError as error:
+            return "error", str(error)
+
+    whole = outcome(read_statements)
+    for chunk in (1, 5, 64, 1 << 20):
+        monkeypatch.setattr(bods_read, "CHUNK", chunk)
+        assert outcome(iter_statements) == whole, chunk
+
+
 def test_bods_store_import_of_series_out_of_order(tmp_path: Path) -> None:
     """Statements of one record spread over the file and out of date order, a record restated as another type,
     an xmfin id that must be taken before a name takes it: the staged statements (SQLite) give the folder's
@@ -291,9 +337,6 @@ def test_csv_table_that_is_a_fifo_is_refused_without_waiting(tmp_path: Path) -> 
 def test_csv_round_trip_of_any_text(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Whatever text a name, alias, note or `extra` holds (formula starts, apostrophes, 'null', line breaks,
     any script), export -f csv then import csv gives it back."""
-    from hypothesis import given, settings
-    from hypothesis import strategies as st
-
     from xmfin.csv_import import import_csv
     from xmfin.model import Dataset, Entity, Holding
     from xmfin.output.export import CSV_TABLES, plain, write_csv

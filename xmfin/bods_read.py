@@ -159,6 +159,7 @@ class _Text:
         self.line_start = 0  # the position in buffer where line `self.line` starts (negative: before buffer)
         self.read_bytes = 0
         self.ended = False
+        self._seen = (0, 1, 0)  # (position, its line, where that line starts): where() counts on from here
 
     def more(self) -> bool:
         """Read another chunk into the buffer (dropping what was read); False at the end of the file."""
@@ -181,23 +182,34 @@ class _Text:
 
     def drop(self) -> None:
         """Forget the text before `at` (counting its lines)."""
-        gone = self.buffer[: self.at]
-        lines = gone.count("\n")
+        lines = self.buffer.count("\n", 0, self.at)
         if lines:
             self.line += lines
-            self.line_start = gone.rfind("\n") + 1 - self.at
+            self.line_start = self.buffer.rfind("\n", 0, self.at) + 1 - self.at
         else:
             self.line_start -= self.at
         self.buffer = self.buffer[self.at :]
         self.at = 0
+        self._seen = (0, self.line, self.line_start)
+
+    def release(self) -> None:
+        """Forget the text before `at` once it is a chunk long: dropping after every statement would copy the
+        rest of the buffer each time (quadratic in the statements per chunk)."""
+        if self.at >= CHUNK:
+            self.drop()
 
     def where(self, position: int) -> tuple[int, int]:
-        """The line and column (from 1) of a position in the buffer."""
-        before = self.buffer[:position]
-        lines = before.count("\n")
+        """The line and column (from 1) of a position in the buffer. Lines are counted on from the position
+        asked last when this one is after it, so that asking at each line in turn is linear."""
+        seen, line, start = self._seen
+        if position < seen:
+            seen, line, start = 0, self.line, self.line_start
+        lines = self.buffer.count("\n", seen, position)
         if lines:
-            return self.line + lines, position - before.rfind("\n")
-        return self.line, position - self.line_start + 1
+            line += lines
+            start = self.buffer.rfind("\n", seen, position) + 1
+        self._seen = (position, line, start)
+        return line, position - start + 1
 
     def skip_space(self) -> str:
         """The next character that is not white space (read on as needed), or '' at the end."""
@@ -271,7 +283,7 @@ def _lines(text: _Text) -> Iterator[Any]:
                 yield from item
             else:
                 yield item
-        text.drop()
+        text.release()
 
 
 def _decode_at(text: _Text) -> Any:
@@ -311,7 +323,7 @@ def _array(text: _Text) -> Iterator[Any]:
         if not text.skip_space():
             _fail(text, "Expecting value")
         yield _decode_at(text)
-        text.drop()
+        text.release()
         after = text.skip_space()
         if after == ",":
             text.at += 1
