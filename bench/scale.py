@@ -44,6 +44,7 @@ QUICK_SIZES = (10_000,)
 
 # The limits.
 IMPORT_RATE = 300_000.0  # holdings per second, at least
+IMPORTS = ("bods", "csv")  # the imports into a store, in the order they run
 IMPORT_FLOOR_RATIO = 2.0  # import wall time / floor wall time, at most
 IMPORT_PEAK_MIB = 1024.0
 QUERY_RATIO = 1.3  # query / (--version + 50 ms)
@@ -240,6 +241,7 @@ class Limits:
     networkx_seconds: float = 600.0
     networkx_mib: int = 8192
     yaml_max: int = 1_000_000  # the largest size also built as a YAML folder for `xmfin store build`
+    imports: tuple[str, ...] = IMPORTS  # which imports run (a BODS import of 10M entities takes hours)
 
 
 def bench_size(size: int, seed: int, env: dict[str, str], repeat: int, import_repeat: int, limits: Limits) -> SizeRun:
@@ -303,9 +305,14 @@ def bench_size(size: int, seed: int, env: dict[str, str], repeat: int, import_re
             memory_mib=limits.import_mib,
         ),
     ]
-    floor, floor_all, import_bods, import_csv = measure_together(import_specs, env, import_repeat)
+    chosen = [
+        spec
+        for spec in import_specs
+        if not spec.name.startswith("xmfin import ") or spec.name.split()[2] in limits.imports
+    ]
+    floor, floor_all, *imported = measure_together(chosen, env, import_repeat)
     removing(floor_db, floor_all_db)()
-    imports = {"bods": import_bods, "csv": import_csv}
+    imports = {spec.name.split()[2]: found for spec, found in zip(chosen[2:], imported, strict=True)}
     if size <= limits.yaml_max:
         # The same tables as a YAML folder (converted by the bench, untimed), then `xmfin store build`.
         stores["store build"] = work / "store-build.xmfin"
@@ -424,7 +431,7 @@ def targets(version: Measure, runs: list[SizeRun]) -> list[Target]:
             what = form if form == "store build" else f"import {form}"
             found.append(Target(f"{what}: holdings per second{at}", rate, IMPORT_RATE, "holdings/s", False, why))
             found.append(Target(f"{what}: peak memory{at}", imported.peak_mib, IMPORT_PEAK_MIB, "MiB", note=why))
-        imported = run.imports["csv"]
+        imported = run.imports.get("csv", Measure("xmfin import csv", [], error="not run (--imports)"))
         floor_why = None if run.floor.ok else failure(run.floor)
         found.append(
             Target(
@@ -521,6 +528,11 @@ def main(argv: list[str] | None = None) -> int:
         default=1_000_000,
         help="largest size also turned into a YAML folder for `xmfin store build` (default 1000000)",
     )
+    parser.add_argument(
+        "--imports",
+        default=",".join(IMPORTS),
+        help="which imports to run, of bods,csv (default both; a BODS import at 10M takes hours)",
+    )
     parser.add_argument("--out", type=Path, help="where to write the JSON results (default bench/results/)")
     args = parser.parse_args(argv)
     if args.sizes:
@@ -533,6 +545,9 @@ def main(argv: list[str] | None = None) -> int:
     if any(size < 2 * registry.GROUP_SIZE for size in sizes):
         parser.error(f"--sizes: the smallest size is {2 * registry.GROUP_SIZE} (two groups of 50)")
     repeat = args.repeat or (1 if args.quick else 5)
+    chosen = tuple(form.strip() for form in args.imports.split(",") if form.strip())
+    if not chosen or any(form not in IMPORTS for form in chosen):
+        parser.error(f"--imports: a comma-separated list of {', '.join(IMPORTS)}: {args.imports}")
     env = clean_env()
     generate.WORK.mkdir(parents=True, exist_ok=True)
     env["XMFIN_CACHE_DIR"] = str(generate.WORK / "cache-scale")
@@ -556,6 +571,7 @@ def main(argv: list[str] | None = None) -> int:
                 networkx_seconds=args.networkx_timeout,
                 networkx_mib=args.networkx_memory,
                 yaml_max=args.yaml_max,
+                imports=chosen,
             ),
         )
         for size in sorted(sizes)

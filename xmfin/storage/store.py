@@ -75,8 +75,13 @@ CREATE INDEX label_folded ON label(folded);
 CREATE VIRTUAL TABLE label_text USING fts5(
     folded, content='label', content_rowid='rowid', tokenize='trigram case_sensitive 1', detail='none'
 );
-INSERT INTO label_text(label_text) VALUES ('rebuild');
+CREATE TEMP TABLE label_copy AS SELECT rowid AS id, folded FROM label ORDER BY rowid;
+INSERT INTO label_text(rowid, folded) SELECT id, folded FROM temp.label_copy;
+DROP TABLE temp.label_copy;
 """
+# The full-text index is filled from a copy of the labels in the temporary database rather than by FTS5's
+# 'rebuild' (or a SELECT from `label` itself): at a million entities that took 50 s against 14 s for the copy
+# and the insert (FTS5 reading the content table while writing its own pages into the same file).
 
 # Each record class, the table it lives in and the columns besides seq and rec.
 _KEYED: dict[type[Any], tuple[str, tuple[str, ...]]] = {
@@ -124,7 +129,9 @@ class StoreWriter:
         with contextlib.suppress(FileNotFoundError):
             self.temp.unlink()
         self.db = sqlite3.connect(self.temp, isolation_level=None, check_same_thread=False)
-        for pragma in ("journal_mode=OFF", "synchronous=OFF", "locking_mode=EXCLUSIVE", "temp_store=MEMORY"):
+        # Temporary data (the index sorts, the copy of the labels) goes to temporary files, not memory: at ten
+        # million entities the sorts alone would pass the import's memory budget.
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "locking_mode=EXCLUSIVE", "temp_store=FILE"):
             self.db.execute(f"PRAGMA {pragma}")
         self.db.execute("PRAGMA cache_size=-262144")  # 256 MiB for the index sorts
         self.db.executescript(_TABLES)
