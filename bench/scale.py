@@ -4,8 +4,9 @@ Run `python -m bench scale [--sizes 1000000,10000000] [--quick]` from the reposi
 generates (or takes from the cache) a registry as BODS JSON Lines and as the CSV tables of `export -f csv`
 (bench/registry.py), then measures, every command as a subprocess (median wall time, largest peak RSS):
 
-- floors: `xmfin --version`; the plainest bulk load of the CSV holdings rows into SQLite (csv.reader and
-  executemany into a table without indexes, one transaction), timed in its process: the import floor;
+- floors: `xmfin --version`; the plainest bulk load of the CSV rows the import reads (entities, holdings,
+  roles, licences: csv.reader and executemany into a table each without indexes, one transaction), timed in
+  its process: the import floor; and the same of holdings.csv alone, reported beside it;
 - peers: a DuckDB recursive CTE over the same holdings.csv computing the ancestors of one entity with their
   path products (the query an analyst writes after `export -f csv`; the load of the CSV into DuckDB is timed
   apart, so the comparison is with the query alone); the naive networkx script (all holdings into a DiGraph,
@@ -432,11 +433,12 @@ def targets(version: Measure, runs: list[SizeRun]) -> list[Target]:
             found.append(Target(f"{what}: holdings per second{at}", rate, IMPORT_RATE, "holdings/s", False, why))
             found.append(Target(f"{what}: peak memory{at}", imported.peak_mib, IMPORT_PEAK_MIB, "MiB", note=why))
         imported = run.imports.get("csv", Measure("xmfin import csv", [], error="not run (--imports)"))
-        floor_why = None if run.floor.ok else failure(run.floor)
+        # The floor is the bulk load of the same rows the import reads (the "the same CSV rows").
+        floor_why = None if run.floor_all.ok else failure(run.floor_all)
         found.append(
             Target(
-                f"import csv / import floor (SQLite bulk load of holdings.csv){at}",
-                _ratio(imported.seconds, run.floor.seconds),
+                f"import csv / import floor (SQLite bulk load of the same rows){at}",
+                _ratio(imported.seconds, run.floor_all.seconds),
                 IMPORT_FLOOR_RATIO,
                 "x",
                 note=failure(imported) if not imported.ok else floor_why,
