@@ -240,3 +240,25 @@ def test_every_record_round_trips_through_the_codec() -> None:
         for record in records:
             back = codec.loads(type(record), codec.dumps(record))
             assert back == record and back.loc == record.loc
+
+
+@pytest.mark.parametrize("text", ["bank", "银行", "xiaomi", "ant", "of", "a", "行", "", "zzzq", "*[?"])
+def test_containing_gives_the_first_in_file_order(text: str, tmp_path: Path) -> None:
+    """`containing` stops reading at its limit (labels are read in their own order, the order of their
+    entities): with or without a limit it gives the entities whose labels contain the text, first in file
+    order, as a scan of the folder's records finds them."""
+    from xmfin.storage.loading import load
+    from xmfin.storage.store import ID_LABEL, NAME_LABEL, labels_of
+
+    data = load(bundled_data())
+    store = Store.open(_store_of(bundled_data(), tmp_path))
+    try:
+        for kinds in ((ID_LABEL, NAME_LABEL), (ID_LABEL,), (NAME_LABEL,)):
+            truth = [e.id for e in data.entities.values() if any(k in kinds and text in f for k, f in labels_of(e))]
+            assert store.containing(text, kinds=kinds) == truth
+            for limit in (0, 1, 3, 10):
+                assert store.containing(text, kinds=kinds, limit=limit) == truth[:limit]
+        labelled = list(dict.fromkeys(row[0] for row in store.db.execute("SELECT entity FROM label ORDER BY rowid")))
+        assert labelled == list(data.entities)
+    finally:
+        store.close()

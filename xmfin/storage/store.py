@@ -381,30 +381,36 @@ class Store:
     def containing(
         self, folded: str, kinds: tuple[int, ...] = (ID_LABEL, NAME_LABEL), limit: int | None = None
     ) -> list[str]:
-        """Ids of the entities with a label containing the case-folded text, in file order (at most limit of
-        the first found). Three characters or more use the trigram index; shorter texts are a scan of names."""
+        """Ids of the entities with a label containing the case-folded text, in file order (at most limit: the
+        first in file order). Three characters or more use the trigram index; shorter texts are a scan of names.
+
+        The labels are read in their own order and the reading stops at the limit: labels are written with
+        their entity, in the order of the entities (StoreWriter), so the first entities met are the first in
+        the file, and a text found in a million names costs what the limit asks, not a sort of the million."""
         kind_list = ", ".join(str(int(k)) for k in kinds)
+        parameters: tuple[str, ...] = ()
         if not folded:  # every label contains the empty text
-            inner = f"SELECT entity FROM label WHERE kind IN ({kind_list})"
-            rows = self._query(
-                f"SELECT e.seq, e.id FROM entity e WHERE e.id IN ({inner}) ORDER BY e.seq"
-                + (f" LIMIT {int(limit)}" if limit is not None else "")
+            sql = f"SELECT entity FROM label WHERE kind IN ({kind_list}) ORDER BY rowid"
+        elif len(folded) >= TRIGRAM:
+            sql = (
+                "SELECT l.entity FROM label_text t JOIN label l ON l.rowid = t.rowid"
+                f" WHERE t.folded GLOB ? AND l.kind IN ({kind_list}) ORDER BY t.rowid"
             )
-            return [row[1] for row in rows]
-        if len(folded) >= TRIGRAM:
-            pattern = "*" + "".join(f"[{c}]" if c in "*?[" else c for c in folded) + "*"
-            inner = (
-                "SELECT entity FROM label WHERE rowid IN (SELECT rowid FROM label_text WHERE folded GLOB ?)"
-                f" AND kind IN ({kind_list})"
-            )
-            parameter = pattern
+            parameters = ("*" + "".join(f"[{c}]" if c in "*?[" else c for c in folded) + "*",)
         else:
-            inner = f"SELECT entity FROM label WHERE instr(folded, ?) > 0 AND kind IN ({kind_list})"
-            parameter = folded
-        sql = f"SELECT e.seq, e.id FROM entity e WHERE e.id IN ({inner}) ORDER BY e.seq"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
-        return [row[1] for row in self._query(sql, (parameter,))]
+            sql = f"SELECT entity FROM label WHERE instr(folded, ?) > 0 AND kind IN ({kind_list}) ORDER BY rowid"
+            parameters = (folded,)
+        found: dict[str, None] = {}
+        if limit is not None and limit <= 0:
+            return []
+        try:
+            for (entity,) in self.db.execute(sql, parameters):
+                found[entity] = None
+                if limit is not None and len(found) >= limit:
+                    break
+        except sqlite3.Error as error:
+            raise StoreError(f"'{self.path}' is a damaged store ({error}): build it again") from None
+        return list(found)
 
     def sharing_pieces(self, folded: str, limit: int) -> list[str]:
         """Ids of entities whose labels share a three-character piece with the text (fuzzy candidates)."""
