@@ -308,3 +308,17 @@ def test_scale_quick_run_completes_and_reports(tmp_path: Path, monkeypatch: pyte
     assert "DuckDB recursive CTE / xmfin chain (same entity) at 100" in names
     for target in document["targets"]:  # each one measured, or failed with a reason: never a crash
         assert target["result"] in ("pass", "not measured") or target["result"].startswith(("MISS", "failed: "))
+
+
+def test_compare_measures_both_sides(tmp_path: Path) -> None:
+    """`bench compare REV` runs each command with REV's code and this checkout's on the same data, and reports
+    after / before for each (here HEAD against itself, on the bundled data only)."""
+    from bench.compare import main as compare_main
+
+    out = tmp_path / "compare.json"
+    assert compare_main(["HEAD", "--sizes", "", "--repeat", "1", "--out", str(out)]) == 0
+    document = json.loads(out.read_text(encoding="utf-8"))
+    names = [target["name"] for target in document["targets"]]
+    assert "bundled: chain xw-bank --json: after / before" in names
+    assert all(target["value"] is not None and target["value"] > 0 for target in document["targets"]), document
+    assert {m["name"].rsplit(" ", 1)[-1] for m in document["measures"]} == {"(before)", "(after)"}
