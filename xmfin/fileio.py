@@ -17,7 +17,6 @@ import errno
 import os
 import shutil
 import stat
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -128,6 +127,8 @@ def _stream(fd: int, binary: bool, newline: str | None) -> IO[Any]:
 
 def _write_temporary(target: Path, fill: Fill, binary: bool, newline: str | None, mode: int | None) -> Path:
     """A complete temporary file beside target, flushed to disk, holding what fill wrote; nothing on failure."""
+    import tempfile  # here: it imports random and hashlib, which a query reading a store never needs
+
     fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=TEMP_SUFFIX)
     temporary = Path(name)
     try:
@@ -211,6 +212,8 @@ def write_folder(
         raise NotADirectoryError(errno.ENOTDIR, f"a link to '{os.readlink(folder)}', which does not exist", str(folder))
     made = _make_parents(folder.parent)
     try:
+        import tempfile
+
         building = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=TEMP_SUFFIX))
         try:
             os.chmod(building, 0o777 & ~_umask())  # what mkdir would give, not mkdtemp's 0o700
