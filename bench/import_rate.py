@@ -10,6 +10,7 @@ indexes and full-text index, the checks across records), with holdings per secon
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -66,9 +67,15 @@ def _run(script: str, *args: str) -> dict[str, float]:
 
 
 def main(argv: list[str]) -> int:
-    tables = Path(argv[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.import_rate", description=__doc__.split("\n\n")[0])
+    parser.add_argument("tables", type=Path, help="a folder of the CSV tables `xmfin export -f csv` writes")
+    parser.add_argument("store", type=Path, nargs="?", help="where to write the store (default: a temporary file)")
+    args = parser.parse_args(argv)
+    tables: Path = args.tables
+    if not (tables / "holdings.csv").is_file():
+        parser.error(f"{tables}: not a folder of CSV tables (no holdings.csv)")
     with tempfile.TemporaryDirectory(dir=tables.parent) as work:
-        store = Path(argv[1]) if len(argv) > 1 else Path(work) / "store.xmfin"
+        store = args.store if args.store is not None else Path(work) / "store.xmfin"
         big = [str(tables / f"{name}.csv") for name in ("entities", "holdings", "roles", "licences")]
         floor = _run(FLOOR, str(Path(work) / "floor.db"), *big)
         store.unlink(missing_ok=True)
