@@ -29,7 +29,7 @@ import math
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -172,26 +172,29 @@ def import_store(path: Path, output: Path, progress: Any = None) -> ImportReport
     from xmfin.storage.building import check_output, import_to_store
 
     check_output(output)
-    converter = _Converter(str(path), str(output))
     staged = _Staged(output.with_name(f".{output.name}.{os.getpid()}.statements{TEMP_SUFFIX}"))
     try:
+        # The records made are kept in the staging file too, until they are written: memory holds one record's
+        # statements and the records it touches, whatever the size of the file.
+        converter = _Converter(str(path), str(output), db=staged.db)
         converter.convert(iter_statements(path, progress), staged)
+        if not converter.restored_any:
+            from xmfin.progress import phase
+
+            phase(progress, f"writing {output}")
+            write_store(converter, path, output)
+            return converter.report
     finally:
         staged.close()
-    if converter.restored_any:
-        # An xmfin export: the records its annotations carry are trusted only as far as `check` passes them, as
-        # import_file does; such a file holds one data folder's records, so it is checked as a folder.
-        def as_folder(folder: Path) -> ImportReport:
-            report = import_file(path, folder, force=True)
-            report.folder = str(output)
-            return report
 
-        return import_to_store(as_folder, output)
-    from xmfin.progress import phase
+    # An xmfin export: the records its annotations carry are trusted only as far as `check` passes them, as
+    # import_file does; such a file holds one data folder's records, so it is checked as a folder.
+    def as_folder(folder: Path) -> ImportReport:
+        report = import_file(path, folder, force=True)
+        report.folder = str(output)
+        return report
 
-    phase(progress, f"writing {output}")
-    write_store(converter, path, output)
-    return converter.report
+    return import_to_store(as_folder, output)
 
 
 def write_store(converter: _Converter, path: Path, output: Path) -> None:
@@ -205,7 +208,14 @@ def write_store(converter: _Converter, path: Path, output: Path) -> None:
     file = str(path)
     reader = _Reader(path.parent, file)
     mark = _Mark(0, 0)
-    kinds = {key: str(entity.get("kind")) for key, entity in converter.entities.items()}
+    entities = converter.entities
+
+    def kind(key: str) -> str | None:
+        if isinstance(entities, _DiskRecords):
+            return entities.kind(key)
+        entity = entities.get(key)
+        return None if entity is None else str(entity.get("kind"))
+
     with StoreWriter(output, {"label": str(output), "from": "bods"}) as writer:
         for record_type, record_id, fields in converter.records_out():
             record = reader.build(file, record_type, _as_yaml(fields, mark), mark, record_id)
@@ -213,7 +223,7 @@ def write_store(converter: _Converter, path: Path, output: Path) -> None:
             if record is None:
                 raise DataError(reader.problems)
             writer.add(record)
-            for message in _warnings(record_type, record, kinds):
+            for message in _warnings(record_type, record, kind):
                 writer.add_problem(Problem(Location(file, 1, 1), "warning", message))
         writer.index()
         errors = check_store(writer.db, {})
@@ -243,13 +253,14 @@ def _yaml_text(text: str) -> str:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _warnings(record_type: str, record: Any, kinds: dict[str, str]) -> list[str]:
+def _warnings(record_type: str, record: Any, kind: Callable[[str], str | None]) -> list[str]:
     """The warnings `check` gives a record by itself: one that names no source, and a role held by an entity
-    that is not a person (loading._check_references)."""
+    that is not a person (loading._check_references); kind gives an entity's kind (None: no such entity)."""
     found = []
-    if record_type == "role" and kinds.get(record.holder, "person") != "person":
+    holder_kind = kind(record.holder) if record_type == "role" else None
+    if holder_kind not in (None, "person"):
         found.append(
-            f"role '{record.title}' of '{record.of}' is held by '{record.holder}', a {kinds[record.holder]}, not a "
+            f"role '{record.title}' of '{record.of}' is held by '{record.holder}', a {holder_kind}, not a "
             f"person: set 'kind: person' on '{record.holder}' if it is one"
         )
     if not getattr(record, "sources", True):
@@ -429,6 +440,7 @@ class _Staged(_Gathered):
     def done(self) -> None:
         self.flush()
         self.db.execute("COMMIT")
+        self.db.execute("BEGIN")  # the converter's records (_DiskRecords, _DiskHoldings) in one transaction
 
     def _read(self, where: str = "") -> Iterator[tuple[int, list[dict[str, Any]]]]:
         """(first, statements) of each record, in order (SQLite sorts them on disk)."""
@@ -460,29 +472,262 @@ class _Staged(_Gathered):
 
     def close(self) -> None:
         import contextlib
+        import sqlite3
 
+        with contextlib.suppress(sqlite3.Error):
+            self.db.execute("COMMIT")  # not a rollback, which SQLite does not define with journal_mode=OFF
         self.db.close()
         with contextlib.suppress(OSError):
             self.path.unlink()
 
 
+_When = PartialDate | None  # a holding's since or until
+
+
+class _Holdings:
+    """The holdings a conversion made, in order, with what the overlap and equity checks ask of them: the
+    holdings of one party in one entity, all the holdings in one entity, and the equity floors summed in each
+    entity. In memory (import_file); _DiskHoldings keeps the same in the staging file (import bods --store)."""
+
+    def __init__(self) -> None:
+        self.records: list[dict[str, Any]] = []
+        # The holdings in each entity with their periods (a scan of every holding in the entity made an import
+        # of n holders of one company n squared: they are also indexed by pair).
+        self.in_entity: dict[str, list[tuple[dict[str, Any], PartialDate | None, PartialDate | None]]] = {}
+        self.of_pair: dict[tuple[str, str], list[tuple[int, dict[str, Any], PartialDate | None, PartialDate | None]]]
+        self.of_pair = {}
+        self.equity_sum: dict[str, float] = {}  # the equity floors of every counted holding in each entity
+
+    def same_party(
+        self, owned: str, owner: str
+    ) -> list[tuple[int, dict[str, Any], PartialDate | None, PartialDate | None]]:
+        """(reference, holding, since, until) of each holding of owner in owned, in order."""
+        return self.of_pair.get((owned, owner), [])
+
+    def present(self, owned: str) -> list[tuple[dict[str, Any], PartialDate | None, PartialDate | None]]:
+        """(holding, since, until) of each holding in owned, in order."""
+        return self.in_entity.get(owned, [])
+
+    def changed(self, reference: int, holding: dict[str, Any]) -> None:
+        """A holding same_party gave was changed (in memory, the holding is the record itself)."""
+
+    def equity(self, owned: str) -> float:
+        return self.equity_sum.get(owned, 0.0)
+
+    def append(
+        self, holding: dict[str, Any], since: PartialDate | None, until: PartialDate | None, equity: float
+    ) -> None:
+        """Add a holding after the others; equity is the entity's new sum of equity floors."""
+        owned, owner = str(holding.get("owned")), str(holding.get("owner"))
+        self.in_entity.setdefault(owned, []).append((holding, since, until))
+        self.of_pair.setdefault((owned, owner), []).append((len(self.records), holding, since, until))
+        self.equity_sum[owned] = equity
+        self.records.append(holding)
+
+    def place(self, positions: list[Any], pending: list[dict[str, Any]]) -> None:
+        """Pending holdings (an xmfin export's xmfinDataset annotation) at their positions when all are places
+        among the holdings, else after them."""
+        # Positions are trusted only as places among the holdings (a huge one would overflow list.insert).
+        room = len(self.records) + len(pending)
+        if len(positions) == len(pending) and all(type(n) is int and 0 <= n < room for n in positions):
+            for position, holding in sorted(zip(positions, pending, strict=True), key=lambda pair: pair[0]):
+                self.records.insert(position, holding)  # in ascending order: each lands where it stood
+        else:
+            self.records.extend(pending)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.records)
+
+
+def _dumps(value: Any) -> str:
+    """A record's fields as JSON text (lone surrogates escaped), read back equal by json.loads."""
+    return json.dumps(value, separators=(",", ":"))
+
+
+class _DiskHoldings(_Holdings):
+    """The holdings of a conversion in an SQLite file (the staging file of import bods --store): memory holds
+    none of them, whatever the number of holdings. Each is JSON text in `hold`, in order; the checks ask by
+    (owned, owner) and by owned through an index, and the equity sums are kept in `eq`."""
+
+    def __init__(self, db: Any) -> None:
+        super().__init__()
+        self.db = db
+        self.count = 0
+        db.execute("CREATE TABLE hold(seq INTEGER PRIMARY KEY, owned TEXT, owner TEXT, rec TEXT NOT NULL)")
+        db.execute("CREATE INDEX hold_pair ON hold(owned, owner)")
+        db.execute("CREATE TABLE eq(owned TEXT PRIMARY KEY, total REAL NOT NULL) WITHOUT ROWID")
+
+    def _rows(self, sql: str, *keys: str) -> list[tuple[int, dict[str, Any], PartialDate | None, PartialDate | None]]:
+        found = []
+        for seq, text in self.db.execute(sql, keys):
+            holding = json.loads(text)
+            found.append((seq, holding, _date(holding.get("since")), _date(holding.get("until"))))
+        return found
+
+    def same_party(
+        self, owned: str, owner: str
+    ) -> list[tuple[int, dict[str, Any], PartialDate | None, PartialDate | None]]:
+        return self._rows("SELECT seq, rec FROM hold WHERE owned = ? AND owner = ? ORDER BY seq", owned, owner)
+
+    def present(self, owned: str) -> list[tuple[dict[str, Any], PartialDate | None, PartialDate | None]]:
+        return [row[1:] for row in self._rows("SELECT seq, rec FROM hold WHERE owned = ? ORDER BY seq", owned)]
+
+    def changed(self, reference: int, holding: dict[str, Any]) -> None:
+        self.db.execute("UPDATE hold SET rec = ? WHERE seq = ?", (_dumps(holding), reference))
+
+    def equity(self, owned: str) -> float:
+        row = self.db.execute("SELECT total FROM eq WHERE owned = ?", (owned,)).fetchone()
+        return 0.0 if row is None else float(row[0])
+
+    def append(
+        self, holding: dict[str, Any], since: PartialDate | None, until: PartialDate | None, equity: float
+    ) -> None:
+        owned, owner = str(holding.get("owned")), str(holding.get("owner"))
+        self.count += 1
+        self.db.execute("INSERT INTO hold VALUES (?, ?, ?, ?)", (self.count, owned, owner, _dumps(holding)))
+        self.db.execute("INSERT OR REPLACE INTO eq VALUES (?, ?)", (owned, equity))
+
+    def place(self, positions: list[Any], pending: list[dict[str, Any]]) -> None:
+        # Only an xmfin export has pending holdings, and a store import converts it as a folder (import_store):
+        # they are kept after the others here, as they would be without positions.
+        for holding in pending:
+            self.append(holding, None, None, self.equity(str(holding.get("owned"))))
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for (text,) in self.db.execute("SELECT rec FROM hold ORDER BY seq"):
+            yield json.loads(text)
+
+
+class _DiskRecords(MutableMapping[str, dict[str, Any]]):
+    """Records by key (the entities of a conversion) in an SQLite table, in the order first set: a mapping, as the
+    dict it stands for, with the record's kind kept beside it. A record changed after it was read is set again."""
+
+    def __init__(self, db: Any, table: str) -> None:
+        self.db = db
+        self.table = table
+        db.execute(f"CREATE TABLE {table}(seq INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, kind TEXT, rec TEXT)")
+        self.count = 0
+
+    def __contains__(self, key: object) -> bool:
+        return self.db.execute(f"SELECT 1 FROM {self.table} WHERE id = ?", (key,)).fetchone() is not None
+
+    def __getitem__(self, key: str) -> dict[str, Any]:
+        row = self.db.execute(f"SELECT rec FROM {self.table} WHERE id = ?", (key,)).fetchone()
+        if row is None:
+            raise KeyError(key)
+        found: dict[str, Any] = json.loads(row[0])
+        return found
+
+    def __setitem__(self, key: str, value: dict[str, Any]) -> None:
+        kind, text = str(value.get("kind")), _dumps(value)
+        changed = self.db.execute(f"UPDATE {self.table} SET kind = ?, rec = ? WHERE id = ?", (kind, text, key))
+        if changed.rowcount == 0:
+            self.db.execute(f"INSERT INTO {self.table} VALUES (NULL, ?, ?, ?)", (key, kind, text))
+            self.count += 1
+
+    def __delitem__(self, key: str) -> None:
+        raise NotImplementedError("records are not removed")
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[str]:
+        for (key,) in self.db.execute(f"SELECT id FROM {self.table} ORDER BY seq"):
+            yield key
+
+    def items(self) -> Iterator[tuple[str, dict[str, Any]]]:  # type: ignore[override]
+        for key, text in self.db.execute(f"SELECT id, rec FROM {self.table} ORDER BY seq"):
+            yield key, json.loads(text)
+
+    def values(self) -> Iterator[dict[str, Any]]:  # type: ignore[override]
+        for _, record in self.items():
+            yield record
+
+    def kind(self, key: str) -> str | None:
+        """The record's kind (as str(record.get("kind"))); None when there is no such record."""
+        row = self.db.execute(f"SELECT kind FROM {self.table} WHERE id = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def kinds(self) -> dict[str, int]:
+        """The number of records of each kind."""
+        return dict(self.db.execute(f"SELECT kind, count(*) FROM {self.table} GROUP BY kind").fetchall())
+
+
+class _DiskIds(MutableMapping[str, str]):
+    """BODS recordId -> xmfin entity id, in an SQLite table."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+        db.execute("CREATE TABLE ids(rid TEXT PRIMARY KEY, id TEXT NOT NULL) WITHOUT ROWID")
+
+    def get(self, key: object, default: Any = None) -> Any:
+        row = self.db.execute("SELECT id FROM ids WHERE rid = ?", (key,)).fetchone()
+        return default if row is None else row[0]
+
+    def __contains__(self, key: object) -> bool:
+        return self.get(key) is not None
+
+    def __getitem__(self, key: str) -> str:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return str(found)
+
+    def __setitem__(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO ids VALUES (?, ?)", (key, value))
+
+    def __delitem__(self, key: str) -> None:
+        raise NotImplementedError("ids are not removed")
+
+    def __len__(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM ids").fetchone()[0])
+
+    def __iter__(self) -> Iterator[str]:
+        for (key,) in self.db.execute("SELECT rid FROM ids ORDER BY rid"):
+            yield key
+
+
+class _DiskList:
+    """Records in order (the roles of a conversion) in an SQLite table: append, len and iteration."""
+
+    def __init__(self, db: Any, table: str) -> None:
+        self.db = db
+        self.table = table
+        db.execute(f"CREATE TABLE {table}(seq INTEGER PRIMARY KEY, rec TEXT NOT NULL)")
+        self.count = 0
+
+    def append(self, record: dict[str, Any]) -> None:
+        self.count += 1
+        self.db.execute(f"INSERT INTO {self.table} VALUES (?, ?)", (self.count, _dumps(record)))
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for (text,) in self.db.execute(f"SELECT rec FROM {self.table} ORDER BY seq"):
+            yield json.loads(text)
+
+
 class _Converter:
-    def __init__(self, file: str, folder: str, trust_xmfin: bool = True) -> None:
+    def __init__(self, file: str, folder: str, trust_xmfin: bool = True, db: Any = None) -> None:
+        """db: an SQLite connection (the staging file) to keep the records made in, instead of memory."""
         self.trust_xmfin = trust_xmfin  # read the records xmfin's own annotations carry
         self.restored_any = False
         self.report = ImportReport(file, folder)
         self.given_notices: set[Notice] = set()
         self.sources: dict[str, dict[str, Any]] = {}
         self.source_keys: dict[str, str] = {}
-        self.entities: dict[str, dict[str, Any]] = {}
-        self.holdings: list[dict[str, Any]] = []
-        self.roles: list[dict[str, Any]] = []
+        self.entities: MutableMapping[str, dict[str, Any]] = {} if db is None else _DiskRecords(db, "ent")
+        self.holdings = _Holdings() if db is None else _DiskHoldings(db)
+        self.roles: list[dict[str, Any]] | _DiskList = [] if db is None else _DiskList(db, "roles")
         self.sections: dict[str, Any] = {}  # restored from an xmfinDataset annotation
-        self.ids: dict[str, str] = {}  # BODS recordId -> xmfin entity id
-        # The holdings in each entity with their periods, for the overlap and equity checks.
-        self.in_entity: dict[str, list[tuple[dict[str, Any], PartialDate | None, PartialDate | None]]] = {}
-        self.of_pair: dict[tuple[str, str], list[tuple[dict[str, Any], PartialDate | None, PartialDate | None]]] = {}
-        self.equity_sum: dict[str, float] = {}  # the equity floors of every counted holding in each entity
+        self.ids: MutableMapping[str, str] = {} if db is None else _DiskIds(db)  # BODS recordId -> xmfin entity id
 
     def notice(self, statement: dict[str, Any] | None, message: str, partly: bool = False, index: int = 0) -> None:
         """One notice; the same notice about the same statement is given once."""
@@ -507,16 +752,16 @@ class _Converter:
         # Pending holdings (an xmfin export carries them in its xmfinDataset annotation: BODS cannot state them).
         pending = _records(self.sections.pop("pendingHoldings", None))
         positions = _array(self.sections.pop("pendingPositions", None))
-        # Positions are trusted only as places among the holdings (a huge one would overflow list.insert).
-        room = len(self.holdings) + len(pending)
-        if len(positions) == len(pending) and all(type(n) is int and 0 <= n < room for n in positions):
-            for position, holding in sorted(zip(positions, pending, strict=True), key=lambda pair: pair[0]):
-                self.holdings.insert(position, holding)  # in ascending order: each lands where it stood
+        if pending:
+            self.holdings.place(positions, pending)
+        if isinstance(self.entities, _DiskRecords):
+            kinds = self.entities.kinds()
+            persons = kinds.get("person", 0)
         else:
-            self.holdings.extend(pending)
+            persons = sum(e["kind"] == "person" for e in self.entities.values())
         self.report.counts = {
-            "entities": sum(e["kind"] != "person" for e in self.entities.values()),
-            "persons": sum(e["kind"] == "person" for e in self.entities.values()),
+            "entities": len(self.entities) - persons,
+            "persons": persons,
             "holdings": len(self.holdings),
             "roles": len(self.roles),
             "sources": len(self.sources),
@@ -670,7 +915,7 @@ class _Converter:
         return [source_id]
 
     @staticmethod
-    def unique(base: str, taken: dict[str, Any]) -> str:
+    def unique(base: str, taken: Container[str]) -> str:
         if base not in taken:
             return base
         number = 2
@@ -1005,6 +1250,7 @@ class _Converter:
             record["recordDetails"]
         ):
             kept[same[0]] = record  # a later statement of the record changed it (not one read back from an export)
+        self.entities[subject] = entity  # kept where the entities are (memory, or the staging file)
         if message:
             self.notice(statement, message, partly)
 
@@ -1102,11 +1348,9 @@ class _Converter:
         """Add a holding, or keep it under the extra of one it overlaps (the loader allows one link at a time)."""
         since, until = _date(holding.get("since")), _date(holding.get("until"))
         owned = str(holding.get("owned"))
-        present = self.in_entity.setdefault(owned, [])
         # Only the same party's holdings in the entity can overlap it (indexed by pair: a scan of every holding
         # in the entity made an import of n holders of one company n squared).
-        same_party = self.of_pair.setdefault((owned, str(holding.get("owner"))), [])
-        for other, other_since, other_until in same_party:
+        for reference, other, other_since, other_until in self.holdings.same_party(owned, str(holding.get("owner"))):
             if overlap(since, until, other_since, other_until):
                 if not isinstance(other.get("extra"), dict):
                     other["extra"] = {}
@@ -1115,6 +1359,7 @@ class _Converter:
                 folded = {key: holding.get(key) for key in ("control", *_STAKE_FIELDS, "since", "until", "note")}
                 own = _object(_object(holding.get("extra")).get("bods"))
                 other["extra"]["bods"].setdefault("otherInterests", []).append(_compact({**folded, **own}))
+                self.holdings.changed(reference, other)
                 self.notice(
                     statement,
                     f"its {holding.get('control')} interest overlaps the {other.get('control')} holding of the same "
@@ -1126,8 +1371,9 @@ class _Converter:
         floor = _floor(holding)
         counted = holding.get("control") == "equity" and not holding.get("pending") and floor > 0
         # When all the equity ever held in the entity fits, so does the equity on any one day.
-        within = self.equity_sum.get(owned, 0.0) + floor <= _FULL
-        if counted and not within and self.equity_peak(floor, since, until, present) > _FULL:
+        equity = self.holdings.equity(owned)
+        within = equity + floor <= _FULL
+        if counted and not within and self.equity_peak(floor, since, until, self.holdings.present(owned)) > _FULL:
             note = f"BODS share {_stake_text(holding)} left undisclosed: equity in the entity would exceed 100%"
             if note not in (holding.get("note") or ""):
                 holding["note"] = f"{holding['note']}. {note}" if holding.get("note") else note
@@ -1137,10 +1383,7 @@ class _Converter:
             for key in _STAKE_FIELDS:
                 holding[key] = None
             self.notice(statement, note, partly=True)
-        present.append((holding, since, until))
-        same_party.append((holding, since, until))
-        self.equity_sum[owned] = self.equity_sum.get(owned, 0.0) + (_floor(holding) if counted else 0.0)
-        self.holdings.append(holding)
+        self.holdings.append(holding, since, until, equity + (_floor(holding) if counted else 0.0))
 
     @staticmethod
     def equity_peak(
@@ -1184,7 +1427,7 @@ class _Converter:
     def records_out(self) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
         """(record type, id or None, fields) of every record, in the order entities_text and licences_text
         write them."""
-        keyed: list[tuple[str, dict[str, Any]]] = [
+        keyed: list[tuple[str, MutableMapping[str, dict[str, Any]]]] = [
             ("source", self.sources),
             ("group", _object(self.sections.get("groups"))),
             ("entity", self.entities),
@@ -1221,8 +1464,8 @@ class _Converter:
                 ("entities", self.entities),
             ],
             [
-                ("holdings", self.holdings),
-                ("roles", self.roles),
+                ("holdings", list(self.holdings)),
+                ("roles", list(self.roles)),
                 ("events", _records(self.sections.get("events"))),
             ],
         )
