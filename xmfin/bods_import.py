@@ -218,7 +218,7 @@ def write_store(converter: _Converter, path: Path, output: Path) -> None:
 
     with StoreWriter(output, {"label": str(output), "from": "bods"}) as writer:
         for record_type, record_id, fields in converter.records_out():
-            record = reader.build(file, record_type, _as_yaml(fields, mark), mark, record_id)
+            record = _build(reader, file, record_type, record_id, fields, mark)
             reader.origins.clear()
             if record is None:
                 raise DataError(reader.problems)
@@ -230,6 +230,39 @@ def write_store(converter: _Converter, path: Path, output: Path) -> None:
         if errors:
             raise DataError(errors)
         writer.finish()
+
+
+def _build(reader: Any, file: str, record_type: str, record_id: str | None, fields: dict[str, Any], mark: Any) -> Any:
+    """The record the loader builds from fields as import_file writes them (None, with the problems reported,
+    when it refuses it). `extra`, most of a BODS record's values and read by the loader as any plain value, is
+    made directly (_plain_extra) rather than through YAML nodes; the rest through the loader's builder."""
+    extra = fields.get("extra")
+    if extra is None or "extra" not in FIELDS[record_type]:
+        return reader.build(file, record_type, _as_yaml(fields, mark), mark, record_id)
+    rest = {key: value for key, value in fields.items() if key != "extra"}
+    record = reader.build(file, record_type, _as_yaml(rest, mark), mark, record_id)
+    if record is not None:
+        object.__setattr__(record, "extra", _plain_extra(extra))  # a frozen record no one else has seen yet
+    return record
+
+
+def _plain_extra(value: Any) -> Any:
+    """What the loader makes of an `extra` value written as _as_yaml writes it (loading._plain of
+    csv_import.yaml_value): keys as text, text with lone surrogates replaced, numbers as their YAML text reads
+    back."""
+    if isinstance(value, dict):
+        return {str(key): _plain_extra(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_extra(item) for item in value]
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return _yaml_text(value) if _SURROGATE.search(value) else value
+    if isinstance(value, (int, float)):
+        from xmfin.storage.loading import _plain
+
+        return _plain(_yaml_number(value))
+    return _yaml_text(str(value))
 
 
 def _as_yaml(fields: dict[str, Any], mark: Any) -> Any:
@@ -391,6 +424,16 @@ class _Gathered:
     def series(self) -> Iterator[list[dict[str, Any]]]:
         yield from self.records.values()
 
+    def annotated(self) -> Iterator[list[dict[str, Any]]]:
+        """The records, in order, of which some statement may carry annotations (all of them, here)."""
+        yield from self.series()
+
+    def relationships(self) -> Iterator[list[dict[str, Any]]]:
+        """The relationship records, in order."""
+        for series in self.series():
+            if series[-1]["recordType"] == "relationship":
+                yield series
+
     def parties(self) -> Iterator[list[dict[str, Any]]]:
         """The entity and person records, those whose last statement carries an xmfin id first."""
         parties = [series for series in self.series() if series[-1]["recordType"] in ("entity", "person")]
@@ -412,29 +455,35 @@ class _Staged(_Gathered):
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "locking_mode=EXCLUSIVE", "cache_size=-65536"):
             self.db.execute(f"PRAGMA {pragma}")
         # rid: the record id's bytes; sdate: str(statementDate) as UTF-32 (its bytes sort as Python sorts text).
-        self.db.execute("CREATE TABLE rec(rid BLOB PRIMARY KEY, first INTEGER NOT NULL, type TEXT NOT NULL)")
         self.db.execute(
-            "CREATE TABLE st(first INTEGER, n INTEGER, sdate BLOB, party INTEGER, xid INTEGER, text TEXT NOT NULL)"
+            "CREATE TABLE rec(rid BLOB PRIMARY KEY, first INTEGER NOT NULL, type TEXT NOT NULL) WITHOUT ROWID"
+        )
+        self.db.execute(
+            "CREATE TABLE st(first INTEGER, n INTEGER, sdate BLOB, party INTEGER, xid INTEGER, ann INTEGER, "
+            "text TEXT NOT NULL)"
         )
         self.db.execute("BEGIN")
         self.rows: list[tuple[Any, ...]] = []
 
     def add(self, index: int, record_id: str, record_type: str, statement: dict[str, Any]) -> str | None:
         rid = record_id.encode("utf-8", "surrogatepass")
-        self.db.execute("INSERT OR IGNORE INTO rec VALUES (?, ?, ?)", (rid, index, record_type))
-        first, earlier = self.db.execute("SELECT first, type FROM rec WHERE rid = ?", (rid,)).fetchone()
+        if self.db.execute("INSERT OR IGNORE INTO rec VALUES (?, ?, ?)", (rid, index, record_type)).rowcount == 1:
+            first, earlier = index, record_type  # the record's first statement (most records have one)
+        else:
+            first, earlier = self.db.execute("SELECT first, type FROM rec WHERE rid = ?", (rid,)).fetchone()
         if earlier != record_type:
             return str(earlier)
         date = str(statement.get("statementDate", "")).encode("utf-32-be", "surrogatepass")
         party = record_type in ("entity", "person")
         xid = party and _xmfin_id(statement) is not None
-        self.rows.append((first, index, date, party, xid, json.dumps(statement, separators=(",", ":"))))
+        annotated = "annotations" in statement
+        self.rows.append((first, index, date, party, xid, annotated, json.dumps(statement, separators=(",", ":"))))
         if len(self.rows) >= 10_000:
             self.flush()
         return None
 
     def flush(self) -> None:
-        self.db.executemany("INSERT INTO st VALUES (?, ?, ?, ?, ?, ?)", self.rows)
+        self.db.executemany("INSERT INTO st VALUES (?, ?, ?, ?, ?, ?, ?)", self.rows)
         self.rows.clear()
 
     def done(self) -> None:
@@ -458,6 +507,14 @@ class _Staged(_Gathered):
 
     def series(self) -> Iterator[list[dict[str, Any]]]:
         for _, series in self._read():
+            yield series
+
+    def annotated(self) -> Iterator[list[dict[str, Any]]]:
+        for _, series in self._read("WHERE first IN (SELECT first FROM st WHERE ann)"):
+            yield series
+
+    def relationships(self) -> Iterator[list[dict[str, Any]]]:
+        for _, series in self._read("WHERE NOT party"):  # a record's statements are all of its type
             yield series
 
     def parties(self) -> Iterator[list[dict[str, Any]]]:
@@ -742,13 +799,12 @@ class _Converter:
         """Convert the statements; `gathered` keeps them by record until they are all read (in memory, unless a
         _Staged is given)."""
         records = self.collect(statements, _Gathered() if gathered is None else gathered)
-        self.restore_dataset(records.series())
+        self.restore_dataset(records.annotated())
         # Ids carried by an xmfin identifier are taken first, so that a name cannot take them away.
         for series in records.parties():
             self.party(series)
-        for series in records.series():
-            if series[-1]["recordType"] == "relationship":
-                self.relationship_series(series)
+        for series in records.relationships():
+            self.relationship_series(series)
         # Pending holdings (an xmfin export carries them in its xmfinDataset annotation: BODS cannot state them).
         pending = _records(self.sections.pop("pendingHoldings", None))
         positions = _array(self.sections.pop("pendingPositions", None))
@@ -1110,10 +1166,11 @@ class _Converter:
             if isinstance(end, dict):
                 reason = end.get("reason", "no reason given")
                 subject = details.get("subject")
-                if key == "interestedParty" and isinstance(subject, str) and subject in self.ids:
+                subject_id = self.ids.get(subject) if isinstance(subject, str) else None
+                if key == "interestedParty" and subject_id is not None:
                     self.keep_relationship(
                         statement,
-                        self.ids[subject],
+                        subject_id,
                         f"the interestedParty is unspecified ({reason}): no holding; kept under the subject's "
                         "extra.bods.keptRelationships",
                         partly=True,
@@ -1121,10 +1178,11 @@ class _Converter:
                     return None
                 self.notice(statement, f"the {key} is unspecified ({reason}): xmfin needs a named entity")
                 return None
-            if not isinstance(end, str) or end not in self.ids:
+            end_id = self.ids.get(end) if isinstance(end, str) else None
+            if end_id is None:
                 self.notice(statement, f"the {key} '{end}' is not a record of this file")
                 return None
-            ends.append(self.ids[end])
+            ends.append(end_id)
         owner, owned = ends
         if owner == owned:
             self.notice(statement, "an entity cannot hold itself")
