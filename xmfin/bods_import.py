@@ -446,6 +446,8 @@ class _Staged(_Gathered):
     same records in the same order, read back one record at a time, so that memory holds one record's
     statements, not the file's."""
 
+    BATCH = 10_000  # statements kept before they are written in one executemany
+
     def __init__(self, path: Path) -> None:
         import sqlite3
 
@@ -478,7 +480,7 @@ class _Staged(_Gathered):
         xid = party and _xmfin_id(statement) is not None
         annotated = "annotations" in statement
         self.rows.append((first, index, date, party, xid, annotated, json.dumps(statement, separators=(",", ":"))))
-        if len(self.rows) >= 10_000:
+        if len(self.rows) >= self.BATCH:
             self.flush()
         return None
 
