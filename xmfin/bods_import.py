@@ -250,6 +250,8 @@ def _plain_extra(value: Any) -> Any:
     """What the loader makes of an `extra` value written as _as_yaml writes it (loading._plain of
     csv_import.yaml_value): keys as text, text with lone surrogates replaced, numbers as their YAML text reads
     back."""
+    if type(value) is str:
+        return value if value.isascii() or not _SURROGATE.search(value) else _yaml_text(value)
     if isinstance(value, dict):
         return {str(key): _plain_extra(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
@@ -257,7 +259,7 @@ def _plain_extra(value: Any) -> Any:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, str):
-        return _yaml_text(value) if _SURROGATE.search(value) else value
+        return _yaml_text(value)
     if isinstance(value, (int, float)):
         from xmfin.storage.loading import _plain
 
@@ -269,9 +271,19 @@ def _as_yaml(fields: dict[str, Any], mark: Any) -> Any:
     """A record's fields as the loader reads them from the YAML import_file writes (yamltext): keys with no
     value left out, numbers and text as yamltext writes them."""
     from xmfin.csv_import import yaml_value
+    from xmfin.storage.yamlread import Quoted, YMap
 
-    given = {key: value for key, value in fields.items() if value is not None}
-    return yaml_value(given, mark, _yaml_number, _yaml_text)
+    mapping = YMap(mark.line, mark.column)
+    for key, value in fields.items():
+        if value is None:
+            continue
+        if type(value) is str:  # most fields (csv_import.yaml_value's reading of a text, without its calls)
+            mapping[key] = Quoted(value if value.isascii() or not _SURROGATE.search(value) else _yaml_text(value))
+        else:
+            mapping[key] = yaml_value(value, mark, _yaml_number, _yaml_text)
+        mapping.key_marks[key] = mark
+        mapping.value_marks[key] = mark
+    return mapping
 
 
 def _yaml_number(number: Any) -> str:
