@@ -211,3 +211,30 @@ def test_memory_path_grows_with_the_file(tmp_path: Path) -> None:
         finally:
             tracemalloc.stop()
     assert peaks[1] > 2.5 * peaks[0], peaks
+
+
+def test_store_import_of_names_taken_many_times_and_odd_record_ids(tmp_path: Path) -> None:
+    """Many entities of one name (ids name, name-2, ... as the folder import gives them, one of them taken by a
+    name of its own first), record ids with a lone surrogate and non-ASCII text (kept in the staging file as
+    their bytes): the store holds the folder's records, with the same notices."""
+    statements = [_party("x", "Same Name-3")]
+    statements += [_party(f"n{n}", "Same Name") for n in range(12)]
+    statements += [_party("\ud800odd", "Odd"), _party("厦门", "Xiamen")]
+    statements += [
+        _link("r1", "\ud800odd", "厦门", [_share("shareholding", 40)]),
+        _link("r2", "n3", "\ud800odd", [_share("shareholding", 40)]),
+        _link("r3", "missing\udfff", "n4", [_share("shareholding", 40)]),
+    ]
+    source = tmp_path / "f.jsonl"
+    source.write_text("\n".join(json.dumps(s) for s in statements) + "\n", encoding="utf-8")
+    folder, store = tmp_path / "folder", tmp_path / "s.xmfin"
+    code, _, folder_err = _run(["import", "bods", str(source), "-o", str(folder)])
+    assert code == 0, folder_err
+    code, _, store_err = _run(["import", "bods", str(source), "--store", str(store)])
+    assert code == 0, store_err
+    assert folder_err.splitlines()[:-1] == store_err.splitlines()[:-1]
+    exported = _export_json(store)
+    assert exported == _export_json(folder)
+    ids = list(json.loads(exported)["entities"])
+    assert ids[:5] == ["same-name-3", "same-name", "same-name-2", "same-name-4", "same-name-5"]
+    assert "same-name-13" in ids and "same-name-14" not in ids

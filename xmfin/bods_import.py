@@ -491,7 +491,7 @@ class _Staged(_Gathered):
         party = record_type in ("entity", "person")
         xid = party and _xmfin_id(statement) is not None
         annotated = "annotations" in statement
-        self.rows.append((first, index, date, party, xid, annotated, json.dumps(statement, separators=(",", ":"))))
+        self.rows.append((first, index, date, party, xid, annotated, _dumps(statement)))
         if len(self.rows) >= self.BATCH:
             self.flush()
         return None
@@ -552,9 +552,6 @@ class _Staged(_Gathered):
             self.path.unlink()
 
 
-_When = PartialDate | None  # a holding's since or until
-
-
 class _Holdings:
     """The holdings a conversion made, in order, with what the overlap and equity checks ask of them: the
     holdings of one party in one entity, all the holdings in one entity, and the equity floors summed in each
@@ -586,13 +583,14 @@ class _Holdings:
         return self.equity_sum.get(owned, 0.0)
 
     def append(
-        self, holding: dict[str, Any], since: PartialDate | None, until: PartialDate | None, equity: float
+        self, holding: dict[str, Any], since: PartialDate | None, until: PartialDate | None, equity: float | None
     ) -> None:
-        """Add a holding after the others; equity is the entity's new sum of equity floors."""
+        """Add a holding after the others; equity is the entity's new sum of equity floors (None: unchanged)."""
         owned, owner = str(holding.get("owned")), str(holding.get("owner"))
         self.in_entity.setdefault(owned, []).append((holding, since, until))
         self.of_pair.setdefault((owned, owner), []).append((len(self.records), holding, since, until))
-        self.equity_sum[owned] = equity
+        if equity is not None:
+            self.equity_sum[owned] = equity
         self.records.append(holding)
 
     def place(self, positions: list[Any], pending: list[dict[str, Any]]) -> None:
@@ -615,7 +613,12 @@ class _Holdings:
 
 def _dumps(value: Any) -> str:
     """A record's fields as JSON text (lone surrogates escaped), read back equal by json.loads."""
-    return json.dumps(value, separators=(",", ":"))
+    return _COMPACT(value)
+
+
+# json.dumps makes a new encoder at every call given other than the default options: these are made once.
+_COMPACT = json.JSONEncoder(separators=(",", ":")).encode
+_SORTED = json.JSONEncoder(sort_keys=True).encode
 
 
 class _DiskHoldings(_Holdings):
@@ -627,13 +630,14 @@ class _DiskHoldings(_Holdings):
         super().__init__()
         self.db = db
         self.count = 0
-        db.execute("CREATE TABLE hold(seq INTEGER PRIMARY KEY, owned TEXT, owner TEXT, rec TEXT NOT NULL)")
+        # owned and owner as _key gives them (an xmfin export's pending holding may name anything).
+        db.execute("CREATE TABLE hold(seq INTEGER PRIMARY KEY, owned BLOB, owner BLOB, rec TEXT NOT NULL)")
         db.execute("CREATE INDEX hold_pair ON hold(owned, owner)")
-        db.execute("CREATE TABLE eq(owned TEXT PRIMARY KEY, total REAL NOT NULL) WITHOUT ROWID")
+        db.execute("CREATE TABLE eq(owned BLOB PRIMARY KEY, total REAL NOT NULL) WITHOUT ROWID")
 
     def _rows(self, sql: str, *keys: str) -> list[tuple[int, dict[str, Any], PartialDate | None, PartialDate | None]]:
         found = []
-        for seq, text in self.db.execute(sql, keys):
+        for seq, text in self.db.execute(sql, [_key(key) for key in keys]):
             holding = json.loads(text)
             found.append((seq, holding, _date(holding.get("since")), _date(holding.get("until"))))
         return found
@@ -650,22 +654,23 @@ class _DiskHoldings(_Holdings):
         self.db.execute("UPDATE hold SET rec = ? WHERE seq = ?", (_dumps(holding), reference))
 
     def equity(self, owned: str) -> float:
-        row = self.db.execute("SELECT total FROM eq WHERE owned = ?", (owned,)).fetchone()
+        row = self.db.execute("SELECT total FROM eq WHERE owned = ?", (_key(owned),)).fetchone()
         return 0.0 if row is None else float(row[0])
 
     def append(
-        self, holding: dict[str, Any], since: PartialDate | None, until: PartialDate | None, equity: float
+        self, holding: dict[str, Any], since: PartialDate | None, until: PartialDate | None, equity: float | None
     ) -> None:
         owned, owner = str(holding.get("owned")), str(holding.get("owner"))
         self.count += 1
-        self.db.execute("INSERT INTO hold VALUES (?, ?, ?, ?)", (self.count, owned, owner, _dumps(holding)))
-        self.db.execute("INSERT OR REPLACE INTO eq VALUES (?, ?)", (owned, equity))
+        self.db.execute("INSERT INTO hold VALUES (?, ?, ?, ?)", (self.count, _key(owned), _key(owner), _dumps(holding)))
+        if equity is not None:
+            self.db.execute("INSERT OR REPLACE INTO eq VALUES (?, ?)", (_key(owned), equity))
 
     def place(self, positions: list[Any], pending: list[dict[str, Any]]) -> None:
         # Only an xmfin export has pending holdings, and a store import converts it as a folder (import_store):
         # they are kept after the others here, as they would be without positions.
         for holding in pending:
-            self.append(holding, None, None, self.equity(str(holding.get("owned"))))
+            self.append(holding, None, None, None)
 
     def __len__(self) -> int:
         return self.count
@@ -675,6 +680,16 @@ class _DiskHoldings(_Holdings):
             yield json.loads(text)
 
 
+def _key(text: object) -> bytes:
+    """A text as SQLite is given it as a key: its UTF-8 bytes, lone surrogates included (a recordId may hold one,
+    which sqlite3 refuses to bind as text)."""
+    return str(text).encode("utf-8", "surrogatepass")
+
+
+def _text_of(key: bytes) -> str:
+    return key.decode("utf-8", "surrogatepass")
+
+
 class _DiskRecords(MutableMapping[str, dict[str, Any]]):
     """Records by key (the entities of a conversion) in an SQLite table, in the order first set: a mapping, as the
     dict it stands for, with the record's kind kept beside it. A record changed after it was read is set again."""
@@ -682,24 +697,24 @@ class _DiskRecords(MutableMapping[str, dict[str, Any]]):
     def __init__(self, db: Any, table: str) -> None:
         self.db = db
         self.table = table
-        db.execute(f"CREATE TABLE {table}(seq INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, kind TEXT, rec TEXT)")
+        db.execute(f"CREATE TABLE {table}(seq INTEGER PRIMARY KEY, id BLOB UNIQUE NOT NULL, kind BLOB, rec TEXT)")
         self.count = 0
 
     def __contains__(self, key: object) -> bool:
-        return self.db.execute(f"SELECT 1 FROM {self.table} WHERE id = ?", (key,)).fetchone() is not None
+        return self.db.execute(f"SELECT 1 FROM {self.table} WHERE id = ?", (_key(key),)).fetchone() is not None
 
     def __getitem__(self, key: str) -> dict[str, Any]:
-        row = self.db.execute(f"SELECT rec FROM {self.table} WHERE id = ?", (key,)).fetchone()
+        row = self.db.execute(f"SELECT rec FROM {self.table} WHERE id = ?", (_key(key),)).fetchone()
         if row is None:
             raise KeyError(key)
         found: dict[str, Any] = json.loads(row[0])
         return found
 
     def __setitem__(self, key: str, value: dict[str, Any]) -> None:
-        kind, text = str(value.get("kind")), _dumps(value)
-        changed = self.db.execute(f"UPDATE {self.table} SET kind = ?, rec = ? WHERE id = ?", (kind, text, key))
+        kind, text = _key(value.get("kind")), _dumps(value)
+        changed = self.db.execute(f"UPDATE {self.table} SET kind = ?, rec = ? WHERE id = ?", (kind, text, _key(key)))
         if changed.rowcount == 0:
-            self.db.execute(f"INSERT INTO {self.table} VALUES (NULL, ?, ?, ?)", (key, kind, text))
+            self.db.execute(f"INSERT INTO {self.table} VALUES (NULL, ?, ?, ?)", (_key(key), kind, text))
             self.count += 1
 
     def __delitem__(self, key: str) -> None:
@@ -710,11 +725,11 @@ class _DiskRecords(MutableMapping[str, dict[str, Any]]):
 
     def __iter__(self) -> Iterator[str]:
         for (key,) in self.db.execute(f"SELECT id FROM {self.table} ORDER BY seq"):
-            yield key
+            yield _text_of(key)
 
     def items(self) -> Iterator[tuple[str, dict[str, Any]]]:  # type: ignore[override]
         for key, text in self.db.execute(f"SELECT id, rec FROM {self.table} ORDER BY seq"):
-            yield key, json.loads(text)
+            yield _text_of(key), json.loads(text)
 
     def values(self) -> Iterator[dict[str, Any]]:  # type: ignore[override]
         for _, record in self.items():
@@ -722,46 +737,49 @@ class _DiskRecords(MutableMapping[str, dict[str, Any]]):
 
     def kind(self, key: str) -> str | None:
         """The record's kind (as str(record.get("kind"))); None when there is no such record."""
-        row = self.db.execute(f"SELECT kind FROM {self.table} WHERE id = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
+        row = self.db.execute(f"SELECT kind FROM {self.table} WHERE id = ?", (_key(key),)).fetchone()
+        return None if row is None else _text_of(row[0])
 
     def kinds(self) -> dict[str, int]:
         """The number of records of each kind."""
-        return dict(self.db.execute(f"SELECT kind, count(*) FROM {self.table} GROUP BY kind").fetchall())
+        rows = self.db.execute(f"SELECT kind, count(*) FROM {self.table} GROUP BY kind")
+        return {_text_of(kind): count for kind, count in rows}
 
 
-class _DiskIds(MutableMapping[str, str]):
-    """BODS recordId -> xmfin entity id, in an SQLite table."""
+class _DiskMap(MutableMapping[str, Any]):
+    """Text -> a value SQLite keeps as it is (text, a number), in an SQLite table: BODS recordId -> xmfin entity
+    id, an id's last number (_Converter.unique)."""
 
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Any, table: str) -> None:
         self.db = db
-        db.execute("CREATE TABLE ids(rid TEXT PRIMARY KEY, id TEXT NOT NULL) WITHOUT ROWID")
+        self.table = table
+        db.execute(f"CREATE TABLE {table}(key BLOB PRIMARY KEY, value NOT NULL) WITHOUT ROWID")
 
     def get(self, key: object, default: Any = None) -> Any:
-        row = self.db.execute("SELECT id FROM ids WHERE rid = ?", (key,)).fetchone()
+        row = self.db.execute(f"SELECT value FROM {self.table} WHERE key = ?", (_key(key),)).fetchone()
         return default if row is None else row[0]
 
     def __contains__(self, key: object) -> bool:
         return self.get(key) is not None
 
-    def __getitem__(self, key: str) -> str:
+    def __getitem__(self, key: str) -> Any:
         found = self.get(key)
         if found is None:
             raise KeyError(key)
-        return str(found)
+        return found
 
-    def __setitem__(self, key: str, value: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO ids VALUES (?, ?)", (key, value))
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.db.execute(f"INSERT OR REPLACE INTO {self.table} VALUES (?, ?)", (_key(key), value))
 
     def __delitem__(self, key: str) -> None:
-        raise NotImplementedError("ids are not removed")
+        raise NotImplementedError("keys are not removed")
 
     def __len__(self) -> int:
-        return int(self.db.execute("SELECT count(*) FROM ids").fetchone()[0])
+        return int(self.db.execute(f"SELECT count(*) FROM {self.table}").fetchone()[0])
 
     def __iter__(self) -> Iterator[str]:
-        for (key,) in self.db.execute("SELECT rid FROM ids ORDER BY rid"):
-            yield key
+        for (key,) in self.db.execute(f"SELECT key FROM {self.table} ORDER BY key"):
+            yield _text_of(key)
 
 
 class _DiskList:
@@ -798,7 +816,8 @@ class _Converter:
         self.holdings = _Holdings() if db is None else _DiskHoldings(db)
         self.roles: list[dict[str, Any]] | _DiskList = [] if db is None else _DiskList(db, "roles")
         self.sections: dict[str, Any] = {}  # restored from an xmfinDataset annotation
-        self.ids: MutableMapping[str, str] = {} if db is None else _DiskIds(db)  # BODS recordId -> xmfin entity id
+        self.ids: MutableMapping[str, str] = {} if db is None else _DiskMap(db, "ids")  # recordId -> entity id
+        self.numbered: MutableMapping[str, int] = {} if db is None else _DiskMap(db, "numbered")  # see unique
 
     def notice(self, statement: dict[str, Any] | None, message: str, partly: bool = False, index: int = 0) -> None:
         """One notice; the same notice about the same statement is given once."""
@@ -950,7 +969,7 @@ class _Converter:
         publisher = _object(publication.get("publisher"))
         if not given and not publisher:
             return []
-        key = json.dumps([given, publisher, publication.get("publicationDate")], sort_keys=True)
+        key = _SORTED([given, publisher, publication.get("publicationDate")])
         if key in self.source_keys:
             return [self.source_keys[key]]
         publisher_name = _text(publisher.get("name"))
@@ -985,12 +1004,17 @@ class _Converter:
         return [source_id]
 
     @staticmethod
-    def unique(base: str, taken: Container[str]) -> str:
+    def unique(base: str, taken: Container[str], numbered: MutableMapping[str, int] | None = None) -> str:
+        """base, else the first of base-2, base-3, ... not taken. numbered, when given, keeps the number each base
+        last reached (ids are only ever added, so every number below it is still taken): n entities of one name
+        then take n steps, not n squared (each a query, when the ids are in the staging file)."""
         if base not in taken:
             return base
-        number = 2
+        number = 2 if numbered is None else numbered.get(base, 2)
         while f"{base}-{number}" in taken:
             number += 1
+        if numbered is not None:
+            numbered[base] = number
         return f"{base}-{number}"
 
     # -- entities and persons ------------------------------------------------------------------------------
@@ -1009,7 +1033,7 @@ class _Converter:
         names = _person_names(details) if person else _entity_names(details)
         name = names["name"] or ("Unknown person" if person else "Unknown entity")
         wanted = _xmfin_id(statement) or slug(name) or slug(statement["recordId"]) or statement["recordType"]
-        entity_id = self.unique(wanted, self.entities)
+        entity_id = self.unique(wanted, self.entities, self.numbered)
         self.ids[statement["recordId"]] = entity_id
         kind = "person" if person else _kind(details.get("entityType"))
         jurisdiction = _person_jurisdiction(details) if person else _entity_jurisdiction(details)
@@ -1455,7 +1479,8 @@ class _Converter:
             for key in _STAKE_FIELDS:
                 holding[key] = None
             self.notice(statement, note, partly=True)
-        self.holdings.append(holding, since, until, equity + (_floor(holding) if counted else 0.0))
+        added = _floor(holding) if counted else 0.0
+        self.holdings.append(holding, since, until, equity + added if added else None)
 
     @staticmethod
     def equity_peak(
