@@ -630,8 +630,12 @@ class _DiskHoldings(_Holdings):
         super().__init__()
         self.db = db
         self.count = 0
-        # owned and owner as _key gives them (an xmfin export's pending holding may name anything).
-        db.execute("CREATE TABLE hold(seq INTEGER PRIMARY KEY, owned BLOB, owner BLOB, rec TEXT NOT NULL)")
+        # owned and owner as _key gives them (an xmfin export's pending holding may name anything); floor, since
+        # and until: what the equity check asks of the holdings in an entity (floor 0: not counted).
+        db.execute(
+            "CREATE TABLE hold(seq INTEGER PRIMARY KEY, owned BLOB, owner BLOB, floor REAL, since BLOB, until BLOB, "
+            "rec TEXT NOT NULL)"
+        )
         db.execute("CREATE INDEX hold_pair ON hold(owned, owner)")
         db.execute("CREATE TABLE eq(owned BLOB PRIMARY KEY, total REAL NOT NULL) WITHOUT ROWID")
 
@@ -648,7 +652,13 @@ class _DiskHoldings(_Holdings):
         return self._rows("SELECT seq, rec FROM hold WHERE owned = ? AND owner = ? ORDER BY seq", owned, owner)
 
     def present(self, owned: str) -> list[tuple[dict[str, Any], PartialDate | None, PartialDate | None]]:
-        return [row[1:] for row in self._rows("SELECT seq, rec FROM hold WHERE owned = ? ORDER BY seq", owned)]
+        """The counted equity holdings in owned, each as the equity check reads it (its floor as a stake): only
+        those count (equity_peak), and a listed company's thousands of holders are not read whole each time."""
+        rows = self.db.execute("SELECT floor, since, until FROM hold WHERE owned = ? AND floor > 0", (_key(owned),))
+        return [
+            ({"control": "equity", "stake": floor}, _date(since and _text_of(since)), _date(until and _text_of(until)))
+            for floor, since, until in rows
+        ]
 
     def changed(self, reference: int, holding: dict[str, Any]) -> None:
         self.db.execute("UPDATE hold SET rec = ? WHERE seq = ?", (_dumps(holding), reference))
@@ -662,7 +672,13 @@ class _DiskHoldings(_Holdings):
     ) -> None:
         owned, owner = str(holding.get("owned")), str(holding.get("owner"))
         self.count += 1
-        self.db.execute("INSERT INTO hold VALUES (?, ?, ?, ?)", (self.count, _key(owned), _key(owner), _dumps(holding)))
+        counted = holding.get("control") == "equity" and not holding.get("pending")
+        floor = _floor(holding) if counted else 0.0
+        # since and until as _date reads them (the first ten characters of a text), as bytes (as _key).
+        times = [holding.get("since"), holding.get("until")]
+        times = [_key(value[:10]) if isinstance(value, str) else None for value in times]
+        row = (self.count, _key(owned), _key(owner), floor, *times, _dumps(holding))
+        self.db.execute("INSERT INTO hold VALUES (?, ?, ?, ?, ?, ?, ?)", row)
         if equity is not None:
             self.db.execute("INSERT OR REPLACE INTO eq VALUES (?, ?)", (_key(owned), equity))
 
