@@ -225,6 +225,11 @@ def write_store(converter: _Converter, path: Path, output: Path) -> None:
             writer.add(record)
             for message in _warnings(record_type, record, kind):
                 writer.add_problem(Problem(Location(file, 1, 1), "warning", message))
+        if converter.db is not None:
+            # Every record is read: the staging file's page cache is given back before the store's index sorts
+            # take theirs (the import's peak; the file's statements are not read again).
+            converter.db.execute("COMMIT")
+            converter.db.execute("PRAGMA shrink_memory")
         writer.index()
         errors = check_store(writer.db, {})
         if errors:
@@ -822,6 +827,7 @@ class _DiskList:
 class _Converter:
     def __init__(self, file: str, folder: str, trust_xmfin: bool = True, db: Any = None) -> None:
         """db: an SQLite connection (the staging file) to keep the records made in, instead of memory."""
+        self.db = db
         self.trust_xmfin = trust_xmfin  # read the records xmfin's own annotations carry
         self.restored_any = False
         self.report = ImportReport(file, folder)
