@@ -25,11 +25,12 @@ import datetime as dt
 import hashlib
 import itertools
 import json
+import marshal
 import math
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -172,26 +173,29 @@ def import_store(path: Path, output: Path, progress: Any = None) -> ImportReport
     from xmfin.storage.building import check_output, import_to_store
 
     check_output(output)
-    converter = _Converter(str(path), str(output))
     staged = _Staged(output.with_name(f".{output.name}.{os.getpid()}.statements{TEMP_SUFFIX}"))
     try:
+        # The records made are kept in the staging file too, until they are written: memory holds one record's
+        # statements and the records it touches, whatever the size of the file.
+        converter = _Converter(str(path), str(output), db=staged.db)
         converter.convert(iter_statements(path, progress), staged)
+        if not converter.restored_any:
+            from xmfin.progress import phase
+
+            phase(progress, f"writing {output}")
+            write_store(converter, path, output)
+            return converter.report
     finally:
         staged.close()
-    if converter.restored_any:
-        # An xmfin export: the records its annotations carry are trusted only as far as `check` passes them, as
-        # import_file does; such a file holds one data folder's records, so it is checked as a folder.
-        def as_folder(folder: Path) -> ImportReport:
-            report = import_file(path, folder, force=True)
-            report.folder = str(output)
-            return report
 
-        return import_to_store(as_folder, output)
-    from xmfin.progress import phase
+    # An xmfin export: the records its annotations carry are trusted only as far as `check` passes them, as
+    # import_file does; such a file holds one data folder's records, so it is checked as a folder.
+    def as_folder(folder: Path) -> ImportReport:
+        report = import_file(path, folder, force=True)
+        report.folder = str(output)
+        return report
 
-    phase(progress, f"writing {output}")
-    write_store(converter, path, output)
-    return converter.report
+    return import_to_store(as_folder, output)
 
 
 def write_store(converter: _Converter, path: Path, output: Path) -> None:
@@ -205,16 +209,28 @@ def write_store(converter: _Converter, path: Path, output: Path) -> None:
     file = str(path)
     reader = _Reader(path.parent, file)
     mark = _Mark(0, 0)
-    kinds = {key: str(entity.get("kind")) for key, entity in converter.entities.items()}
+    entities = converter.entities
+
+    def kind(key: str) -> str | None:
+        if isinstance(entities, _DiskRecords):
+            return entities.kind(key)
+        entity = entities.get(key)
+        return None if entity is None else str(entity.get("kind"))
+
     with StoreWriter(output, {"label": str(output), "from": "bods"}) as writer:
         for record_type, record_id, fields in converter.records_out():
-            record = reader.build(file, record_type, _as_yaml(fields, mark), mark, record_id)
+            record = _build(reader, file, record_type, record_id, fields, mark)
             reader.origins.clear()
             if record is None:
                 raise DataError(reader.problems)
             writer.add(record)
-            for message in _warnings(record_type, record, kinds):
+            for message in _warnings(record_type, record, kind):
                 writer.add_problem(Problem(Location(file, 1, 1), "warning", message))
+        if converter.db is not None:
+            # Every record is read: the staging file's page cache is given back before the store's index sorts
+            # take theirs (the import's peak; the file's statements are not read again).
+            converter.db.execute("COMMIT")
+            converter.db.execute("PRAGMA shrink_memory")
         writer.index()
         errors = check_store(writer.db, {})
         if errors:
@@ -222,13 +238,58 @@ def write_store(converter: _Converter, path: Path, output: Path) -> None:
         writer.finish()
 
 
+def _build(reader: Any, file: str, record_type: str, record_id: str | None, fields: dict[str, Any], mark: Any) -> Any:
+    """The record the loader builds from fields as import_file writes them (None, with the problems reported,
+    when it refuses it). `extra`, most of a BODS record's values and read by the loader as any plain value, is
+    made directly (_plain_extra) rather than through YAML nodes; the rest through the loader's builder."""
+    extra = fields.get("extra")
+    if extra is None or "extra" not in FIELDS[record_type]:
+        return reader.build(file, record_type, _as_yaml(fields, mark), mark, record_id)
+    rest = {key: value for key, value in fields.items() if key != "extra"}
+    record = reader.build(file, record_type, _as_yaml(rest, mark), mark, record_id)
+    if record is not None:
+        object.__setattr__(record, "extra", _plain_extra(extra))  # a frozen record no one else has seen yet
+    return record
+
+
+def _plain_extra(value: Any) -> Any:
+    """What the loader makes of an `extra` value written as _as_yaml writes it (loading._plain of
+    csv_import.yaml_value): keys as text, text with lone surrogates replaced, numbers as their YAML text reads
+    back."""
+    if type(value) is str:
+        return value if value.isascii() or not _SURROGATE.search(value) else _yaml_text(value)
+    if isinstance(value, dict):
+        return {str(key): _plain_extra(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_extra(item) for item in value]
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return _yaml_text(value)
+    if isinstance(value, (int, float)):
+        from xmfin.storage.loading import _plain
+
+        return _plain(_yaml_number(value))
+    return _yaml_text(str(value))
+
+
 def _as_yaml(fields: dict[str, Any], mark: Any) -> Any:
     """A record's fields as the loader reads them from the YAML import_file writes (yamltext): keys with no
     value left out, numbers and text as yamltext writes them."""
     from xmfin.csv_import import yaml_value
+    from xmfin.storage.yamlread import Quoted, YMap
 
-    given = {key: value for key, value in fields.items() if value is not None}
-    return yaml_value(given, mark, _yaml_number, _yaml_text)
+    mapping = YMap(mark.line, mark.column)
+    for key, value in fields.items():
+        if value is None:
+            continue
+        if type(value) is str:  # most fields (csv_import.yaml_value's reading of a text, without its calls)
+            mapping[key] = Quoted(value if value.isascii() or not _SURROGATE.search(value) else _yaml_text(value))
+        else:
+            mapping[key] = yaml_value(value, mark, _yaml_number, _yaml_text)
+        mapping.key_marks[key] = mark
+        mapping.value_marks[key] = mark
+    return mapping
 
 
 def _yaml_number(number: Any) -> str:
@@ -243,13 +304,14 @@ def _yaml_text(text: str) -> str:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _warnings(record_type: str, record: Any, kinds: dict[str, str]) -> list[str]:
+def _warnings(record_type: str, record: Any, kind: Callable[[str], str | None]) -> list[str]:
     """The warnings `check` gives a record by itself: one that names no source, and a role held by an entity
-    that is not a person (loading._check_references)."""
+    that is not a person (loading._check_references); kind gives an entity's kind (None: no such entity)."""
     found = []
-    if record_type == "role" and kinds.get(record.holder, "person") != "person":
+    holder_kind = kind(record.holder) if record_type == "role" else None
+    if holder_kind not in (None, "person"):
         found.append(
-            f"role '{record.title}' of '{record.of}' is held by '{record.holder}', a {kinds[record.holder]}, not a "
+            f"role '{record.title}' of '{record.of}' is held by '{record.holder}', a {holder_kind}, not a "
             f"person: set 'kind: person' on '{record.holder}' if it is one"
         )
     if not getattr(record, "sources", True):
@@ -380,6 +442,16 @@ class _Gathered:
     def series(self) -> Iterator[list[dict[str, Any]]]:
         yield from self.records.values()
 
+    def annotated(self) -> Iterator[list[dict[str, Any]]]:
+        """The records, in order, of which some statement may carry annotations (all of them, here)."""
+        yield from self.series()
+
+    def relationships(self) -> Iterator[list[dict[str, Any]]]:
+        """The relationship records, in order."""
+        for series in self.series():
+            if series[-1]["recordType"] == "relationship":
+                yield series
+
     def parties(self) -> Iterator[list[dict[str, Any]]]:
         """The entity and person records, those whose last statement carries an xmfin id first."""
         parties = [series for series in self.series() if series[-1]["recordType"] in ("entity", "person")]
@@ -392,6 +464,8 @@ class _Staged(_Gathered):
     same records in the same order, read back one record at a time, so that memory holds one record's
     statements, not the file's."""
 
+    BATCH = 10_000  # statements kept before they are written in one executemany
+
     def __init__(self, path: Path) -> None:
         import sqlite3
 
@@ -401,34 +475,41 @@ class _Staged(_Gathered):
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "locking_mode=EXCLUSIVE", "cache_size=-65536"):
             self.db.execute(f"PRAGMA {pragma}")
         # rid: the record id's bytes; sdate: str(statementDate) as UTF-32 (its bytes sort as Python sorts text).
-        self.db.execute("CREATE TABLE rec(rid BLOB PRIMARY KEY, first INTEGER NOT NULL, type TEXT NOT NULL)")
         self.db.execute(
-            "CREATE TABLE st(first INTEGER, n INTEGER, sdate BLOB, party INTEGER, xid INTEGER, text TEXT NOT NULL)"
+            "CREATE TABLE rec(rid BLOB PRIMARY KEY, first INTEGER NOT NULL, type TEXT NOT NULL) WITHOUT ROWID"
+        )
+        self.db.execute(
+            "CREATE TABLE st(first INTEGER, n INTEGER, sdate BLOB, party INTEGER, xid INTEGER, ann INTEGER, "
+            "text BLOB NOT NULL)"
         )
         self.db.execute("BEGIN")
         self.rows: list[tuple[Any, ...]] = []
 
     def add(self, index: int, record_id: str, record_type: str, statement: dict[str, Any]) -> str | None:
         rid = record_id.encode("utf-8", "surrogatepass")
-        self.db.execute("INSERT OR IGNORE INTO rec VALUES (?, ?, ?)", (rid, index, record_type))
-        first, earlier = self.db.execute("SELECT first, type FROM rec WHERE rid = ?", (rid,)).fetchone()
+        if self.db.execute("INSERT OR IGNORE INTO rec VALUES (?, ?, ?)", (rid, index, record_type)).rowcount == 1:
+            first, earlier = index, record_type  # the record's first statement (most records have one)
+        else:
+            first, earlier = self.db.execute("SELECT first, type FROM rec WHERE rid = ?", (rid,)).fetchone()
         if earlier != record_type:
             return str(earlier)
         date = str(statement.get("statementDate", "")).encode("utf-32-be", "surrogatepass")
         party = record_type in ("entity", "person")
         xid = party and _xmfin_id(statement) is not None
-        self.rows.append((first, index, date, party, xid, json.dumps(statement, separators=(",", ":"))))
-        if len(self.rows) >= 10_000:
+        annotated = "annotations" in statement
+        self.rows.append((first, index, date, party, xid, annotated, _dumps(statement)))
+        if len(self.rows) >= self.BATCH:
             self.flush()
         return None
 
     def flush(self) -> None:
-        self.db.executemany("INSERT INTO st VALUES (?, ?, ?, ?, ?, ?)", self.rows)
+        self.db.executemany("INSERT INTO st VALUES (?, ?, ?, ?, ?, ?, ?)", self.rows)
         self.rows.clear()
 
     def done(self) -> None:
         self.flush()
         self.db.execute("COMMIT")
+        self.db.execute("BEGIN")  # the converter's records (_DiskRecords, _DiskHoldings) in one transaction
 
     def _read(self, where: str = "") -> Iterator[tuple[int, list[dict[str, Any]]]]:
         """(first, statements) of each record, in order (SQLite sorts them on disk)."""
@@ -440,7 +521,7 @@ class _Staged(_Gathered):
                 yield at, current
                 current = []
             at = first
-            current.append(json.loads(text))
+            current.append(_loads(text))
         if current:
             yield at, current
 
@@ -448,41 +529,323 @@ class _Staged(_Gathered):
         for _, series in self._read():
             yield series
 
+    def annotated(self) -> Iterator[list[dict[str, Any]]]:
+        for _, series in self._read("WHERE first IN (SELECT first FROM st WHERE ann)"):
+            yield series
+
+    def relationships(self) -> Iterator[list[dict[str, Any]]]:
+        for _, series in self._read("WHERE NOT party"):  # a record's statements are all of its type
+            yield series
+
     def parties(self) -> Iterator[list[dict[str, Any]]]:
-        taken = set()
+        # The records taken first are kept in the file too (a set of them grew with the file), and the others
+        # are read once, not every party again.
+        self.db.execute("CREATE TABLE taken(first INTEGER PRIMARY KEY)")
         for first, series in self._read("WHERE first IN (SELECT first FROM st WHERE xid)"):
             if _xmfin_id(series[-1]) is not None:
-                taken.add(first)
+                self.db.execute("INSERT INTO taken VALUES (?)", (first,))
                 yield series
-        for first, series in self._read("WHERE party"):
-            if first not in taken:
-                yield series
+        yield from (series for _, series in self._read("WHERE party AND first NOT IN (SELECT first FROM taken)"))
 
     def close(self) -> None:
         import contextlib
+        import sqlite3
 
+        with contextlib.suppress(sqlite3.Error):
+            self.db.execute("COMMIT")  # not a rollback, which SQLite does not define with journal_mode=OFF
         self.db.close()
         with contextlib.suppress(OSError):
             self.path.unlink()
 
 
+class _Holdings:
+    """The holdings a conversion made, in order, with what the overlap and equity checks ask of them: the
+    holdings of one party in one entity, all the holdings in one entity, and the equity floors summed in each
+    entity. In memory (import_file); _DiskHoldings keeps the same in the staging file (import bods --store)."""
+
+    def __init__(self) -> None:
+        self.records: list[dict[str, Any]] = []
+        # The holdings in each entity with their periods (a scan of every holding in the entity made an import
+        # of n holders of one company n squared: they are also indexed by pair).
+        self.in_entity: dict[str, list[tuple[dict[str, Any], PartialDate | None, PartialDate | None]]] = {}
+        self.of_pair: dict[tuple[str, str], list[tuple[int, dict[str, Any], PartialDate | None, PartialDate | None]]]
+        self.of_pair = {}
+        self.equity_sum: dict[str, float] = {}  # the equity floors of every counted holding in each entity
+
+    def same_party(
+        self, owned: str, owner: str
+    ) -> list[tuple[int, dict[str, Any], PartialDate | None, PartialDate | None]]:
+        """(reference, holding, since, until) of each holding of owner in owned, in order."""
+        return self.of_pair.get((owned, owner), [])
+
+    def present(self, owned: str) -> list[tuple[dict[str, Any], PartialDate | None, PartialDate | None]]:
+        """(holding, since, until) of each holding in owned, in order."""
+        return self.in_entity.get(owned, [])
+
+    def changed(self, reference: int, holding: dict[str, Any]) -> None:
+        """A holding same_party gave was changed (in memory, the holding is the record itself)."""
+
+    def equity(self, owned: str) -> float:
+        return self.equity_sum.get(owned, 0.0)
+
+    def append(
+        self, holding: dict[str, Any], since: PartialDate | None, until: PartialDate | None, equity: float | None
+    ) -> None:
+        """Add a holding after the others; equity is the entity's new sum of equity floors (None: unchanged)."""
+        owned, owner = str(holding.get("owned")), str(holding.get("owner"))
+        self.in_entity.setdefault(owned, []).append((holding, since, until))
+        self.of_pair.setdefault((owned, owner), []).append((len(self.records), holding, since, until))
+        if equity is not None:
+            self.equity_sum[owned] = equity
+        self.records.append(holding)
+
+    def place(self, positions: list[Any], pending: list[dict[str, Any]]) -> None:
+        """Pending holdings (an xmfin export's xmfinDataset annotation) at their positions when all are places
+        among the holdings, else after them."""
+        # Positions are trusted only as places among the holdings (a huge one would overflow list.insert).
+        room = len(self.records) + len(pending)
+        if len(positions) == len(pending) and all(type(n) is int and 0 <= n < room for n in positions):
+            for position, holding in sorted(zip(positions, pending, strict=True), key=lambda pair: pair[0]):
+                self.records.insert(position, holding)  # in ascending order: each lands where it stood
+        else:
+            self.records.extend(pending)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.records)
+
+
+def _dumps(value: Any) -> bytes:
+    """A statement or a record's fields as the staging file keeps them: marshal's bytes (exactly the value back,
+    lone surrogates and tuples included; written and read by the same process, six times faster than JSON)."""
+    return marshal.dumps(value)
+
+
+def _loads(data: bytes) -> Any:
+    return marshal.loads(data)
+
+
+# json.dumps makes a new encoder at every call given other than the default options: this one is made once.
+_SORTED = json.JSONEncoder(sort_keys=True).encode
+
+
+class _DiskHoldings(_Holdings):
+    """The holdings of a conversion in an SQLite file (the staging file of import bods --store): memory holds
+    none of them, whatever the number of holdings. Each is kept in `hold` (_dumps), in order; the checks ask by
+    (owned, owner) and by owned through an index, and the equity sums are kept in `eq`."""
+
+    def __init__(self, db: Any) -> None:
+        super().__init__()
+        self.db = db
+        self.count = 0
+        # owned and owner as _key gives them (an xmfin export's pending holding may name anything); floor, since
+        # and until: what the equity check asks of the holdings in an entity (floor 0: not counted).
+        db.execute(
+            "CREATE TABLE hold(seq INTEGER PRIMARY KEY, owned BLOB, owner BLOB, floor REAL, since BLOB, until BLOB, "
+            "rec BLOB NOT NULL)"
+        )
+        db.execute("CREATE INDEX hold_pair ON hold(owned, owner)")
+        db.execute("CREATE TABLE eq(owned BLOB PRIMARY KEY, total REAL NOT NULL) WITHOUT ROWID")
+
+    def _rows(self, sql: str, *keys: str) -> list[tuple[int, dict[str, Any], PartialDate | None, PartialDate | None]]:
+        found = []
+        for seq, text in self.db.execute(sql, [_key(key) for key in keys]):
+            holding = _loads(text)
+            found.append((seq, holding, _date(holding.get("since")), _date(holding.get("until"))))
+        return found
+
+    def same_party(
+        self, owned: str, owner: str
+    ) -> list[tuple[int, dict[str, Any], PartialDate | None, PartialDate | None]]:
+        return self._rows("SELECT seq, rec FROM hold WHERE owned = ? AND owner = ? ORDER BY seq", owned, owner)
+
+    def present(self, owned: str) -> list[tuple[dict[str, Any], PartialDate | None, PartialDate | None]]:
+        """The counted equity holdings in owned, each as the equity check reads it (its floor as a stake): only
+        those count (equity_peak), and a listed company's thousands of holders are not read whole each time."""
+        rows = self.db.execute("SELECT floor, since, until FROM hold WHERE owned = ? AND floor > 0", (_key(owned),))
+        return [
+            ({"control": "equity", "stake": floor}, _date(since and _text_of(since)), _date(until and _text_of(until)))
+            for floor, since, until in rows
+        ]
+
+    def changed(self, reference: int, holding: dict[str, Any]) -> None:
+        self.db.execute("UPDATE hold SET rec = ? WHERE seq = ?", (_dumps(holding), reference))
+
+    def equity(self, owned: str) -> float:
+        row = self.db.execute("SELECT total FROM eq WHERE owned = ?", (_key(owned),)).fetchone()
+        return 0.0 if row is None else float(row[0])
+
+    def append(
+        self, holding: dict[str, Any], since: PartialDate | None, until: PartialDate | None, equity: float | None
+    ) -> None:
+        owned, owner = str(holding.get("owned")), str(holding.get("owner"))
+        self.count += 1
+        counted = holding.get("control") == "equity" and not holding.get("pending")
+        floor = _floor(holding) if counted else 0.0
+        # since and until as _date reads them (the first ten characters of a text), as bytes (as _key).
+        times = [holding.get("since"), holding.get("until")]
+        times = [_key(value[:10]) if isinstance(value, str) else None for value in times]
+        row = (self.count, _key(owned), _key(owner), floor, *times, _dumps(holding))
+        self.db.execute("INSERT INTO hold VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+        if equity is not None:
+            self.db.execute("INSERT OR REPLACE INTO eq VALUES (?, ?)", (_key(owned), equity))
+
+    def place(self, positions: list[Any], pending: list[dict[str, Any]]) -> None:
+        # Only an xmfin export has pending holdings, and a store import converts it as a folder (import_store):
+        # they are kept after the others here, as they would be without positions.
+        for holding in pending:
+            self.append(holding, None, None, None)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for (text,) in self.db.execute("SELECT rec FROM hold ORDER BY seq"):
+            yield _loads(text)
+
+
+def _key(text: object) -> bytes:
+    """A text as SQLite is given it as a key: its UTF-8 bytes, lone surrogates included (a recordId may hold one,
+    which sqlite3 refuses to bind as text)."""
+    return str(text).encode("utf-8", "surrogatepass")
+
+
+def _text_of(key: bytes) -> str:
+    return key.decode("utf-8", "surrogatepass")
+
+
+class _DiskRecords(MutableMapping[str, dict[str, Any]]):
+    """Records by key (the entities of a conversion) in an SQLite table, in the order first set: a mapping, as the
+    dict it stands for, with the record's kind kept beside it. A record changed after it was read is set again."""
+
+    def __init__(self, db: Any, table: str) -> None:
+        self.db = db
+        self.table = table
+        db.execute(f"CREATE TABLE {table}(seq INTEGER PRIMARY KEY, id BLOB UNIQUE NOT NULL, kind BLOB, rec BLOB)")
+        self.count = 0
+
+    def __contains__(self, key: object) -> bool:
+        return self.db.execute(f"SELECT 1 FROM {self.table} WHERE id = ?", (_key(key),)).fetchone() is not None
+
+    def __getitem__(self, key: str) -> dict[str, Any]:
+        row = self.db.execute(f"SELECT rec FROM {self.table} WHERE id = ?", (_key(key),)).fetchone()
+        if row is None:
+            raise KeyError(key)
+        found: dict[str, Any] = _loads(row[0])
+        return found
+
+    def __setitem__(self, key: str, value: dict[str, Any]) -> None:
+        kind, text = _key(value.get("kind")), _dumps(value)
+        added = self.db.execute(f"INSERT OR IGNORE INTO {self.table} VALUES (NULL, ?, ?, ?)", (_key(key), kind, text))
+        if added.rowcount:
+            self.count += 1
+        else:  # set again (in its place)
+            self.db.execute(f"UPDATE {self.table} SET kind = ?, rec = ? WHERE id = ?", (kind, text, _key(key)))
+
+    def __delitem__(self, key: str) -> None:
+        raise NotImplementedError("records are not removed")
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[str]:
+        for (key,) in self.db.execute(f"SELECT id FROM {self.table} ORDER BY seq"):
+            yield _text_of(key)
+
+    def items(self) -> Iterator[tuple[str, dict[str, Any]]]:  # type: ignore[override]
+        for key, text in self.db.execute(f"SELECT id, rec FROM {self.table} ORDER BY seq"):
+            yield _text_of(key), _loads(text)
+
+    def values(self) -> Iterator[dict[str, Any]]:  # type: ignore[override]
+        for _, record in self.items():
+            yield record
+
+    def kind(self, key: str) -> str | None:
+        """The record's kind (as str(record.get("kind"))); None when there is no such record."""
+        row = self.db.execute(f"SELECT kind FROM {self.table} WHERE id = ?", (_key(key),)).fetchone()
+        return None if row is None else _text_of(row[0])
+
+    def kinds(self) -> dict[str, int]:
+        """The number of records of each kind."""
+        rows = self.db.execute(f"SELECT kind, count(*) FROM {self.table} GROUP BY kind")
+        return {_text_of(kind): count for kind, count in rows}
+
+
+class _DiskMap(MutableMapping[str, Any]):
+    """Text -> a value SQLite keeps as it is (text, a number), in an SQLite table: BODS recordId -> xmfin entity
+    id, an id's last number (_Converter.unique)."""
+
+    def __init__(self, db: Any, table: str) -> None:
+        self.db = db
+        self.table = table
+        db.execute(f"CREATE TABLE {table}(key BLOB PRIMARY KEY, value NOT NULL) WITHOUT ROWID")
+
+    def get(self, key: object, default: Any = None) -> Any:
+        row = self.db.execute(f"SELECT value FROM {self.table} WHERE key = ?", (_key(key),)).fetchone()
+        return default if row is None else row[0]
+
+    def __contains__(self, key: object) -> bool:
+        return self.get(key) is not None
+
+    def __getitem__(self, key: str) -> Any:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.db.execute(f"INSERT OR REPLACE INTO {self.table} VALUES (?, ?)", (_key(key), value))
+
+    def __delitem__(self, key: str) -> None:
+        raise NotImplementedError("keys are not removed")
+
+    def __len__(self) -> int:
+        return int(self.db.execute(f"SELECT count(*) FROM {self.table}").fetchone()[0])
+
+    def __iter__(self) -> Iterator[str]:
+        for (key,) in self.db.execute(f"SELECT key FROM {self.table} ORDER BY key"):
+            yield _text_of(key)
+
+
+class _DiskList:
+    """Records in order (the roles of a conversion) in an SQLite table: append, len and iteration."""
+
+    def __init__(self, db: Any, table: str) -> None:
+        self.db = db
+        self.table = table
+        db.execute(f"CREATE TABLE {table}(seq INTEGER PRIMARY KEY, rec BLOB NOT NULL)")
+        self.count = 0
+
+    def append(self, record: dict[str, Any]) -> None:
+        self.count += 1
+        self.db.execute(f"INSERT INTO {self.table} VALUES (?, ?)", (self.count, _dumps(record)))
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for (text,) in self.db.execute(f"SELECT rec FROM {self.table} ORDER BY seq"):
+            yield _loads(text)
+
+
 class _Converter:
-    def __init__(self, file: str, folder: str, trust_xmfin: bool = True) -> None:
+    def __init__(self, file: str, folder: str, trust_xmfin: bool = True, db: Any = None) -> None:
+        """db: an SQLite connection (the staging file) to keep the records made in, instead of memory."""
+        self.db = db
         self.trust_xmfin = trust_xmfin  # read the records xmfin's own annotations carry
         self.restored_any = False
         self.report = ImportReport(file, folder)
         self.given_notices: set[Notice] = set()
         self.sources: dict[str, dict[str, Any]] = {}
         self.source_keys: dict[str, str] = {}
-        self.entities: dict[str, dict[str, Any]] = {}
-        self.holdings: list[dict[str, Any]] = []
-        self.roles: list[dict[str, Any]] = []
+        self.entities: MutableMapping[str, dict[str, Any]] = {} if db is None else _DiskRecords(db, "ent")
+        self.holdings = _Holdings() if db is None else _DiskHoldings(db)
+        self.roles: list[dict[str, Any]] | _DiskList = [] if db is None else _DiskList(db, "roles")
         self.sections: dict[str, Any] = {}  # restored from an xmfinDataset annotation
-        self.ids: dict[str, str] = {}  # BODS recordId -> xmfin entity id
-        # The holdings in each entity with their periods, for the overlap and equity checks.
-        self.in_entity: dict[str, list[tuple[dict[str, Any], PartialDate | None, PartialDate | None]]] = {}
-        self.of_pair: dict[tuple[str, str], list[tuple[dict[str, Any], PartialDate | None, PartialDate | None]]] = {}
-        self.equity_sum: dict[str, float] = {}  # the equity floors of every counted holding in each entity
+        self.ids: MutableMapping[str, str] = {} if db is None else _DiskMap(db, "ids")  # recordId -> entity id
+        self.numbered: MutableMapping[str, int] = {} if db is None else _DiskMap(db, "numbered")  # see unique
 
     def notice(self, statement: dict[str, Any] | None, message: str, partly: bool = False, index: int = 0) -> None:
         """One notice; the same notice about the same statement is given once."""
@@ -497,26 +860,25 @@ class _Converter:
         """Convert the statements; `gathered` keeps them by record until they are all read (in memory, unless a
         _Staged is given)."""
         records = self.collect(statements, _Gathered() if gathered is None else gathered)
-        self.restore_dataset(records.series())
+        self.restore_dataset(records.annotated())
         # Ids carried by an xmfin identifier are taken first, so that a name cannot take them away.
         for series in records.parties():
             self.party(series)
-        for series in records.series():
-            if series[-1]["recordType"] == "relationship":
-                self.relationship_series(series)
+        for series in records.relationships():
+            self.relationship_series(series)
         # Pending holdings (an xmfin export carries them in its xmfinDataset annotation: BODS cannot state them).
         pending = _records(self.sections.pop("pendingHoldings", None))
         positions = _array(self.sections.pop("pendingPositions", None))
-        # Positions are trusted only as places among the holdings (a huge one would overflow list.insert).
-        room = len(self.holdings) + len(pending)
-        if len(positions) == len(pending) and all(type(n) is int and 0 <= n < room for n in positions):
-            for position, holding in sorted(zip(positions, pending, strict=True), key=lambda pair: pair[0]):
-                self.holdings.insert(position, holding)  # in ascending order: each lands where it stood
+        if pending:
+            self.holdings.place(positions, pending)
+        if isinstance(self.entities, _DiskRecords):
+            kinds = self.entities.kinds()
+            persons = kinds.get("person", 0)
         else:
-            self.holdings.extend(pending)
+            persons = sum(e["kind"] == "person" for e in self.entities.values())
         self.report.counts = {
-            "entities": sum(e["kind"] != "person" for e in self.entities.values()),
-            "persons": sum(e["kind"] == "person" for e in self.entities.values()),
+            "entities": len(self.entities) - persons,
+            "persons": persons,
             "holdings": len(self.holdings),
             "roles": len(self.roles),
             "sources": len(self.sources),
@@ -635,7 +997,7 @@ class _Converter:
         publisher = _object(publication.get("publisher"))
         if not given and not publisher:
             return []
-        key = json.dumps([given, publisher, publication.get("publicationDate")], sort_keys=True)
+        key = _SORTED([given, publisher, publication.get("publicationDate")])
         if key in self.source_keys:
             return [self.source_keys[key]]
         publisher_name = _text(publisher.get("name"))
@@ -670,12 +1032,17 @@ class _Converter:
         return [source_id]
 
     @staticmethod
-    def unique(base: str, taken: dict[str, Any]) -> str:
+    def unique(base: str, taken: Container[str], numbered: MutableMapping[str, int] | None = None) -> str:
+        """base, else the first of base-2, base-3, ... not taken. numbered, when given, keeps the number each base
+        last reached (ids are only ever added, so every number below it is still taken): n entities of one name
+        then take n steps, not n squared (each a query, when the ids are in the staging file)."""
         if base not in taken:
             return base
-        number = 2
+        number = 2 if numbered is None else numbered.get(base, 2)
         while f"{base}-{number}" in taken:
             number += 1
+        if numbered is not None:
+            numbered[base] = number
         return f"{base}-{number}"
 
     # -- entities and persons ------------------------------------------------------------------------------
@@ -694,7 +1061,7 @@ class _Converter:
         names = _person_names(details) if person else _entity_names(details)
         name = names["name"] or ("Unknown person" if person else "Unknown entity")
         wanted = _xmfin_id(statement) or slug(name) or slug(statement["recordId"]) or statement["recordType"]
-        entity_id = self.unique(wanted, self.entities)
+        entity_id = self.unique(wanted, self.entities, self.numbered)
         self.ids[statement["recordId"]] = entity_id
         kind = "person" if person else _kind(details.get("entityType"))
         jurisdiction = _person_jurisdiction(details) if person else _entity_jurisdiction(details)
@@ -865,10 +1232,11 @@ class _Converter:
             if isinstance(end, dict):
                 reason = end.get("reason", "no reason given")
                 subject = details.get("subject")
-                if key == "interestedParty" and isinstance(subject, str) and subject in self.ids:
+                subject_id = self.ids.get(subject) if isinstance(subject, str) else None
+                if key == "interestedParty" and subject_id is not None:
                     self.keep_relationship(
                         statement,
-                        self.ids[subject],
+                        subject_id,
                         f"the interestedParty is unspecified ({reason}): no holding; kept under the subject's "
                         "extra.bods.keptRelationships",
                         partly=True,
@@ -876,10 +1244,11 @@ class _Converter:
                     return None
                 self.notice(statement, f"the {key} is unspecified ({reason}): xmfin needs a named entity")
                 return None
-            if not isinstance(end, str) or end not in self.ids:
+            end_id = self.ids.get(end) if isinstance(end, str) else None
+            if end_id is None:
                 self.notice(statement, f"the {key} '{end}' is not a record of this file")
                 return None
-            ends.append(self.ids[end])
+            ends.append(end_id)
         owner, owned = ends
         if owner == owned:
             self.notice(statement, "an entity cannot hold itself")
@@ -1005,6 +1374,7 @@ class _Converter:
             record["recordDetails"]
         ):
             kept[same[0]] = record  # a later statement of the record changed it (not one read back from an export)
+        self.entities[subject] = entity  # kept where the entities are (memory, or the staging file)
         if message:
             self.notice(statement, message, partly)
 
@@ -1102,11 +1472,9 @@ class _Converter:
         """Add a holding, or keep it under the extra of one it overlaps (the loader allows one link at a time)."""
         since, until = _date(holding.get("since")), _date(holding.get("until"))
         owned = str(holding.get("owned"))
-        present = self.in_entity.setdefault(owned, [])
         # Only the same party's holdings in the entity can overlap it (indexed by pair: a scan of every holding
         # in the entity made an import of n holders of one company n squared).
-        same_party = self.of_pair.setdefault((owned, str(holding.get("owner"))), [])
-        for other, other_since, other_until in same_party:
+        for reference, other, other_since, other_until in self.holdings.same_party(owned, str(holding.get("owner"))):
             if overlap(since, until, other_since, other_until):
                 if not isinstance(other.get("extra"), dict):
                     other["extra"] = {}
@@ -1115,6 +1483,7 @@ class _Converter:
                 folded = {key: holding.get(key) for key in ("control", *_STAKE_FIELDS, "since", "until", "note")}
                 own = _object(_object(holding.get("extra")).get("bods"))
                 other["extra"]["bods"].setdefault("otherInterests", []).append(_compact({**folded, **own}))
+                self.holdings.changed(reference, other)
                 self.notice(
                     statement,
                     f"its {holding.get('control')} interest overlaps the {other.get('control')} holding of the same "
@@ -1126,8 +1495,9 @@ class _Converter:
         floor = _floor(holding)
         counted = holding.get("control") == "equity" and not holding.get("pending") and floor > 0
         # When all the equity ever held in the entity fits, so does the equity on any one day.
-        within = self.equity_sum.get(owned, 0.0) + floor <= _FULL
-        if counted and not within and self.equity_peak(floor, since, until, present) > _FULL:
+        equity = self.holdings.equity(owned)
+        within = equity + floor <= _FULL
+        if counted and not within and self.equity_peak(floor, since, until, self.holdings.present(owned)) > _FULL:
             note = f"BODS share {_stake_text(holding)} left undisclosed: equity in the entity would exceed 100%"
             if note not in (holding.get("note") or ""):
                 holding["note"] = f"{holding['note']}. {note}" if holding.get("note") else note
@@ -1137,10 +1507,8 @@ class _Converter:
             for key in _STAKE_FIELDS:
                 holding[key] = None
             self.notice(statement, note, partly=True)
-        present.append((holding, since, until))
-        same_party.append((holding, since, until))
-        self.equity_sum[owned] = self.equity_sum.get(owned, 0.0) + (_floor(holding) if counted else 0.0)
-        self.holdings.append(holding)
+        added = _floor(holding) if counted else 0.0
+        self.holdings.append(holding, since, until, equity + added if added else None)
 
     @staticmethod
     def equity_peak(
@@ -1184,7 +1552,7 @@ class _Converter:
     def records_out(self) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
         """(record type, id or None, fields) of every record, in the order entities_text and licences_text
         write them."""
-        keyed: list[tuple[str, dict[str, Any]]] = [
+        keyed: list[tuple[str, MutableMapping[str, dict[str, Any]]]] = [
             ("source", self.sources),
             ("group", _object(self.sections.get("groups"))),
             ("entity", self.entities),
@@ -1221,8 +1589,8 @@ class _Converter:
                 ("entities", self.entities),
             ],
             [
-                ("holdings", self.holdings),
-                ("roles", self.roles),
+                ("holdings", list(self.holdings)),
+                ("roles", list(self.roles)),
                 ("events", _records(self.sections.get("events"))),
             ],
         )
