@@ -19,9 +19,6 @@ and written with every measure to bench/results/compare-<time>.json.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
-import os
 import platform
 import shutil
 import subprocess
@@ -33,7 +30,7 @@ from pathlib import Path
 
 from bench.generate import WORK, cached_folder
 from bench.measure import Measure, Spec, Target, measure_together
-from bench.run import RESULTS, ROOT, clean_env, commands, git_commit
+from bench.run import ROOT, clean_env, commands, git_commit, run_header, write_results
 from bench.scale import table
 
 TOLERANCE = 1.10
@@ -143,21 +140,13 @@ def main(argv: list[str] | None = None) -> int:
     print("\n== after / before (median wall time)\n")
     print(table(found))
     document = {
-        "benchmark": "xmfin compare",
-        "version": 1,
-        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        **run_header("xmfin compare"),
         "before": short,
-        "after": git_commit(),
-        "python": platform.python_version(),
-        "machine": {"platform": platform.platform(), "cores": os.cpu_count()},
         "tolerance": TOLERANCE,
         "measures": measures,
         "targets": [t.as_json() for t in found],
     }
-    out = args.out or RESULTS / f"compare-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(document, indent=1, ensure_ascii=False), encoding="utf-8")
-    print(f"\nresults: {out}")
+    write_results(document, args.out, "compare", "compare-latest.json")
     return 0
 
 

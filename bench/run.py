@@ -430,24 +430,37 @@ def main(argv: list[str] | None = None) -> int:
     for target in found:
         print(f"   {target.name:<62} {verdict(target)}")
     document = {
-        "benchmark": "xmfin",
-        "version": 1,
-        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "commit": git_commit(),
-        "python": platform.python_version(),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        **run_header("xmfin"),
         "note": "loading = check wall time - import floor wall time; parse floors are timed in-process",
         "startup": _jsonable(start),
         "sizes": _jsonable(results),
         "targets": [t.as_json() for t in found],
     }
-    out = args.out or RESULTS / f"bench-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(document, indent=1, ensure_ascii=False), encoding="utf-8")
-    if args.out is None:
-        shutil.copyfile(out, RESULTS / "latest.json")
-    print(f"\nresults: {out}")
+    write_results(document, args.out, "bench", "latest.json")
     return 0
+
+
+def run_header(benchmark: str) -> dict[str, object]:
+    """What every results document begins with: which benchmark, when, at which commit, on what."""
+    return {
+        "benchmark": benchmark,
+        "version": 1,
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "commit": git_commit(),
+        "python": platform.python_version(),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+    }
+
+
+def write_results(document: dict[str, object], out: Path | None, kind: str, latest: str) -> Path:
+    """A run's JSON document at out, or in RESULTS as <kind>-<time>.json and copied to `latest` there."""
+    path = out or RESULTS / f"{kind}-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=1, ensure_ascii=False), encoding="utf-8")
+    if out is None:
+        shutil.copyfile(path, RESULTS / latest)
+    print(f"\nresults: {path}")
+    return path
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ is reported in the table as "failed: <the first line it wrote on stderr>", never
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import platform
 import shutil
@@ -38,7 +37,7 @@ from typing import Any
 
 from bench import generate, registry
 from bench.measure import Measure, Spec, Target, measure_together
-from bench.run import RESULTS, clean_env, git_commit, xmfin_argv
+from bench.run import clean_env, git_commit, run_header, write_results, xmfin_argv
 
 DEFAULT_SIZES = (1_000_000, 10_000_000)
 QUICK_SIZES = (10_000,)
@@ -582,20 +581,10 @@ def main(argv: list[str] | None = None) -> int:
     print("\n== targets\n")
     print(table(found))
     document = {
-        "benchmark": "xmfin registry scale",
-        "version": 1,
-        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "commit": git_commit(),
-        "python": platform.python_version(),
-        "machine": {"platform": platform.platform()},
+        **run_header("xmfin registry scale"),
         "version_seconds": version.as_json(),
         "sizes": [run.as_json() for run in runs],
         "targets": [{**t.as_json(), "result": result(t)} for t in found],
     }
-    out = args.out or RESULTS / f"scale-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(document, indent=1, ensure_ascii=False), encoding="utf-8")
-    if args.out is None:
-        shutil.copyfile(out, RESULTS / "scale-latest.json")
-    print(f"\nresults: {out}")
+    write_results(document, args.out, "scale", "scale-latest.json")
     return 0

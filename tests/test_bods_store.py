@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.test_imports import BODS_EXAMPLES, _export_json, _run
+from tests.test_imports import BODS_EXAMPLES, _export_json, _run, imported_both_ways
 from xmfin import bods_import, bods_read
 from xmfin.bods_import import _as_yaml, _build, _Converter, _plain_extra, _yaml_number, _yaml_text, import_store
 from xmfin.bods_read import read_statements
@@ -81,14 +81,7 @@ def test_store_import_of_records_changed_after_they_are_made(tmp_path: Path) -> 
         _link("r10", "p", "c", [_share("shareholding", 12.5, "2018-01-01")]),
         _link("r10", "p", "c", [_share("shareholding", 15, "2018-01-01")], "2022-01-01"),
     ]
-    source = tmp_path / "f.jsonl"
-    source.write_text("\n".join(json.dumps(s) for s in statements) + "\n", encoding="utf-8")
-    folder, store = tmp_path / "folder", tmp_path / "s.xmfin"
-    code, _, folder_err = _run(["import", "bods", str(source), "-o", str(folder)])
-    assert code == 0, folder_err
-    code, _, store_err = _run(["import", "bods", str(source), "--store", str(store)])
-    assert code == 0, store_err
-    assert folder_err.splitlines()[:-1] == store_err.splitlines()[:-1]
+    folder_err, _, folder, store = imported_both_ways(tmp_path, statements)
     for expected in ("otherInterests", "equity in the entity would exceed 100%", "keptRelationships"):
         assert expected in folder_err
     exported = _export_json(store)
@@ -225,14 +218,7 @@ def test_store_import_of_names_taken_many_times_and_odd_record_ids(tmp_path: Pat
         _link("r2", "n3", "\ud800odd", [_share("shareholding", 40)]),
         _link("r3", "missing\udfff", "n4", [_share("shareholding", 40)]),
     ]
-    source = tmp_path / "f.jsonl"
-    source.write_text("\n".join(json.dumps(s) for s in statements) + "\n", encoding="utf-8")
-    folder, store = tmp_path / "folder", tmp_path / "s.xmfin"
-    code, _, folder_err = _run(["import", "bods", str(source), "-o", str(folder)])
-    assert code == 0, folder_err
-    code, _, store_err = _run(["import", "bods", str(source), "--store", str(store)])
-    assert code == 0, store_err
-    assert folder_err.splitlines()[:-1] == store_err.splitlines()[:-1]
+    _, _, folder, store = imported_both_ways(tmp_path, statements)
     exported = _export_json(store)
     assert exported == _export_json(folder)
     ids = list(json.loads(exported)["entities"])
@@ -254,13 +240,6 @@ def test_store_import_of_many_holders_of_one_company_over_time(tmp_path: Path) -
         elif n % 11 == 0:
             interest["type"] = "votingRights"
         statements.append(_link(f"r{n}", f"h{n}", "co", [interest]))
-    source = tmp_path / "f.jsonl"
-    source.write_text("\n".join(json.dumps(s) for s in statements) + "\n", encoding="utf-8")
-    folder, store = tmp_path / "folder", tmp_path / "s.xmfin"
-    code, _, folder_err = _run(["import", "bods", str(source), "-o", str(folder)])
-    assert code == 0, folder_err
-    code, _, store_err = _run(["import", "bods", str(source), "--store", str(store)])
-    assert code == 0, store_err
-    assert folder_err.splitlines()[:-1] == store_err.splitlines()[:-1]
+    folder_err, _, folder, store = imported_both_ways(tmp_path, statements)
     assert 0 < folder_err.count("equity in the entity would exceed 100%") < 80
     assert _export_json(store) == _export_json(folder)

@@ -41,6 +41,23 @@ def _export_json(data: Path) -> str:
     return out
 
 
+def imported_both_ways(tmp_path: Path, statements: list[Any] | Path) -> tuple[str, str, Path, Path]:
+    """A BODS file (or statements, written as JSON Lines) imported into a folder and into a store, both without
+    error and with the same notices: the two imports' reports, the folder and the store."""
+    if isinstance(statements, Path):
+        source = statements
+    else:
+        source = tmp_path / "f.jsonl"
+        source.write_text("\n".join(json.dumps(s) for s in statements) + "\n", encoding="utf-8")
+    folder, store = tmp_path / "folder", tmp_path / "s.xmfin"
+    code, _, folder_err = _run(["import", "bods", str(source), "-o", str(folder)])
+    assert code == 0, folder_err
+    code, _, store_err = _run(["import", "bods", str(source), "--store", str(store)])
+    assert code == 0, store_err
+    assert folder_err.splitlines()[:-1] == store_err.splitlines()[:-1]
+    return folder_err, store_err, folder, store
+
+
 @pytest.mark.parametrize("case", [*VALID, "bundled"])
 def test_csv_round_trip(case: str, tmp_path: Path) -> None:
     folder = bundled_data() if case == "bundled" else FIXTURES / case
@@ -204,13 +221,7 @@ def test_csv_fast_path_reads_plain_rows(tmp_path: Path) -> None:
 @pytest.mark.parametrize("example", sorted(p.name for p in BODS_EXAMPLES.glob("*.json")))
 def test_bods_store_import_equals_folder_import(example: str, tmp_path: Path) -> None:
     """The same records, the same notices, the same warnings from `check`, as the folder import."""
-    source = BODS_EXAMPLES / example
-    folder, store = tmp_path / "folder", tmp_path / "s.xmfin"
-    code, _, folder_err = _run(["import", "bods", str(source), "-o", str(folder)])
-    assert code == 0, folder_err
-    code, _, store_err = _run(["import", "bods", str(source), "--store", str(store)])
-    assert code == 0, store_err
-    assert folder_err.splitlines()[:-1] == store_err.splitlines()[:-1]
+    folder_err, store_err, folder, store = imported_both_ways(tmp_path, BODS_EXAMPLES / example)
     assert store_err.splitlines()[-1] == folder_err.splitlines()[-1].replace(str(folder), str(store))
     assert _export_json(store) == _export_json(folder)
     checks = [_run(["check", "--data", str(data), "--json"]) for data in (folder, store)]
@@ -251,11 +262,16 @@ STREAMED = {
 @pytest.mark.parametrize("case", sorted(STREAMED))
 def test_streamed_reading_reads_as_whole(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """iter_statements gives read_statements' statements, or its message, whatever the size of the chunks."""
+    _reads_as_whole(tmp_path, STREAMED[case], (1, 3, 1 << 20), monkeypatch)
+
+
+def _reads_as_whole(tmp_path: Path, text: str, chunks: tuple[int, ...], monkeypatch: pytest.MonkeyPatch) -> None:
+    """iter_statements gives read_statements' statements, or its message, at each chunk size."""
     from xmfin import bods_read
     from xmfin.bods_read import BodsError, iter_statements, read_statements
 
     path = tmp_path / "f.json"
-    path.write_text(STREAMED[case], encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
 
     def outcome(read: Any) -> tuple[str, Any]:
         try:
@@ -264,7 +280,7 @@ def test_streamed_reading_reads_as_whole(case: str, tmp_path: Path, monkeypatch:
             return "error", str(error)
 
     whole = outcome(read_statements)
-    for chunk in (1, 3, 1 << 20):
+    for chunk in chunks:
         monkeypatch.setattr(bods_read, "CHUNK", chunk)
         assert outcome(iter_statements) == whole, chunk
 
@@ -287,9 +303,6 @@ def test_streamed_reading_places_every_message(
     """For any array or JSON Lines text, whole or broken at any character, the streamed reader gives the
     statements, or the message with its line and column, that the whole-file reader gives, whatever the chunk
     size (the reader forgets text a chunk at a time and counts lines on from the last place asked)."""
-    from xmfin import bods_read
-    from xmfin.bods_read import BodsError, iter_statements, read_statements
-
     items = [json.dumps(value, ensure_ascii=False) for value in values]
     if lines:
         text = "".join(item + "\n" + spaces[n % 9].replace("\t", "") for n, item in enumerate(items))
@@ -298,19 +311,7 @@ def test_streamed_reading_places_every_message(
     if broken is not None and text:
         at = broken % len(text)
         text = text[:at] + "}" + text[at + 1 :]
-    path = tmp_path / "f.json"
-    path.write_text(text, encoding="utf-8")
-
-    def outcome(read: Any) -> tuple[str, Any]:
-        try:
-            return "ok", list(read(path))
-        except BodsError as error:
-            return "error", str(error)
-
-    whole = outcome(read_statements)
-    for chunk in (1, 5, 64, 1 << 20):
-        monkeypatch.setattr(bods_read, "CHUNK", chunk)
-        assert outcome(iter_statements) == whole, chunk
+    _reads_as_whole(tmp_path, text, (1, 5, 64, 1 << 20), monkeypatch)
 
 
 def test_bods_store_import_of_series_out_of_order(tmp_path: Path) -> None:
@@ -351,14 +352,7 @@ def test_bods_store_import_of_series_out_of_order(tmp_path: Path) -> None:
         party("b", "Beta Co", "2022-01-01"),
         "not a statement",
     ]
-    source = tmp_path / "f.jsonl"
-    source.write_text("\n".join(json.dumps(s) for s in statements) + "\n", encoding="utf-8")
-    folder, store = tmp_path / "folder", tmp_path / "s.xmfin"
-    code, _, folder_err = _run(["import", "bods", str(source), "-o", str(folder)])
-    assert code == 0, folder_err
-    code, _, store_err = _run(["import", "bods", str(source), "--store", str(store)])
-    assert code == 0, store_err
-    assert folder_err.splitlines()[:-1] == store_err.splitlines()[:-1]
+    folder_err, _, folder, store = imported_both_ways(tmp_path, statements)
     assert "record b is a entity in an earlier statement" in folder_err and "statement #9: not imported" in folder_err
     assert _export_json(store) == _export_json(folder)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging file left behind
