@@ -256,6 +256,10 @@ STREAMED = {
     "number at the end": "[1, 23456]",
     "unterminated": '[{"a": "abc',
     "late error": "[" + ", ".join(['{"a": 1}'] * 50) + ', {"b": tru}]',
+    # JSON Lines end at "\n" only: U+2028, U+2029 and U+0085 may stand raw in a JSON string (str.splitlines
+    # broke such a line, and the whole-file reader refused a file the streamed one read).
+    "line separators in strings": '{"a": "x\u2028y"}\n{"b": "\u0085\u2029"}\n',
+    "form feed after a line": '{"a": 1}\x0c\n{"b": 2}\n',
 }
 
 
@@ -312,6 +316,19 @@ def test_streamed_reading_places_every_message(
         at = broken % len(text)
         text = text[:at] + "}" + text[at + 1 :]
     _reads_as_whole(tmp_path, text, (1, 5, 64, 1 << 20), monkeypatch)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=st.lists(st.text(alphabet="a\u2028\u2029\u0085\r\x0b\x0c\x1c\x1d\x1e\u00e9", max_size=6), max_size=6))
+def test_bods_lines_end_at_newline_only(names: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever Unicode calls a line break in a JSON string (written raw, as json.dumps(ensure_ascii=False)
+    writes it), JSON Lines read whole and streamed give the same statements: each line's own."""
+    text = "".join(json.dumps({"name": name}, ensure_ascii=False) + "\n" for name in names)
+    _reads_as_whole(tmp_path, text, (3, 1 << 20), monkeypatch)
+    if names:
+        from xmfin.bods_read import read_statements
+
+        assert read_statements(tmp_path / "f.json") == [{"name": name} for name in names]
 
 
 def test_bods_store_import_of_series_out_of_order(tmp_path: Path) -> None:

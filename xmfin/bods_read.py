@@ -79,13 +79,14 @@ def _read_statements(path: Path) -> list[Any]:
     except ValueError:
         # Not one document. JSON Lines when the first line is JSON by itself (each error then has its own
         # line; a line may hold an array of statements, as one whose first line was an array could not);
-        # else one document spread over lines, whose error position is the one to report.
+        # else one document spread over lines, whose error position is the one to report. Lines end at "\n"
+        # only, as in JSON Lines and in iter_statements: U+2028, U+0085 and the like may stand in a JSON string.
         try:
-            json.loads(stripped.splitlines()[0], parse_constant=_refuse_constant)
+            json.loads(stripped.split("\n", 1)[0], parse_constant=_refuse_constant)
         except ValueError:
             _loads(path, text, 0)
     found = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):
         # A byte order mark at the start of a line is that of a file concatenated to the one before.
         if line.strip().lstrip(BOM):
             item = _loads(path, line.removeprefix(BOM), number - 1)
