@@ -331,6 +331,38 @@ def test_bods_lines_end_at_newline_only(names: list[str], tmp_path: Path, monkey
         assert read_statements(tmp_path / "f.json") == [{"name": name} for name in names]
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    bom=st.booleans(),
+    before=st.text(alphabet="a\u00e9\u4e2d\U0001f600", max_size=12),
+    bad=st.sampled_from([b"\xff", b"\xed\xa0\x80", b"\xe4\xb8", b"\xc3(", b"\xf0\x9f\x98"]),
+)
+def test_bods_not_utf8_names_the_byte_in_the_file(
+    bom: bool, before: str, bad: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file that is not UTF-8 is refused naming the offset in the file of its first bad byte, read whole or
+    streamed at any chunk size: counted from the file's start, byte order mark included, and not from the
+    start of a chunk when the bad sequence began in the chunk before."""
+    from xmfin import bods_read
+    from xmfin.bods_read import BodsError, iter_statements, read_statements
+
+    data = (b"\xef\xbb\xbf" if bom else b"") + b'{"a": "' + before.encode() + bad + b'"}\n'
+    path = tmp_path / "f.json"
+    path.write_bytes(data)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as problem:
+        expected = f"{path}: not UTF-8 text (byte {problem.start})"
+    with pytest.raises(BodsError) as whole:
+        read_statements(path)
+    assert str(whole.value) == expected
+    for chunk in (1, 2, 3, 5, 1 << 20):
+        monkeypatch.setattr(bods_read, "CHUNK", chunk)
+        with pytest.raises(BodsError) as streamed:
+            list(iter_statements(path))
+        assert str(streamed.value) == expected, chunk
+
+
 def test_bods_store_import_of_series_out_of_order(tmp_path: Path) -> None:
     """Statements of one record spread over the file and out of date order, a record restated as another type,
     an xmfin id that must be taken before a name takes it: the staged statements (SQLite) give the folder's
