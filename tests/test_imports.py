@@ -463,3 +463,100 @@ def test_csv_round_trip_of_any_text(tmp_path_factory: pytest.TempPathFactory) ->
         assert [plain(h) for h in found.holdings] == [plain(h) for h in data.holdings]
 
     round_trip()
+
+
+# -- the fast path of import csv against the loader's path, cell by cell --------------------------------------
+
+_HOSTILE_CELLS = [
+    "'",  # a lone apostrophe: the loader reads an empty cell (null), the fast path read ""
+    "''",
+    "'x",
+    "null",
+    "'null",
+    "1e400",
+    "-0",
+    "[" * 50000,  # nested past what json can read: the fast path let RecursionError out (exit 70)
+    '{"a":' * 30000,
+    "[" * 101 + "]" * 101,  # readable, but past a data file's 100 levels: export then ran out of stack
+    "[" * 950 + "]" * 950,
+    "[" * 100 + "]" * 100,
+    '["' + "[" * 200 + '"]',
+    '[{"source":"src","quote":"q"}]',
+    '["src","src"]',
+    "a\u2028b",
+]
+_EDITED = (
+    [
+        ("holdings.csv", column)
+        for column in (
+            "owner",
+            "stake",
+            "control",
+            "since",
+            "sources",
+            "note",
+            "extra",
+            "quotes",
+            "stake_min",
+            "pending",
+        )
+    ]
+    + [("entities.csv", column) for column in ("id", "name", "name_zh", "aliases", "jurisdiction", "note", "extra")]
+    + [("sources.csv", column) for column in ("title", "url", "extra")]
+    + [
+        ("roles.csv", "title"),
+        ("licences.csv", "number"),
+        ("groups.csv", "name"),
+        ("categories.csv", "name"),
+    ]
+)
+
+
+def _import_outcome(tables: Path, store: Path, fast: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, ...]:
+    from xmfin import csv_import
+    from xmfin.errors import XmfinError
+
+    with monkeypatch.context() as patch:
+        if not fast:
+
+            def slow(self: Any, line: int, cells: list[str]) -> None:
+                raise csv_import._Slow
+
+            patch.setattr(csv_import._Fast, "add", slow)
+        try:
+            csv_import.import_csv(tables, store)
+        except XmfinError as error:
+            assert not store.exists()
+            return "error", str(error)
+    code, out, err = _run(["export", "-f", "json", "--data", str(store)])
+    store.unlink()
+    return "ok", code, out, err
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(where=st.sampled_from(_EDITED), cell=st.sampled_from(_HOSTILE_CELLS) | st.text(max_size=6))
+def test_csv_fast_path_gives_the_loaders_verdict(
+    where: tuple[str, str], cell: str, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever a cell holds, the fast path gives the record the loader's path gives, or leaves the row to it:
+    the same store (the same export), or the same one-line error; never an exception of Python's."""
+    tmp_path = tmp_path_factory.mktemp("cells")
+    tables = _tables(tmp_path)
+    table, column = where
+    _edit(tables / table, 2, column, cell)
+    fast = _import_outcome(tables, tmp_path / "s.xmfin", True, monkeypatch)
+    assert fast == _import_outcome(tables, tmp_path / "s.xmfin", False, monkeypatch)
+    assert fast[0] == "error" or fast[1] == 0, fast
+
+
+@pytest.mark.parametrize("column", ["extra", "sources", "quotes"])
+def test_csv_json_cell_nested_too_deeply(column: str, tmp_path: Path) -> None:
+    """A JSON cell nested past a data file's limit, or past what json reads: one line at the cell, exit 1."""
+    for depth, why in ((101, "nested more than 100 levels deep; flatten the data"), (50000, "not JSON (")):
+        tables, store = _tables(tmp_path / str(depth)), tmp_path / "s.xmfin"
+        _edit(tables / "holdings.csv", 2, column, "[" * depth + "]" * depth)
+        code, _, err = _run(["import", "csv", str(tables), "--store", str(store)])
+        place = ["owner", "owned", "stake", "control", "since", "until", "sources", "note", "extra", "quotes"]
+        assert code == 1 and not store.exists(), err
+        assert err.startswith(f"xmfin: error: {tables / 'holdings.csv'}:2:{place.index(column) + 1}: {column}: {why}")
+        assert len(err.strip().splitlines()) == 1

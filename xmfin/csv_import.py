@@ -35,7 +35,7 @@ from xmfin.model import Location
 from xmfin.storage import loading
 from xmfin.storage.loading import FIELDS, ID_PATTERN, RECORD_CLASSES, SECTIONS, _Mark, _Reader
 from xmfin.storage.store import ID_LABEL, NAME_LABEL, StoreWriter
-from xmfin.storage.yamlread import Quoted, YList, YMap
+from xmfin.storage.yamlread import MAX_DEPTH, Quoted, YList, YMap
 
 # The record tables in the order of the data files (export.RECORD_TYPES without importing the export module).
 TABLES: dict[str, str] = {
@@ -352,6 +352,11 @@ class _Rows:
         except (ValueError, RecursionError) as error:
             why = error.msg if isinstance(error, json.JSONDecodeError) else str(error) or "nested too deeply"
             raise CsvError(f"{self.table.file}:{line}:{column + 1}: {name}: not JSON ({why})") from None
+        if _too_deep(text, value):
+            raise CsvError(
+                f"{self.table.file}:{line}:{column + 1}: {name}: nested more than {MAX_DEPTH} levels deep;"
+                " flatten the data"
+            )
         if name != "extra" and not isinstance(value, list):
             value = [value] if isinstance(value, str) else value
         return value
@@ -373,6 +378,21 @@ class _Rows:
             raise CsvError(_cell_message(found[0]) if found else f"{self.table.file}:{line}: not a record")
         reader.cited.record(record)
         return record
+
+
+def _too_deep(text: str, value: Any) -> bool:
+    """Whether a JSON cell's value is nested more than MAX_DEPTH levels, which a data file refuses (yamlread)
+    and which would exhaust the stack of whatever walks it later (the loader, `export`)."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:  # the usual cell: it cannot be that deep
+        return False
+    level = [(value, 1)]
+    while level:
+        item, depth = level.pop()
+        if isinstance(item, (list, dict)):
+            if depth > MAX_DEPTH:
+                return True
+            level.extend((inner, depth + 1) for inner in (item.values() if isinstance(item, dict) else item))
+    return False
 
 
 def _cell_message(problem: Problem) -> str:
@@ -606,9 +626,9 @@ _ID_MATCH = ID_PATTERN.fullmatch
 def _json_list(cell: str) -> list[Any]:
     try:
         value = json.loads(cell)
-    except ValueError:
+    except (ValueError, RecursionError):  # the loader's path says what is wrong
         raise _Slow from None
-    if type(value) is not list:
+    if type(value) is not list or _too_deep(cell, value):
         raise _Slow
     return value
 
@@ -620,7 +640,7 @@ def _cell_converter(kind: str) -> Callable[[str], str] | _Memo | dict[str, str]:
     """cell -> the JSON text the store keeps for a field of this kind (a function, a _Memo of such texts, or a
     dict of the only cells allowed); _Slow (or KeyError) for anything the fast path does not read."""
     if kind == "text":
-        return lambda cell: _STRING(cell[1:] if cell.startswith("'") else cell)
+        return _text_json
     if kind == "id":  # most ids are new to a table (a memo of them missed nine times in ten)
         return lambda cell: _STRING(_valid_id(cell))
     if kind == "date":
@@ -641,9 +661,16 @@ def _cell_converter(kind: str) -> Callable[[str], str] | _Memo | dict[str, str]:
     if kind == "any":
 
         def plain(cell: str) -> str:
+            text = _text_cell(cell)
             try:
-                return _DUMPS(json.loads(_text_cell(cell)))
-            except ValueError:  # not JSON, or a number JSON cannot hold
+                value = json.loads(text)
+            except (ValueError, RecursionError):  # not JSON, or nested too deeply to read
+                raise _Slow from None
+            if _too_deep(text, value):
+                raise _Slow
+            try:
+                return _DUMPS(value)
+            except ValueError:  # a number JSON cannot hold
                 raise _Slow from None
 
         return plain
@@ -652,6 +679,15 @@ def _cell_converter(kind: str) -> Callable[[str], str] | _Memo | dict[str, str]:
 
 def _slow() -> Any:
     raise _Slow
+
+
+def _text_json(cell: str) -> str:
+    """A text cell (never empty) as JSON text; a lone apostrophe is an empty cell to the loader (null): _Slow."""
+    if cell[0] == "'":
+        if len(cell) == 1:
+            raise _Slow
+        return _STRING(cell[1:])
+    return _STRING(cell)
 
 
 _QUOTE_KEYS = frozenset({"source", "quote", "at"})
