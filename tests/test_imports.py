@@ -560,3 +560,21 @@ def test_csv_json_cell_nested_too_deeply(column: str, tmp_path: Path) -> None:
         assert code == 1 and not store.exists(), err
         assert err.startswith(f"xmfin: error: {tables / 'holdings.csv'}:2:{place.index(column) + 1}: {column}: {why}")
         assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("table", "row"), [("families.csv", "bank,Again,,false,"), ("categories.csv", "microcredit,bank,Again,,")]
+)
+def test_csv_family_or_category_twice(table: str, row: str, tmp_path: Path) -> None:
+    """A family or a category whose id an earlier row has (no unique index refuses them in the store, whose
+    layout has none for these tables): refused at the second row's id cell, as two sources of one id are."""
+    tables, store = _tables(tmp_path), tmp_path / "s.xmfin"
+    path = tables / table
+    lines = path.read_bytes().rstrip(b"\r\n").split(b"\r\n")
+    first = next(n for n, line in enumerate(lines, start=1) if line.startswith(row.split(",")[0].encode() + b","))
+    path.write_bytes(b"\r\n".join([*lines, row.encode()]) + b"\r\n")
+    code, _, err = _run(["import", "csv", str(tables), "--store", str(store)])
+    assert code == 1 and not store.exists(), err
+    key = row.split(",")[0]
+    expected = f"{path}:{len(lines) + 1}:1: the id '{key}' is taken already (by the row at line {first})"
+    assert err.strip().splitlines() == [f"xmfin: error: {expected}: nothing written"]

@@ -856,6 +856,7 @@ def _location(rec: str) -> Location:
 
 
 _KEYED_TABLES = ("source", "grp", "entity", "family", "category")
+_UNINDEXED_KEYED = ("family", "category")  # keyed tables without a unique index in the store's layout
 
 
 def _duplicates(db: sqlite3.Connection, headers: dict[str, list[str]]) -> list[Problem]:
@@ -902,6 +903,16 @@ def check_store(db: sqlite3.Connection, headers: dict[str, list[str]], cited: _C
             continue
         for _, rec, value in db.execute(f"{query} ORDER BY 1 LIMIT {_LIMIT}").fetchall():
             error(rec, f"{key} '{value}' is not a known {what}", key)
+    for table in _UNINDEXED_KEYED:
+        # No unique index refuses a second family or category of one id (both tables are small): found here.
+        query = (
+            "SELECT first, rec, id FROM (SELECT seq, rec, id,"
+            " first_value(rec) OVER (PARTITION BY id ORDER BY seq) AS first,"
+            f" row_number() OVER (PARTITION BY id ORDER BY seq) AS n FROM {table})"
+            f" WHERE n > 1 ORDER BY seq LIMIT {_LIMIT}"
+        )
+        for first, second, key in db.execute(query).fetchall():
+            error(second, f"the id '{key}' is taken already (by the row at line {_location(first).line})")
     for _, rec in db.execute(f"SELECT seq, rec FROM holding WHERE owner = owned ORDER BY seq LIMIT {_LIMIT}"):
         owner = json.loads(rec)[0]
         error(rec, f"'{owner}' cannot hold itself: correct the owner or the owned", "owned")
