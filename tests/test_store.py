@@ -262,3 +262,21 @@ def test_containing_gives_the_first_in_file_order(text: str, tmp_path: Path) -> 
         assert labelled == list(data.entities)
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("argv", [["tree"], ["show", "alpha-hk"], ["search", "alpha"], ["check"]])
+def test_store_whose_schema_is_not_utf8_is_damaged(argv: list[str], tmp_path: Path) -> None:
+    """A damaged page can hold any bytes: SQLite's message about a damaged schema then quotes text that is not
+    UTF-8, and sqlite3 raises UnicodeDecodeError making it. That is a damaged store (exit 2, "build it again"),
+    not an internal error."""
+    store = _store_of(FIXTURES / "basic", tmp_path)
+    db = sqlite3.connect(store)
+    db.execute("PRAGMA writable_schema=ON")
+    bad = b"CREATE \xf9\xf9 TABLE meta(x)"
+    db.execute("UPDATE sqlite_master SET sql = CAST(? AS TEXT) WHERE name = 'meta'", (bad,))
+    db.commit()
+    db.close()
+    result = _runner().invoke(app, [*argv, "--json", "--data", str(store)])
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.startswith(f"xmfin: error: '{store}' is a damaged store (")
+    assert "build it again" in result.stderr

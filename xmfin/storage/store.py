@@ -98,6 +98,11 @@ _KEYED: dict[type[Any], tuple[str, tuple[str, ...]]] = {
 }
 
 
+# What reading a damaged file raises: SQLite's errors, and text that is not UTF-8 (sqlite3 decodes every TEXT
+# value it returns, and a damaged page can hold any bytes).
+_DAMAGED = (sqlite3.Error, UnicodeDecodeError)
+
+
 class StoreError(UsageError):
     """A file that is not a store xmfin can read: another program's, another version's, or damaged."""
 
@@ -316,7 +321,7 @@ class Store:
                     " with 'xmfin store build' (or the import that made it)"
                 )
             meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-        except sqlite3.Error as error:
+        except _DAMAGED as error:
             raise StoreError(f"'{path}' is a damaged store ({error}): build it again") from None
         if meta.get("xmfin") != __version__:
             db.close()
@@ -332,7 +337,7 @@ class Store:
     def _query(self, sql: str, parameters: Iterable[Any] = ()) -> list[Any]:
         try:
             return self.db.execute(sql, tuple(parameters)).fetchall()
-        except sqlite3.Error as error:
+        except _DAMAGED as error:
             raise StoreError(f"'{self.path}' is a damaged store ({error}): build it again") from None
 
     def _records(self, cls: type[Any], rows: Iterable[Any]) -> Iterator[Any]:
@@ -408,7 +413,7 @@ class Store:
                 found[entity] = None
                 if limit is not None and len(found) >= limit:
                     break
-        except sqlite3.Error as error:
+        except _DAMAGED as error:
             raise StoreError(f"'{self.path}' is a damaged store ({error}): build it again") from None
         return list(found)
 
