@@ -578,3 +578,53 @@ def test_csv_family_or_category_twice(table: str, row: str, tmp_path: Path) -> N
     key = row.split(",")[0]
     expected = f"{path}:{len(lines) + 1}:1: the id '{key}' is taken already (by the row at line {first})"
     assert err.strip().splitlines() == [f"xmfin: error: {expected}: nothing written"]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    lines=st.lists(st.text(alphabet="ab,\u00e9\u4e2d", max_size=6), min_size=1, max_size=8),
+    ends=st.lists(st.sampled_from(["\r\n", "\n", "\r"]), min_size=8, max_size=8),
+    where=st.integers(min_value=0),
+    bad=st.sampled_from([b"\xff", b"\xe4\xb8", b"\xc3("]),
+    block=st.sampled_from([1, 2, 3, 7, 1 << 20]),
+)
+def test_csv_not_utf8_names_the_line_and_byte(
+    lines: list[str],
+    ends: list[str],
+    where: int,
+    bad: bytes,
+    block: int,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first byte that is not UTF-8 is named by its line (ended by CR LF, LF or CR, as csv counts them)
+    and its place in the line (from 0), whatever the blocks it is read in; not by where the text reader's
+    block began, ahead of the rows."""
+    import re
+
+    from xmfin import csv_import
+
+    text = "".join(line + ends[n] for n, line in enumerate(lines))
+    cut = where % (len(text) + 1)
+    if text[cut - 1 : cut] == "\r" and text[cut : cut + 1] == "\n":
+        cut -= 1  # not inside a CR LF
+    prefix = text[:cut].encode()
+    path = tmp_path / "t.csv"
+    path.write_bytes(prefix + bad + text[cut:].encode())
+    before = re.split(r"\r\n|\r|\n", text[:cut])
+    monkeypatch.setattr(csv_import, "_BLOCK", block)
+    assert csv_import._first_bad_byte(path) == (len(before), len(before[-1].encode()))
+
+
+def test_csv_not_utf8_on_a_later_row(tmp_path: Path) -> None:
+    """A table in GBK after its first rows: the error names the row's line, not the header's."""
+    tables, store = _tables(tmp_path), tmp_path / "s.xmfin"
+    path = tables / "entities.csv"
+    rows = path.read_bytes().split(b"\r\n")
+    assert "阿尔法".encode() in rows[1]
+    rows[1] = rows[1].replace("阿尔法".encode(), "阿尔法".encode("gbk"))
+    path.write_bytes(b"\r\n".join(rows))
+    code, _, err = _run(["import", "csv", str(tables), "--store", str(store)])
+    at = rows[1].index("阿尔法".encode("gbk"))
+    assert code == 1 and not store.exists()
+    assert err.strip().splitlines() == [f"xmfin: error: {path}:2: not UTF-8 text (byte {at} of the line)"]

@@ -100,10 +100,11 @@ class _Table:
             return None
         except csv.Error as error:
             raise CsvError(f"{self.file}:{self.reader.line_num}: not valid CSV: {error}") from None
-        except UnicodeDecodeError as error:
-            raise CsvError(
-                f"{self.file}:{self.reader.line_num + 1}: not UTF-8 text (byte {error.start} of the line)"
-            ) from None
+        except UnicodeDecodeError:
+            # The text is decoded a block at a time, ahead of the rows: the error's place is in the block, not
+            # in the row being read. The file is read again up to its first byte that is not UTF-8.
+            line, at = _first_bad_byte(self.path)
+            raise CsvError(f"{self.file}:{line}: not UTF-8 text (byte {at} of the line)") from None
         return start, row
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
@@ -117,6 +118,43 @@ class _Table:
     def close(self) -> None:
         if self.stream is not None:
             self.stream.close()
+
+
+_BLOCK = 1 << 20
+
+
+def _first_bad_byte(path: Path) -> tuple[int, int]:
+    """The line (from 1, as csv counts lines: ended by CR LF, LF or CR) of the first byte of a file that is not
+    UTF-8, and its place in the line (from 0); read a block at a time."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line, line_start, offset, after_cr = 1, 0, 0, False
+    with path.open("rb") as stream:
+        while True:
+            block = stream.read(_BLOCK)
+            start = offset - len(decoder.getstate()[0])  # the file offset of the bytes decoded now
+            try:
+                decoder.decode(block, final=not block)
+                bad = -1
+            except UnicodeDecodeError as error:
+                bad = start + error.start
+            # Count the line breaks before the bad byte (or in the whole block).
+            end = len(block) if bad < 0 else max(0, bad - offset)
+            part = block[:end]
+            breaks = part.count(b"\n") + part.count(b"\r") - part.count(b"\r\n")
+            if after_cr and part.startswith(b"\n"):
+                breaks -= 1  # a CR LF across two blocks
+            line += breaks
+            last = max(part.rfind(b"\n"), part.rfind(b"\r"))
+            if last >= 0:  # (the LF of a CR LF across two blocks ends no line, but the line starts after it)
+                line_start = offset + last + 1
+            if bad >= 0:
+                return line, bad - line_start
+            if not block:
+                return line, 0  # not reached: the text reader found a bad byte
+            after_cr = block.endswith(b"\r")
+            offset += len(block)
 
 
 def _text_stream(raw: Any) -> TextIO:
