@@ -280,3 +280,28 @@ def test_store_whose_schema_is_not_utf8_is_damaged(argv: list[str], tmp_path: Pa
     assert result.exit_code == 2, result.stderr
     assert result.stderr.startswith(f"xmfin: error: '{store}' is a damaged store (")
     assert "build it again" in result.stderr
+
+
+@pytest.mark.parametrize("text", ["\udcff", "ab\udcfe\udcfd", "alpha\udcff"])
+@pytest.mark.parametrize("argv", [["show"], ["chain"], ["tree"], ["sources"], ["diagram"]])
+def test_name_that_is_not_utf8_answers_as_the_folder(text: str, argv: list[str], tmp_path: Path) -> None:
+    """Bytes of a command line that are not UTF-8 reach xmfin as lone surrogates, which SQLite cannot take: a
+    store answers as the folder ("no entity matches", exit 2), not with an internal error."""
+    folder = FIXTURES / "basic"
+    store = _store_of(folder, tmp_path)
+    folder_result = _runner().invoke(app, [*argv, text, "--data", str(folder)])
+    store_result = _runner().invoke(app, [*argv, text, "--data", str(store)])
+    assert store_result.exit_code == folder_result.exit_code == 2, store_result.stderr
+    assert store_result.stderr == folder_result.stderr
+
+
+@pytest.mark.parametrize("text", ["\udcff", "ab\udcfe\udcfd", "alpha\udcff"])
+def test_search_scope_of_a_text_that_is_not_utf8(text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past SEARCH_ALL a search takes candidates from the indexes: a text with a lone surrogate names no label
+    (none has one), and the pieces of it that are text still find theirs."""
+    from xmfin.storage import access
+
+    monkeypatch.setattr(access, "SEARCH_ALL", 0)
+    store = _store_of(FIXTURES / "basic", tmp_path)
+    scope = Reach(open_records(store, str(store))).search_scope(text)
+    assert ("alpha-top" in scope.also) == text.startswith("alpha")

@@ -103,6 +103,16 @@ _KEYED: dict[type[Any], tuple[str, tuple[str, ...]]] = {
 _DAMAGED = (sqlite3.Error, UnicodeDecodeError)
 
 
+def _encodable(text: str) -> bool:
+    """Whether a text can be looked up: one with a lone surrogate (bytes of a command line that are not UTF-8,
+    as Python decodes them) is not UTF-8, which SQLite needs, and no text in a store has one: it names nothing."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class StoreError(UsageError):
     """A file that is not a store xmfin can read: another program's, another version's, or damaged."""
 
@@ -358,6 +368,8 @@ class Store:
 
     def prefixed(self, folded: str, limit: int) -> list[str]:
         """Ids of entities with a label that begins with the case-folded text (a range of the label index)."""
+        if not _encodable(folded):
+            return []
         rows = self._query(
             "SELECT DISTINCT entity FROM label WHERE folded >= ? AND folded < ? LIMIT ?",
             (folded, folded + "\U0010ffff", limit),
@@ -367,6 +379,8 @@ class Store:
     # Names -------------------------------------------------------------------------------------------------
 
     def entity(self, entity_id: str) -> model.Entity | None:
+        if not _encodable(entity_id):
+            return None
         rows = self._query("SELECT rec FROM entity WHERE id = ?", (entity_id,))
         return next(self._records(model.Entity, rows), None)
 
@@ -376,6 +390,8 @@ class Store:
 
     def named(self, folded: str) -> list[str]:
         """Ids of the entities with a name (not an id) equal to the case-folded text, in file order."""
+        if not _encodable(folded):
+            return []
         rows = self._query(
             "SELECT DISTINCT e.seq, e.id FROM label l JOIN entity e ON e.id = l.entity"
             " WHERE l.folded = ? AND l.kind = ? ORDER BY e.seq",
@@ -392,6 +408,8 @@ class Store:
         The labels are read in their own order and the reading stops at the limit: labels are written with
         their entity, in the order of the entities (StoreWriter), so the first entities met are the first in
         the file, and a text found in a million names costs what the limit asks, not a sort of the million."""
+        if not _encodable(folded):
+            return []
         kind_list = ", ".join(str(int(k)) for k in kinds)
         parameters: tuple[str, ...] = ()
         if not folded:  # every label contains the empty text
@@ -420,7 +438,7 @@ class Store:
     def sharing_pieces(self, folded: str, limit: int) -> list[str]:
         """Ids of entities whose labels share a three-character piece with the text (fuzzy candidates)."""
         pieces = sorted({folded[i : i + TRIGRAM] for i in range(len(folded) - TRIGRAM + 1)})
-        pieces = [p for p in pieces if '"' not in p]
+        pieces = [p for p in pieces if '"' not in p and _encodable(p)]
         if not pieces:
             return []
         expression = " OR ".join(f'"{piece}"' for piece in pieces)
@@ -436,7 +454,7 @@ class Store:
     def _in(self, prefix: str, values: Iterable[str], close: str = "") -> list[Any]:
         """Rows of `prefix (values...)close`, in chunks under SQLite's limit of variables, ordered by their first
         column (the records' seq: the order of the data files)."""
-        wanted = list(dict.fromkeys(values))
+        wanted = [value for value in dict.fromkeys(values) if _encodable(value)]
         rows: list[Any] = []
         for start in range(0, len(wanted), 30_000):
             chunk = wanted[start : start + 30_000]
