@@ -305,3 +305,30 @@ def test_search_scope_of_a_text_that_is_not_utf8(text: str, tmp_path: Path, monk
     store = _store_of(FIXTURES / "basic", tmp_path)
     scope = Reach(open_records(store, str(store))).search_scope(text)
     assert ("alpha-top" in scope.also) == text.startswith("alpha")
+
+
+def test_paths_that_are_not_utf8(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder whose name has bytes that are not UTF-8 (Python gives them as lone surrogates) is read as ever,
+    with the cache on (its store cannot be kept: SQLite takes UTF-8 only); a store at such a name, or of such a
+    folder, is refused with one line, exit 2, and nothing left behind."""
+    import shutil
+
+    monkeypatch.setenv("XMFIN_NO_CACHE", "")
+    monkeypatch.setenv("XMFIN_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / os.fsdecode(b"d\xffir")
+    shutil.copytree(FIXTURES / "basic", folder)
+    cached = _runner().invoke(app, ["tree", "--json", "--data", str(folder)])
+    assert cached.exit_code == 0, cached.stderr
+    monkeypatch.setenv("XMFIN_NO_CACHE", "1")
+    assert cached.stdout == _runner().invoke(app, ["tree", "--json", "--data", str(folder)]).stdout
+    statements = tmp_path / "f.jsonl"
+    statements.write_text('{"recordId": "a", "recordType": "entity", "recordDetails": {"name": "A"}}\n')
+    for argv in (
+        ["store", "build", str(folder), "-o", str(tmp_path / "s.xmfin")],
+        ["import", "bods", str(statements), "--store", str(tmp_path / os.fsdecode(b"s\xff.xmfin"))],
+    ):
+        result = _runner().invoke(app, argv)
+        assert result.exit_code == 2, result.stderr
+        assert result.stderr.startswith("xmfin: error: cannot write the store ") and "rename it" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["cache", folder.name, "f.jsonl"])

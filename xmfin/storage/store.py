@@ -176,8 +176,21 @@ class StoreWriter:
     def _flush(self, table: str) -> None:
         rows = self._rows.get(table)
         if rows:
-            self.db.executemany(self._sql[table], rows)
+            self._write(self._sql[table], rows)
             rows.clear()
+
+    def _write(self, sql: str, rows: list[Any]) -> None:
+        try:
+            self.db.executemany(sql, rows)
+        except UnicodeEncodeError as error:
+            # SQLite takes UTF-8 only: a text with a lone surrogate is a name of a file or folder whose bytes are
+            # not UTF-8 (the label and the records' locations carry it), as Python decodes them.
+            text = str(error.object)
+            shown = text[max(0, error.start - 60) : error.end + 20]
+            raise StoreError(
+                f"cannot write the store {self.path}: {shown!r} is not UTF-8 text (a file or folder name whose"
+                " bytes are not UTF-8?): rename it"
+            ) from None
 
     def add(self, record: Any) -> None:
         """Add one record (a Source, Group, Entity, Holding, Role, RecordedEvent, Family, Category, Licence or
@@ -255,7 +268,7 @@ class StoreWriter:
         for table in list(self._rows):
             self._flush(table)
         counted = {f"count:{table}": str(self._seq.get(table, 0)) for table, _ in _KEYED.values()}
-        self.db.executemany("INSERT INTO meta VALUES (?, ?)", sorted({**self.meta, **counted}.items()))
+        self._write("INSERT INTO meta VALUES (?, ?)", sorted({**self.meta, **counted}.items()))
         self.db.execute(f"PRAGMA application_id={XMFIN_ID}")
         self.db.execute(f"PRAGMA user_version={FORMAT}")
         self.db.execute("COMMIT")
