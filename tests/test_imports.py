@@ -628,3 +628,14 @@ def test_csv_not_utf8_on_a_later_row(tmp_path: Path) -> None:
     at = rows[1].index("阿尔法".encode("gbk"))
     assert code == 1 and not store.exists()
     assert err.strip().splitlines() == [f"xmfin: error: {path}:2: not UTF-8 text (byte {at} of the line)"]
+
+
+@pytest.mark.parametrize("content", [b"", b"\xef\xbb\xbf", b"\xef\xbb\xbf\r\n", b"\r\n"])
+def test_csv_table_with_nothing_but_a_byte_order_mark_is_empty(content: bytes, tmp_path: Path) -> None:
+    """An empty table saved by an editor as "UTF-8 with BOM" is an empty table, as an empty file is (it was
+    refused: unknown column '')."""
+    tables, store = _tables(tmp_path), tmp_path / "s.xmfin"
+    (tables / "roles.csv").write_bytes(content)
+    code, _, err = _run(["import", "csv", str(tables), "--store", str(store)])
+    assert code == 0, err
+    assert json.loads(_export_json(store))["roles"] == []

@@ -85,6 +85,8 @@ class _Table:
         line, header = first
         if header and header[0].startswith("\ufeff"):  # written with --excel
             header[0] = header[0][1:]
+        if header == [""]:  # only a byte order mark (an empty file saved as "UTF-8 with BOM"): an empty table
+            header = []
         self.header = header
         self.header_line = line
         return True
