@@ -243,3 +243,26 @@ def test_store_import_of_many_holders_of_one_company_over_time(tmp_path: Path) -
     folder_err, _, folder, store = imported_both_ways(tmp_path, statements)
     assert 0 < folder_err.count("equity in the entity would exceed 100%") < 80
     assert _export_json(store) == _export_json(folder)
+
+
+def test_store_import_beside_a_staging_file_left_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A staging file left by an import that was killed (SIGKILL, out of memory), under any name the old
+    scheme gave (`.NAME.PID.statements.xmfin-tmp`, the process id used again by this import): the import
+    stages in a file of its own and writes the store; the old file is left as it was."""
+    import os
+    import sqlite3
+
+    source = tmp_path / "f.jsonl"
+    source.write_text(json.dumps(_party("a", "Alpha")) + "\n", encoding="utf-8")
+    store = tmp_path / "s.xmfin"
+    left = tmp_path / f".s.xmfin.{os.getpid()}.statements.xmfin-tmp"
+    db = sqlite3.connect(left)
+    db.execute("CREATE TABLE rec(rid BLOB PRIMARY KEY, first INTEGER NOT NULL, type TEXT NOT NULL) WITHOUT ROWID")
+    db.commit()
+    db.close()
+    before = left.read_bytes()
+    code, _, err = _run(["import", "bods", str(source), "--store", str(store)])
+    assert code == 0, err
+    assert json.loads(_export_json(store))["entities"].keys() == {"alpha"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([left.name, "f.jsonl", "s.xmfin"])
+    assert left.read_bytes() == before

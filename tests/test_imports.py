@@ -256,6 +256,10 @@ STREAMED = {
     "number at the end": "[1, 23456]",
     "unterminated": '[{"a": "abc',
     "late error": "[" + ", ".join(['{"a": 1}'] * 50) + ', {"b": tru}]',
+    # JSON Lines end at "\n" only: U+2028, U+2029 and U+0085 may stand raw in a JSON string (str.splitlines
+    # broke such a line, and the whole-file reader refused a file the streamed one read).
+    "line separators in strings": '{"a": "x\u2028y"}\n{"b": "\u0085\u2029"}\n',
+    "form feed after a line": '{"a": 1}\x0c\n{"b": 2}\n',
 }
 
 
@@ -312,6 +316,51 @@ def test_streamed_reading_places_every_message(
         at = broken % len(text)
         text = text[:at] + "}" + text[at + 1 :]
     _reads_as_whole(tmp_path, text, (1, 5, 64, 1 << 20), monkeypatch)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=st.lists(st.text(alphabet="a\u2028\u2029\u0085\r\x0b\x0c\x1c\x1d\x1e\u00e9", max_size=6), max_size=6))
+def test_bods_lines_end_at_newline_only(names: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever Unicode calls a line break in a JSON string (written raw, as json.dumps(ensure_ascii=False)
+    writes it), JSON Lines read whole and streamed give the same statements: each line's own."""
+    text = "".join(json.dumps({"name": name}, ensure_ascii=False) + "\n" for name in names)
+    _reads_as_whole(tmp_path, text, (3, 1 << 20), monkeypatch)
+    if names:
+        from xmfin.bods_read import read_statements
+
+        assert read_statements(tmp_path / "f.json") == [{"name": name} for name in names]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    bom=st.booleans(),
+    before=st.text(alphabet="a\u00e9\u4e2d\U0001f600", max_size=12),
+    bad=st.sampled_from([b"\xff", b"\xed\xa0\x80", b"\xe4\xb8", b"\xc3(", b"\xf0\x9f\x98"]),
+)
+def test_bods_not_utf8_names_the_byte_in_the_file(
+    bom: bool, before: str, bad: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file that is not UTF-8 is refused naming the offset in the file of its first bad byte, read whole or
+    streamed at any chunk size: counted from the file's start, byte order mark included, and not from the
+    start of a chunk when the bad sequence began in the chunk before."""
+    from xmfin import bods_read
+    from xmfin.bods_read import BodsError, iter_statements, read_statements
+
+    data = (b"\xef\xbb\xbf" if bom else b"") + b'{"a": "' + before.encode() + bad + b'"}\n'
+    path = tmp_path / "f.json"
+    path.write_bytes(data)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as problem:
+        expected = f"{path}: not UTF-8 text (byte {problem.start})"
+    with pytest.raises(BodsError) as whole:
+        read_statements(path)
+    assert str(whole.value) == expected
+    for chunk in (1, 2, 3, 5, 1 << 20):
+        monkeypatch.setattr(bods_read, "CHUNK", chunk)
+        with pytest.raises(BodsError) as streamed:
+            list(iter_statements(path))
+        assert str(streamed.value) == expected, chunk
 
 
 def test_bods_store_import_of_series_out_of_order(tmp_path: Path) -> None:
@@ -414,3 +463,179 @@ def test_csv_round_trip_of_any_text(tmp_path_factory: pytest.TempPathFactory) ->
         assert [plain(h) for h in found.holdings] == [plain(h) for h in data.holdings]
 
     round_trip()
+
+
+# -- the fast path of import csv against the loader's path, cell by cell --------------------------------------
+
+_HOSTILE_CELLS = [
+    "'",  # a lone apostrophe: the loader reads an empty cell (null), the fast path read ""
+    "''",
+    "'x",
+    "null",
+    "'null",
+    "1e400",
+    "-0",
+    "[" * 50000,  # nested past what json can read: the fast path let RecursionError out (exit 70)
+    '{"a":' * 30000,
+    "[" * 101 + "]" * 101,  # readable, but past a data file's 100 levels: export then ran out of stack
+    "[" * 950 + "]" * 950,
+    "[" * 100 + "]" * 100,
+    '["' + "[" * 200 + '"]',
+    '[{"source":"src","quote":"q"}]',
+    '["src","src"]',
+    "a\u2028b",
+]
+_EDITED = (
+    [
+        ("holdings.csv", column)
+        for column in (
+            "owner",
+            "stake",
+            "control",
+            "since",
+            "sources",
+            "note",
+            "extra",
+            "quotes",
+            "stake_min",
+            "pending",
+        )
+    ]
+    + [("entities.csv", column) for column in ("id", "name", "name_zh", "aliases", "jurisdiction", "note", "extra")]
+    + [("sources.csv", column) for column in ("title", "url", "extra")]
+    + [
+        ("roles.csv", "title"),
+        ("licences.csv", "number"),
+        ("groups.csv", "name"),
+        ("categories.csv", "name"),
+    ]
+)
+
+
+def _import_outcome(tables: Path, store: Path, fast: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, ...]:
+    from xmfin import csv_import
+    from xmfin.errors import XmfinError
+
+    with monkeypatch.context() as patch:
+        if not fast:
+
+            def slow(self: Any, line: int, cells: list[str]) -> None:
+                raise csv_import._Slow
+
+            patch.setattr(csv_import._Fast, "add", slow)
+        try:
+            csv_import.import_csv(tables, store)
+        except XmfinError as error:
+            assert not store.exists()
+            return "error", str(error)
+    code, out, err = _run(["export", "-f", "json", "--data", str(store)])
+    store.unlink()
+    return "ok", code, out, err
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(where=st.sampled_from(_EDITED), cell=st.sampled_from(_HOSTILE_CELLS) | st.text(max_size=6))
+def test_csv_fast_path_gives_the_loaders_verdict(
+    where: tuple[str, str], cell: str, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever a cell holds, the fast path gives the record the loader's path gives, or leaves the row to it:
+    the same store (the same export), or the same one-line error; never an exception of Python's."""
+    tmp_path = tmp_path_factory.mktemp("cells")
+    tables = _tables(tmp_path)
+    table, column = where
+    _edit(tables / table, 2, column, cell)
+    fast = _import_outcome(tables, tmp_path / "s.xmfin", True, monkeypatch)
+    assert fast == _import_outcome(tables, tmp_path / "s.xmfin", False, monkeypatch)
+    assert fast[0] == "error" or fast[1] == 0, fast
+
+
+@pytest.mark.parametrize("column", ["extra", "sources", "quotes"])
+def test_csv_json_cell_nested_too_deeply(column: str, tmp_path: Path) -> None:
+    """A JSON cell nested past a data file's limit, or past what json reads: one line at the cell, exit 1."""
+    for depth, why in ((101, "nested more than 100 levels deep; flatten the data"), (50000, "not JSON (")):
+        tables, store = _tables(tmp_path / str(depth)), tmp_path / "s.xmfin"
+        _edit(tables / "holdings.csv", 2, column, "[" * depth + "]" * depth)
+        code, _, err = _run(["import", "csv", str(tables), "--store", str(store)])
+        place = ["owner", "owned", "stake", "control", "since", "until", "sources", "note", "extra", "quotes"]
+        assert code == 1 and not store.exists(), err
+        assert err.startswith(f"xmfin: error: {tables / 'holdings.csv'}:2:{place.index(column) + 1}: {column}: {why}")
+        assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("table", "row"), [("families.csv", "bank,Again,,false,"), ("categories.csv", "microcredit,bank,Again,,")]
+)
+def test_csv_family_or_category_twice(table: str, row: str, tmp_path: Path) -> None:
+    """A family or a category whose id an earlier row has (no unique index refuses them in the store, whose
+    layout has none for these tables): refused at the second row's id cell, as two sources of one id are."""
+    tables, store = _tables(tmp_path), tmp_path / "s.xmfin"
+    path = tables / table
+    lines = path.read_bytes().rstrip(b"\r\n").split(b"\r\n")
+    first = next(n for n, line in enumerate(lines, start=1) if line.startswith(row.split(",")[0].encode() + b","))
+    path.write_bytes(b"\r\n".join([*lines, row.encode()]) + b"\r\n")
+    code, _, err = _run(["import", "csv", str(tables), "--store", str(store)])
+    assert code == 1 and not store.exists(), err
+    key = row.split(",")[0]
+    expected = f"{path}:{len(lines) + 1}:1: the id '{key}' is taken already (by the row at line {first})"
+    assert err.strip().splitlines() == [f"xmfin: error: {expected}: nothing written"]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    lines=st.lists(st.text(alphabet="ab,\u00e9\u4e2d", max_size=6), min_size=1, max_size=8),
+    ends=st.lists(st.sampled_from(["\r\n", "\n", "\r"]), min_size=8, max_size=8),
+    where=st.integers(min_value=0),
+    bad=st.sampled_from([b"\xff", b"\xe4\xb8", b"\xc3("]),
+    block=st.sampled_from([1, 2, 3, 7, 1 << 20]),
+)
+def test_csv_not_utf8_names_the_line_and_byte(
+    lines: list[str],
+    ends: list[str],
+    where: int,
+    bad: bytes,
+    block: int,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first byte that is not UTF-8 is named by its line (ended by CR LF, LF or CR, as csv counts them)
+    and its place in the line (from 0), whatever the blocks it is read in; not by where the text reader's
+    block began, ahead of the rows."""
+    import re
+
+    from xmfin import csv_import
+
+    text = "".join(line + ends[n] for n, line in enumerate(lines))
+    cut = where % (len(text) + 1)
+    if text[cut - 1 : cut] == "\r" and text[cut : cut + 1] == "\n":
+        cut -= 1  # not inside a CR LF
+    prefix = text[:cut].encode()
+    path = tmp_path / "t.csv"
+    path.write_bytes(prefix + bad + text[cut:].encode())
+    before = re.split(r"\r\n|\r|\n", text[:cut])
+    monkeypatch.setattr(csv_import, "_BLOCK", block)
+    assert csv_import._first_bad_byte(path) == (len(before), len(before[-1].encode()))
+
+
+def test_csv_not_utf8_on_a_later_row(tmp_path: Path) -> None:
+    """A table in GBK after its first rows: the error names the row's line, not the header's."""
+    tables, store = _tables(tmp_path), tmp_path / "s.xmfin"
+    path = tables / "entities.csv"
+    rows = path.read_bytes().split(b"\r\n")
+    assert "阿尔法".encode() in rows[1]
+    rows[1] = rows[1].replace("阿尔法".encode(), "阿尔法".encode("gbk"))
+    path.write_bytes(b"\r\n".join(rows))
+    code, _, err = _run(["import", "csv", str(tables), "--store", str(store)])
+    at = rows[1].index("阿尔法".encode("gbk"))
+    assert code == 1 and not store.exists()
+    assert err.strip().splitlines() == [f"xmfin: error: {path}:2: not UTF-8 text (byte {at} of the line)"]
+
+
+@pytest.mark.parametrize("content", [b"", b"\xef\xbb\xbf", b"\xef\xbb\xbf\r\n", b"\r\n"])
+def test_csv_table_with_nothing_but_a_byte_order_mark_is_empty(content: bytes, tmp_path: Path) -> None:
+    """An empty table saved by an editor as "UTF-8 with BOM" is an empty table, as an empty file is (it was
+    refused: unknown column '')."""
+    tables, store = _tables(tmp_path), tmp_path / "s.xmfin"
+    (tables / "roles.csv").write_bytes(content)
+    code, _, err = _run(["import", "csv", str(tables), "--store", str(store)])
+    assert code == 0, err
+    assert json.loads(_export_json(store))["roles"] == []

@@ -262,3 +262,73 @@ def test_containing_gives_the_first_in_file_order(text: str, tmp_path: Path) -> 
         assert labelled == list(data.entities)
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("argv", [["tree"], ["show", "alpha-hk"], ["search", "alpha"], ["check"]])
+def test_store_whose_schema_is_not_utf8_is_damaged(argv: list[str], tmp_path: Path) -> None:
+    """A damaged page can hold any bytes: SQLite's message about a damaged schema then quotes text that is not
+    UTF-8, and sqlite3 raises UnicodeDecodeError making it. That is a damaged store (exit 2, "build it again"),
+    not an internal error."""
+    store = _store_of(FIXTURES / "basic", tmp_path)
+    db = sqlite3.connect(store)
+    db.execute("PRAGMA writable_schema=ON")
+    bad = b"CREATE \xf9\xf9 TABLE meta(x)"
+    db.execute("UPDATE sqlite_master SET sql = CAST(? AS TEXT) WHERE name = 'meta'", (bad,))
+    db.commit()
+    db.close()
+    result = _runner().invoke(app, [*argv, "--json", "--data", str(store)])
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.startswith(f"xmfin: error: '{store}' is a damaged store (")
+    assert "build it again" in result.stderr
+
+
+@pytest.mark.parametrize("text", ["\udcff", "ab\udcfe\udcfd", "alpha\udcff"])
+@pytest.mark.parametrize("argv", [["show"], ["chain"], ["tree"], ["sources"], ["diagram"]])
+def test_name_that_is_not_utf8_answers_as_the_folder(text: str, argv: list[str], tmp_path: Path) -> None:
+    """Bytes of a command line that are not UTF-8 reach xmfin as lone surrogates, which SQLite cannot take: a
+    store answers as the folder ("no entity matches", exit 2), not with an internal error."""
+    folder = FIXTURES / "basic"
+    store = _store_of(folder, tmp_path)
+    folder_result = _runner().invoke(app, [*argv, text, "--data", str(folder)])
+    store_result = _runner().invoke(app, [*argv, text, "--data", str(store)])
+    assert store_result.exit_code == folder_result.exit_code == 2, store_result.stderr
+    assert store_result.stderr == folder_result.stderr
+
+
+@pytest.mark.parametrize("text", ["\udcff", "ab\udcfe\udcfd", "alpha\udcff"])
+def test_search_scope_of_a_text_that_is_not_utf8(text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past SEARCH_ALL a search takes candidates from the indexes: a text with a lone surrogate names no label
+    (none has one), and the pieces of it that are text still find theirs."""
+    from xmfin.storage import access
+
+    monkeypatch.setattr(access, "SEARCH_ALL", 0)
+    store = _store_of(FIXTURES / "basic", tmp_path)
+    scope = Reach(open_records(store, str(store))).search_scope(text)
+    assert ("alpha-top" in scope.also) == text.startswith("alpha")
+
+
+def test_paths_that_are_not_utf8(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder whose name has bytes that are not UTF-8 (Python gives them as lone surrogates) is read as ever,
+    with the cache on (its store cannot be kept: SQLite takes UTF-8 only); a store at such a name, or of such a
+    folder, is refused with one line, exit 2, and nothing left behind."""
+    import shutil
+
+    monkeypatch.setenv("XMFIN_NO_CACHE", "")
+    monkeypatch.setenv("XMFIN_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / os.fsdecode(b"d\xffir")
+    shutil.copytree(FIXTURES / "basic", folder)
+    cached = _runner().invoke(app, ["tree", "--json", "--data", str(folder)])
+    assert cached.exit_code == 0, cached.stderr
+    monkeypatch.setenv("XMFIN_NO_CACHE", "1")
+    assert cached.stdout == _runner().invoke(app, ["tree", "--json", "--data", str(folder)]).stdout
+    statements = tmp_path / "f.jsonl"
+    statements.write_text('{"recordId": "a", "recordType": "entity", "recordDetails": {"name": "A"}}\n')
+    for argv in (
+        ["store", "build", str(folder), "-o", str(tmp_path / "s.xmfin")],
+        ["import", "bods", str(statements), "--store", str(tmp_path / os.fsdecode(b"s\xff.xmfin"))],
+    ):
+        result = _runner().invoke(app, argv)
+        assert result.exit_code == 2, result.stderr
+        assert result.stderr.startswith("xmfin: error: cannot write the store ") and "rename it" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["cache", folder.name, "f.jsonl"])

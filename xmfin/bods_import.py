@@ -173,7 +173,17 @@ def import_store(path: Path, output: Path, progress: Any = None) -> ImportReport
     from xmfin.storage.building import check_output, import_to_store
 
     check_output(output)
-    staged = _Staged(output.with_name(f".{output.name}.{os.getpid()}.statements{TEMP_SUFFIX}"))
+    # A name of its own (made with the file, as a store's temporary file is): a file left at a fixed name by
+    # an import that was killed (its process id used again) would be opened as this import's staging file.
+    import tempfile
+
+    fd, name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=f".statements{TEMP_SUFFIX}")
+    os.close(fd)
+    try:
+        staged = _Staged(Path(name))
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
     try:
         # The records made are kept in the staging file too, until they are written: memory holds one record's
         # statements and the records it touches, whatever the size of the file.

@@ -6,6 +6,7 @@ refused: they are not JSON, and no stake or date can be made of them.
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 from collections.abc import Iterator
@@ -52,7 +53,8 @@ def read_import_text(path: Path, fmt: str) -> str:
     limit = max_import_bytes()
     named = ("an " if fmt[0] in "AEFHILMNORSX" else "a ") + fmt  # "a BODS", "an FtM", as the letter sounds
     try:
-        return read_regular(path, limit).decode("utf-8-sig")
+        data = read_regular(path, limit)
+        return data.decode("utf-8-sig")
     except FileNotFoundError:
         raise UsageError(f"no such file: {path}") from None
     except NotRegularFile as problem:
@@ -66,7 +68,9 @@ def read_import_text(path: Path, fmt: str) -> str:
     except OSError as problem:
         raise UsageError(f"cannot read {path}: {problem.strerror or problem}") from None
     except UnicodeDecodeError as problem:
-        raise BodsError(f"{path}: not UTF-8 text (byte {problem.start})") from None
+        # The offset in the file: the codec counts from after a byte order mark it dropped.
+        at = problem.start + (len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0)
+        raise BodsError(f"{path}: not UTF-8 text (byte {at})") from None
 
 
 def _read_statements(path: Path) -> list[Any]:
@@ -79,13 +83,14 @@ def _read_statements(path: Path) -> list[Any]:
     except ValueError:
         # Not one document. JSON Lines when the first line is JSON by itself (each error then has its own
         # line; a line may hold an array of statements, as one whose first line was an array could not);
-        # else one document spread over lines, whose error position is the one to report.
+        # else one document spread over lines, whose error position is the one to report. Lines end at "\n"
+        # only, as in JSON Lines and in iter_statements: U+2028, U+0085 and the like may stand in a JSON string.
         try:
-            json.loads(stripped.splitlines()[0], parse_constant=_refuse_constant)
+            json.loads(stripped.split("\n", 1)[0], parse_constant=_refuse_constant)
         except ValueError:
             _loads(path, text, 0)
     found = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):
         # A byte order mark at the start of a line is that of a file concatenated to the one before.
         if line.strip().lstrip(BOM):
             item = _loads(path, line.removeprefix(BOM), number - 1)
@@ -147,12 +152,12 @@ class _Text:
     with the line and column of any position still in the buffer, for messages."""
 
     def __init__(self, path: Path, raw: Any, progress: Any) -> None:
-        import codecs
-
         self.path = path
         self.raw = raw
         self.progress = progress
-        self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        # Plain UTF-8 (the byte order mark dropped by hand): a decoding error's offset then counts from the
+        # bytes the decoder still holds from the chunk before.
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
         self.buffer = ""
         self.at = 0  # the position in buffer that is being read
         self.line = 1  # the line of buffer[0], and the offset in the file of the byte after the last read
@@ -168,12 +173,14 @@ class _Text:
         chunk = self.raw.read(CHUNK)
         if self.progress is not None:
             self.progress(len(chunk))
-        start = self.read_bytes
+        start = self.read_bytes - len(self.decoder.getstate()[0])  # the offset of the bytes decoded now
         self.read_bytes += len(chunk)
         try:
             text = self.decoder.decode(chunk, final=not chunk)
         except UnicodeDecodeError as problem:
             raise BodsError(f"{self.path}: not UTF-8 text (byte {start + problem.start})") from None
+        if start == 0 and text:
+            text = text.removeprefix(BOM)
         self.drop()
         self.buffer += text
         if not chunk:

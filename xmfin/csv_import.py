@@ -35,7 +35,7 @@ from xmfin.model import Location
 from xmfin.storage import loading
 from xmfin.storage.loading import FIELDS, ID_PATTERN, RECORD_CLASSES, SECTIONS, _Mark, _Reader
 from xmfin.storage.store import ID_LABEL, NAME_LABEL, StoreWriter
-from xmfin.storage.yamlread import Quoted, YList, YMap
+from xmfin.storage.yamlread import MAX_DEPTH, Quoted, YList, YMap
 
 # The record tables in the order of the data files (export.RECORD_TYPES without importing the export module).
 TABLES: dict[str, str] = {
@@ -85,6 +85,8 @@ class _Table:
         line, header = first
         if header and header[0].startswith("\ufeff"):  # written with --excel
             header[0] = header[0][1:]
+        if header == [""]:  # only a byte order mark (an empty file saved as "UTF-8 with BOM"): an empty table
+            header = []
         self.header = header
         self.header_line = line
         return True
@@ -100,10 +102,11 @@ class _Table:
             return None
         except csv.Error as error:
             raise CsvError(f"{self.file}:{self.reader.line_num}: not valid CSV: {error}") from None
-        except UnicodeDecodeError as error:
-            raise CsvError(
-                f"{self.file}:{self.reader.line_num + 1}: not UTF-8 text (byte {error.start} of the line)"
-            ) from None
+        except UnicodeDecodeError:
+            # The text is decoded a block at a time, ahead of the rows: the error's place is in the block, not
+            # in the row being read. The file is read again up to its first byte that is not UTF-8.
+            line, at = _first_bad_byte(self.path)
+            raise CsvError(f"{self.file}:{line}: not UTF-8 text (byte {at} of the line)") from None
         return start, row
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
@@ -117,6 +120,43 @@ class _Table:
     def close(self) -> None:
         if self.stream is not None:
             self.stream.close()
+
+
+_BLOCK = 1 << 20
+
+
+def _first_bad_byte(path: Path) -> tuple[int, int]:
+    """The line (from 1, as csv counts lines: ended by CR LF, LF or CR) of the first byte of a file that is not
+    UTF-8, and its place in the line (from 0); read a block at a time."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line, line_start, offset, after_cr = 1, 0, 0, False
+    with path.open("rb") as stream:
+        while True:
+            block = stream.read(_BLOCK)
+            start = offset - len(decoder.getstate()[0])  # the file offset of the bytes decoded now
+            try:
+                decoder.decode(block, final=not block)
+                bad = -1
+            except UnicodeDecodeError as error:
+                bad = start + error.start
+            # Count the line breaks before the bad byte (or in the whole block).
+            end = len(block) if bad < 0 else max(0, bad - offset)
+            part = block[:end]
+            breaks = part.count(b"\n") + part.count(b"\r") - part.count(b"\r\n")
+            if after_cr and part.startswith(b"\n"):
+                breaks -= 1  # a CR LF across two blocks
+            line += breaks
+            last = max(part.rfind(b"\n"), part.rfind(b"\r"))
+            if last >= 0:  # (the LF of a CR LF across two blocks ends no line, but the line starts after it)
+                line_start = offset + last + 1
+            if bad >= 0:
+                return line, bad - line_start
+            if not block:
+                return line, 0  # not reached: the text reader found a bad byte
+            after_cr = block.endswith(b"\r")
+            offset += len(block)
 
 
 def _text_stream(raw: Any) -> TextIO:
@@ -352,6 +392,11 @@ class _Rows:
         except (ValueError, RecursionError) as error:
             why = error.msg if isinstance(error, json.JSONDecodeError) else str(error) or "nested too deeply"
             raise CsvError(f"{self.table.file}:{line}:{column + 1}: {name}: not JSON ({why})") from None
+        if _too_deep(text, value):
+            raise CsvError(
+                f"{self.table.file}:{line}:{column + 1}: {name}: nested more than {MAX_DEPTH} levels deep;"
+                " flatten the data"
+            )
         if name != "extra" and not isinstance(value, list):
             value = [value] if isinstance(value, str) else value
         return value
@@ -373,6 +418,21 @@ class _Rows:
             raise CsvError(_cell_message(found[0]) if found else f"{self.table.file}:{line}: not a record")
         reader.cited.record(record)
         return record
+
+
+def _too_deep(text: str, value: Any) -> bool:
+    """Whether a JSON cell's value is nested more than MAX_DEPTH levels, which a data file refuses (yamlread)
+    and which would exhaust the stack of whatever walks it later (the loader, `export`)."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:  # the usual cell: it cannot be that deep
+        return False
+    level = [(value, 1)]
+    while level:
+        item, depth = level.pop()
+        if isinstance(item, (list, dict)):
+            if depth > MAX_DEPTH:
+                return True
+            level.extend((inner, depth + 1) for inner in (item.values() if isinstance(item, dict) else item))
+    return False
 
 
 def _cell_message(problem: Problem) -> str:
@@ -606,9 +666,9 @@ _ID_MATCH = ID_PATTERN.fullmatch
 def _json_list(cell: str) -> list[Any]:
     try:
         value = json.loads(cell)
-    except ValueError:
+    except (ValueError, RecursionError):  # the loader's path says what is wrong
         raise _Slow from None
-    if type(value) is not list:
+    if type(value) is not list or _too_deep(cell, value):
         raise _Slow
     return value
 
@@ -620,7 +680,7 @@ def _cell_converter(kind: str) -> Callable[[str], str] | _Memo | dict[str, str]:
     """cell -> the JSON text the store keeps for a field of this kind (a function, a _Memo of such texts, or a
     dict of the only cells allowed); _Slow (or KeyError) for anything the fast path does not read."""
     if kind == "text":
-        return lambda cell: _STRING(cell[1:] if cell.startswith("'") else cell)
+        return _text_json
     if kind == "id":  # most ids are new to a table (a memo of them missed nine times in ten)
         return lambda cell: _STRING(_valid_id(cell))
     if kind == "date":
@@ -641,9 +701,16 @@ def _cell_converter(kind: str) -> Callable[[str], str] | _Memo | dict[str, str]:
     if kind == "any":
 
         def plain(cell: str) -> str:
+            text = _text_cell(cell)
             try:
-                return _DUMPS(json.loads(_text_cell(cell)))
-            except ValueError:  # not JSON, or a number JSON cannot hold
+                value = json.loads(text)
+            except (ValueError, RecursionError):  # not JSON, or nested too deeply to read
+                raise _Slow from None
+            if _too_deep(text, value):
+                raise _Slow
+            try:
+                return _DUMPS(value)
+            except ValueError:  # a number JSON cannot hold
                 raise _Slow from None
 
         return plain
@@ -652,6 +719,15 @@ def _cell_converter(kind: str) -> Callable[[str], str] | _Memo | dict[str, str]:
 
 def _slow() -> Any:
     raise _Slow
+
+
+def _text_json(cell: str) -> str:
+    """A text cell (never empty) as JSON text; a lone apostrophe is an empty cell to the loader (null): _Slow."""
+    if cell[0] == "'":
+        if len(cell) == 1:
+            raise _Slow
+        return _STRING(cell[1:])
+    return _STRING(cell)
 
 
 _QUOTE_KEYS = frozenset({"source", "quote", "at"})
@@ -820,6 +896,7 @@ def _location(rec: str) -> Location:
 
 
 _KEYED_TABLES = ("source", "grp", "entity", "family", "category")
+_UNINDEXED_KEYED = ("family", "category")  # keyed tables without a unique index in the store's layout
 
 
 def _duplicates(db: sqlite3.Connection, headers: dict[str, list[str]]) -> list[Problem]:
@@ -866,6 +943,16 @@ def check_store(db: sqlite3.Connection, headers: dict[str, list[str]], cited: _C
             continue
         for _, rec, value in db.execute(f"{query} ORDER BY 1 LIMIT {_LIMIT}").fetchall():
             error(rec, f"{key} '{value}' is not a known {what}", key)
+    for table in _UNINDEXED_KEYED:
+        # No unique index refuses a second family or category of one id (both tables are small): found here.
+        query = (
+            "SELECT first, rec, id FROM (SELECT seq, rec, id,"
+            " first_value(rec) OVER (PARTITION BY id ORDER BY seq) AS first,"
+            f" row_number() OVER (PARTITION BY id ORDER BY seq) AS n FROM {table})"
+            f" WHERE n > 1 ORDER BY seq LIMIT {_LIMIT}"
+        )
+        for first, second, key in db.execute(query).fetchall():
+            error(second, f"the id '{key}' is taken already (by the row at line {_location(first).line})")
     for _, rec in db.execute(f"SELECT seq, rec FROM holding WHERE owner = owned ORDER BY seq LIMIT {_LIMIT}"):
         owner = json.loads(rec)[0]
         error(rec, f"'{owner}' cannot hold itself: correct the owner or the owned", "owned")

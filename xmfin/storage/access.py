@@ -139,7 +139,7 @@ class Reach:
         if store is None or not query:
             return Scope()
         if store.count("entity") <= SEARCH_ALL:
-            return Scope(also=tuple(row[0] for row in store.db.execute("SELECT id FROM entity")))
+            return Scope(also=tuple(row[0] for row in store._query("SELECT id FROM entity")))
         found = [
             *store.named(query),
             *store.prefixed(query, SEARCH_CANDIDATES),

@@ -53,7 +53,7 @@ def key_of(files: dict[str, bytes | Exception], label: str) -> str | None:
     contents = [files.get(name) for name in _FILES]
     digest = hashlib.blake2b(digest_size=20)
     digest.update(_code_fingerprint().encode())
-    digest.update(f"\0{label}\0".encode())
+    digest.update(f"\0{label}\0".encode("utf-8", "surrogatepass"))  # a folder's name need not be UTF-8
     for content in contents:
         if not isinstance(content, bytes):
             return None

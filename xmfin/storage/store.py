@@ -98,6 +98,21 @@ _KEYED: dict[type[Any], tuple[str, tuple[str, ...]]] = {
 }
 
 
+# What reading a damaged file raises: SQLite's errors, and text that is not UTF-8 (sqlite3 decodes every TEXT
+# value it returns, and a damaged page can hold any bytes).
+_DAMAGED = (sqlite3.Error, UnicodeDecodeError)
+
+
+def _encodable(text: str) -> bool:
+    """Whether a text can be looked up: one with a lone surrogate (bytes of a command line that are not UTF-8,
+    as Python decodes them) is not UTF-8, which SQLite needs, and no text in a store has one: it names nothing."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class StoreError(UsageError):
     """A file that is not a store xmfin can read: another program's, another version's, or damaged."""
 
@@ -161,8 +176,21 @@ class StoreWriter:
     def _flush(self, table: str) -> None:
         rows = self._rows.get(table)
         if rows:
-            self.db.executemany(self._sql[table], rows)
+            self._write(self._sql[table], rows)
             rows.clear()
+
+    def _write(self, sql: str, rows: list[Any]) -> None:
+        try:
+            self.db.executemany(sql, rows)
+        except UnicodeEncodeError as error:
+            # SQLite takes UTF-8 only: a text with a lone surrogate is a name of a file or folder whose bytes are
+            # not UTF-8 (the label and the records' locations carry it), as Python decodes them.
+            text = str(error.object)
+            shown = text[max(0, error.start - 60) : error.end + 20]
+            raise StoreError(
+                f"cannot write the store {self.path}: {shown!r} is not UTF-8 text (a file or folder name whose"
+                " bytes are not UTF-8?): rename it"
+            ) from None
 
     def add(self, record: Any) -> None:
         """Add one record (a Source, Group, Entity, Holding, Role, RecordedEvent, Family, Category, Licence or
@@ -240,7 +268,7 @@ class StoreWriter:
         for table in list(self._rows):
             self._flush(table)
         counted = {f"count:{table}": str(self._seq.get(table, 0)) for table, _ in _KEYED.values()}
-        self.db.executemany("INSERT INTO meta VALUES (?, ?)", sorted({**self.meta, **counted}.items()))
+        self._write("INSERT INTO meta VALUES (?, ?)", sorted({**self.meta, **counted}.items()))
         self.db.execute(f"PRAGMA application_id={XMFIN_ID}")
         self.db.execute(f"PRAGMA user_version={FORMAT}")
         self.db.execute("COMMIT")
@@ -316,7 +344,7 @@ class Store:
                     " with 'xmfin store build' (or the import that made it)"
                 )
             meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-        except sqlite3.Error as error:
+        except _DAMAGED as error:
             raise StoreError(f"'{path}' is a damaged store ({error}): build it again") from None
         if meta.get("xmfin") != __version__:
             db.close()
@@ -332,7 +360,7 @@ class Store:
     def _query(self, sql: str, parameters: Iterable[Any] = ()) -> list[Any]:
         try:
             return self.db.execute(sql, tuple(parameters)).fetchall()
-        except sqlite3.Error as error:
+        except _DAMAGED as error:
             raise StoreError(f"'{self.path}' is a damaged store ({error}): build it again") from None
 
     def _records(self, cls: type[Any], rows: Iterable[Any]) -> Iterator[Any]:
@@ -353,6 +381,8 @@ class Store:
 
     def prefixed(self, folded: str, limit: int) -> list[str]:
         """Ids of entities with a label that begins with the case-folded text (a range of the label index)."""
+        if not _encodable(folded):
+            return []
         rows = self._query(
             "SELECT DISTINCT entity FROM label WHERE folded >= ? AND folded < ? LIMIT ?",
             (folded, folded + "\U0010ffff", limit),
@@ -362,6 +392,8 @@ class Store:
     # Names -------------------------------------------------------------------------------------------------
 
     def entity(self, entity_id: str) -> model.Entity | None:
+        if not _encodable(entity_id):
+            return None
         rows = self._query("SELECT rec FROM entity WHERE id = ?", (entity_id,))
         return next(self._records(model.Entity, rows), None)
 
@@ -371,6 +403,8 @@ class Store:
 
     def named(self, folded: str) -> list[str]:
         """Ids of the entities with a name (not an id) equal to the case-folded text, in file order."""
+        if not _encodable(folded):
+            return []
         rows = self._query(
             "SELECT DISTINCT e.seq, e.id FROM label l JOIN entity e ON e.id = l.entity"
             " WHERE l.folded = ? AND l.kind = ? ORDER BY e.seq",
@@ -387,6 +421,8 @@ class Store:
         The labels are read in their own order and the reading stops at the limit: labels are written with
         their entity, in the order of the entities (StoreWriter), so the first entities met are the first in
         the file, and a text found in a million names costs what the limit asks, not a sort of the million."""
+        if not _encodable(folded):
+            return []
         kind_list = ", ".join(str(int(k)) for k in kinds)
         parameters: tuple[str, ...] = ()
         if not folded:  # every label contains the empty text
@@ -408,14 +444,14 @@ class Store:
                 found[entity] = None
                 if limit is not None and len(found) >= limit:
                     break
-        except sqlite3.Error as error:
+        except _DAMAGED as error:
             raise StoreError(f"'{self.path}' is a damaged store ({error}): build it again") from None
         return list(found)
 
     def sharing_pieces(self, folded: str, limit: int) -> list[str]:
         """Ids of entities whose labels share a three-character piece with the text (fuzzy candidates)."""
         pieces = sorted({folded[i : i + TRIGRAM] for i in range(len(folded) - TRIGRAM + 1)})
-        pieces = [p for p in pieces if '"' not in p]
+        pieces = [p for p in pieces if '"' not in p and _encodable(p)]
         if not pieces:
             return []
         expression = " OR ".join(f'"{piece}"' for piece in pieces)
@@ -431,7 +467,7 @@ class Store:
     def _in(self, prefix: str, values: Iterable[str], close: str = "") -> list[Any]:
         """Rows of `prefix (values...)close`, in chunks under SQLite's limit of variables, ordered by their first
         column (the records' seq: the order of the data files)."""
-        wanted = list(dict.fromkeys(values))
+        wanted = [value for value in dict.fromkeys(values) if _encodable(value)]
         rows: list[Any] = []
         for start in range(0, len(wanted), 30_000):
             chunk = wanted[start : start + 30_000]
