@@ -327,8 +327,10 @@ def test_bods_lines_end_at_newline_only(names: list[str], tmp_path: Path, monkey
     _reads_as_whole(tmp_path, text, (3, 1 << 20), monkeypatch)
     if names:
         from xmfin.bods_read import read_statements
+        from xmfin.ftm_import import read_entities
 
         assert read_statements(tmp_path / "f.json") == [{"name": name} for name in names]
+        assert read_entities(tmp_path / "f.json") == [{"name": name} for name in names]  # FtM reads lines alike
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

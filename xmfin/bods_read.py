@@ -90,12 +90,19 @@ def _read_statements(path: Path) -> list[Any]:
         except ValueError:
             _loads(path, text, 0)
     found = []
-    for number, line in enumerate(text.split("\n"), start=1):
-        # A byte order mark at the start of a line is that of a file concatenated to the one before.
-        if line.strip().lstrip(BOM):
-            item = _loads(path, line.removeprefix(BOM), number - 1)
-            found.extend(item if isinstance(item, list) else [item])
+    for number, line in json_lines(text):
+        item = _loads(path, line, number - 1)
+        found.extend(item if isinstance(item, list) else [item])
     return found
+
+
+def json_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(line number from 1, text) of each line of JSON Lines that is not blank. Lines end at "\n" only (U+2028,
+    U+0085 and the like may stand inside a JSON string); a byte order mark at the start of a line, that of a
+    file concatenated to the one before, is dropped."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.strip().lstrip(BOM):
+            yield number, line.removeprefix(BOM)
 
 
 BOM = "\ufeff"

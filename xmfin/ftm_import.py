@@ -32,7 +32,7 @@ from xmfin.bods_import import (
 from xmfin.bods_import import (
     _Converter as _BodsConverter,
 )
-from xmfin.bods_read import BodsError, read_import_text
+from xmfin.bods_read import BodsError, json_lines, read_import_text
 from xmfin.dates import DateError, PartialDate, overlap, parse_date
 from xmfin.model import CONTROLS, ENTITY_KINDS
 from xmfin.storage import yamltext
@@ -56,9 +56,7 @@ def read_entities(path: Path) -> list[Any]:
     if text.lstrip().startswith("["):
         found = _loads(path, text, 1)
         return found if isinstance(found, list) else [found]
-    # A byte order mark at the start of a line is that of a file concatenated to the one before: ignored.
-    lines = [line.removeprefix("\ufeff") for line in text.splitlines()]
-    return [_loads(path, line, number) for number, line in enumerate(lines, start=1) if line.strip()]
+    return [_loads(path, line, number) for number, line in json_lines(text)]
 
 
 def _loads(path: Path, text: str, line: int) -> Any:
