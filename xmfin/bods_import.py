@@ -64,6 +64,7 @@ ROLE_INTERESTS = {
 }
 _CONTROL_ORDER = ("equity", "vie", "voting", "other")
 _FULL = 100.0001  # as the loader: stakes summed in floating point must still fit in 100
+_NEAR_FULL = 100 - (_FULL - 100)  # and a sum this close to 100 is 100
 MAX_DEPTH = 20  # of the BODS details kept under `extra`
 # recordDetails keys xmfin holds in fields of its own; every other key is kept under extra.bods.
 _PARTY_NATIVE = ("isComponent", "name", "alternateNames", "foundingDate", "dissolutionDate")
@@ -653,8 +654,8 @@ class _DiskHoldings(_Holdings):
         # owned and owner as _key gives them (an xmfin export's pending holding may name anything); floor, since
         # and until: what the equity check asks of the holdings in an entity (floor 0: not counted).
         db.execute(
-            "CREATE TABLE hold(seq INTEGER PRIMARY KEY, owned BLOB, owner BLOB, floor REAL, since BLOB, until BLOB, "
-            "rec BLOB NOT NULL)"
+            "CREATE TABLE hold(seq INTEGER PRIMARY KEY, owned BLOB, owner BLOB, floor REAL, strict INTEGER, "
+            "since BLOB, until BLOB, rec BLOB NOT NULL)"
         )
         db.execute("CREATE INDEX hold_pair ON hold(owned, owner)")
         db.execute("CREATE TABLE eq(owned BLOB PRIMARY KEY, total REAL NOT NULL) WITHOUT ROWID")
@@ -674,10 +675,16 @@ class _DiskHoldings(_Holdings):
     def present(self, owned: str) -> list[tuple[dict[str, Any], PartialDate | None, PartialDate | None]]:
         """The counted equity holdings in owned, each as the equity check reads it (its floor as a stake): only
         those count (equity_peak), and a listed company's thousands of holders are not read whole each time."""
-        rows = self.db.execute("SELECT floor, since, until FROM hold WHERE owned = ? AND floor > 0", (_key(owned),))
+        rows = self.db.execute(
+            "SELECT floor, strict, since, until FROM hold WHERE owned = ? AND floor > 0", (_key(owned),)
+        )
         return [
-            ({"control": "equity", "stake": floor}, _date(since and _text_of(since)), _date(until and _text_of(until)))
-            for floor, since, until in rows
+            (
+                {"control": "equity", "stake_min": floor, "stake_min_exclusive": bool(strict)},
+                _date(since and _text_of(since)),
+                _date(until and _text_of(until)),
+            )
+            for floor, strict, since, until in rows
         ]
 
     def changed(self, reference: int, holding: dict[str, Any]) -> None:
@@ -697,8 +704,8 @@ class _DiskHoldings(_Holdings):
         # since and until as _date reads them (the first ten characters of a text), as bytes (as _key).
         times = [holding.get("since"), holding.get("until")]
         times = [_key(value[:10]) if isinstance(value, str) else None for value in times]
-        row = (self.count, _key(owned), _key(owner), floor, *times, _dumps(holding))
-        self.db.execute("INSERT INTO hold VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+        row = (self.count, _key(owned), _key(owner), floor, _strict(holding), *times, _dumps(holding))
+        self.db.execute("INSERT INTO hold VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
         if equity is not None:
             self.db.execute("INSERT OR REPLACE INTO eq VALUES (?, ?)", (_key(owned), equity))
 
@@ -1506,8 +1513,9 @@ class _Converter:
         counted = holding.get("control") == "equity" and not holding.get("pending") and floor > 0
         # When all the equity ever held in the entity fits, so does the equity on any one day.
         equity = self.holdings.equity(owned)
-        within = equity + floor <= _FULL
-        if counted and not within and self.equity_peak(floor, since, until, self.holdings.present(owned)) > _FULL:
+        # Below 100 even a "more than" range fits; at 100 or above, the days the holdings overlap decide.
+        within = equity + floor < _NEAR_FULL
+        if counted and not within and self.too_much(holding, since, until, self.holdings.present(owned)):
             note = f"BODS share {_stake_text(holding)} left undisclosed: equity in the entity would exceed 100%"
             if note not in (holding.get("note") or ""):
                 holding["note"] = f"{holding['note']}. {note}" if holding.get("note") else note
@@ -1519,6 +1527,28 @@ class _Converter:
             self.notice(statement, note, partly=True)
         added = _floor(holding) if counted else 0.0
         self.holdings.append(holding, since, until, equity + added if added else None)
+
+    @classmethod
+    def too_much(
+        cls,
+        holding: dict[str, Any],
+        since: PartialDate | None,
+        until: PartialDate | None,
+        present: list[tuple[dict[str, Any], PartialDate | None, PartialDate | None]],
+    ) -> bool:
+        """Whether the holding would make the equity in its entity more than 100% on some day of its period, as
+        the loader's check counts it (loading._too_much: floors above 100, or at 100 with a "more than" range
+        among them; here any such range overlapping the holding's period counts, which may leave a stake
+        undisclosed that the check would have let pass, never the other way)."""
+        peak = cls.equity_peak(_floor(holding), since, until, present)
+        strict = _strict(holding) or any(
+            _strict(other)
+            and other.get("control") == "equity"
+            and not other.get("pending")
+            and overlap(since, until, start, end)
+            for other, start, end in present
+        )
+        return peak > _FULL or (strict and peak >= _NEAR_FULL)
 
     @staticmethod
     def equity_peak(
@@ -1677,6 +1707,11 @@ def _share_text(share: Any) -> str:
     if "exact" in share:
         parts.insert(0, f"{_shown(share['exact'])}%")
     return f" of {', '.join(parts)}" if parts else ""
+
+
+def _strict(holding: dict[str, Any]) -> bool:
+    """Whether a holding is certainly more than its floor by its range: "more than 50%" (loading._too_much)."""
+    return holding.get("stake") is None and _floor(holding) > 0 and holding.get("stake_min_exclusive") is True
 
 
 def _floor(holding: dict[str, Any]) -> float:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from xmfin.bods_import import (
-    _FULL,
+    _NEAR_FULL,
     _STAKE_FIELDS,
     ImportReport,
     Notice,
@@ -318,8 +318,8 @@ class _Converter:
         present = self.in_entity.setdefault(owned, [])
         counted = control == "equity" and not holding["pending"] and floor > 0
         # When all the equity ever held in the entity fits, so does the equity on any one day.
-        within = self.equity_sum.get(owned, 0.0) + floor <= _FULL
-        if counted and not within and _BodsConverter.equity_peak(floor, start, end, present) > _FULL:
+        within = self.equity_sum.get(owned, 0.0) + floor < _NEAR_FULL
+        if counted and not within and _BodsConverter.too_much(holding, start, end, present):
             self.notice(item, f"percentage '{given}' left undisclosed: equity in the entity would exceed 100%", True)
             holding.update(dict.fromkeys(_STAKE_FIELDS))
         same_pair.append((start, end))
