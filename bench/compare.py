@@ -30,7 +30,7 @@ from pathlib import Path
 
 from bench.generate import WORK, cached_folder
 from bench.measure import Measure, Spec, Target, measure_together
-from bench.run import ROOT, clean_env, commands, git_commit, run_header, write_results
+from bench.run import ROOT, clean_env, commands, git_commit, parse_sizes, run_header, write_results
 from bench.scale import table
 
 TOLERANCE = 1.10
@@ -80,10 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first-use-repeat", type=int, default=3, help="runs of the first-use measures (default 3)")
     parser.add_argument("--out", type=Path, help="where to write the JSON results (default bench/results/)")
     args = parser.parse_args(argv)
-    try:
-        sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
-    except ValueError:
-        parser.error(f"--sizes: not a list of numbers: {args.sizes}")
+    sizes = parse_sizes(parser, args.sizes)
     WORK.mkdir(parents=True, exist_ok=True)
     short, before_code = extract(args.rev)
     env = clean_env()

@@ -383,13 +383,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, help="where to write the JSON results (default bench/results/)")
     args = parser.parse_args(argv)
-    if args.sizes:
-        try:
-            sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
-        except ValueError:
-            parser.error(f"--sizes: not a list of numbers: {args.sizes}")
-    else:
-        sizes = [1_000] if args.quick else list(DEFAULT_SIZES)
+    sizes = parse_sizes(parser, args.sizes) if args.sizes else [1_000] if args.quick else list(DEFAULT_SIZES)
     if any(size < 100 for size in sizes):
         parser.error("--sizes: the smallest size is 100 (two groups of 50)")
 
@@ -438,6 +432,14 @@ def main(argv: list[str] | None = None) -> int:
     }
     write_results(document, args.out, "bench", "latest.json")
     return 0
+
+
+def parse_sizes(parser: argparse.ArgumentParser, text: str) -> list[int]:
+    """--sizes: comma-separated entity counts (1000000 or 1_000_000); a usage error otherwise."""
+    try:
+        return [int(size.replace("_", "")) for size in text.split(",") if size.strip()]
+    except ValueError:
+        parser.error(f"--sizes: not a list of numbers: {text}")
 
 
 def run_header(benchmark: str) -> dict[str, object]:

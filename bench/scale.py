@@ -37,7 +37,7 @@ from typing import Any
 
 from bench import generate, registry
 from bench.measure import Measure, Spec, Target, measure_together
-from bench.run import clean_env, git_commit, run_header, write_results, xmfin_argv
+from bench.run import clean_env, git_commit, parse_sizes, run_header, write_results, xmfin_argv
 
 DEFAULT_SIZES = (1_000_000, 10_000_000)
 QUICK_SIZES = (10_000,)
@@ -549,13 +549,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, help="where to write the JSON results (default bench/results/)")
     args = parser.parse_args(argv)
-    if args.sizes:
-        try:
-            sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
-        except ValueError:
-            parser.error(f"--sizes: not a list of numbers: {args.sizes}")
-    else:
-        sizes = list(QUICK_SIZES if args.quick else DEFAULT_SIZES)
+    sizes = parse_sizes(parser, args.sizes) if args.sizes else list(QUICK_SIZES if args.quick else DEFAULT_SIZES)
     if any(size < 2 * registry.GROUP_SIZE for size in sizes):
         parser.error(f"--sizes: the smallest size is {2 * registry.GROUP_SIZE} (two groups of 50)")
     repeat = args.repeat or (1 if args.quick else 5)
